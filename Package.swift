@@ -1,0 +1,77 @@
+// swift-tools-version:6.1
+// annot: git for image-annotation datasets.
+// Targets are listed bottom-up; every edge points down (see Docs/ARCHITECTURE.md).
+import PackageDescription
+
+let package = Package(
+  name: "annot",
+  products: [
+    .executable(name: "annot", targets: ["annot"]),
+    .library(name: "AnnotKit", targets: ["AnnotKit"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+  ],
+  targets: [
+    // MARK: System libraries
+    .systemLibrary(
+      /** libgit2 from the system (Debian libgit2-dev): the object store, refs, remotes. */
+      name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+    .systemLibrary(
+      /** zlib from the system (Debian zlib1g-dev): stored-deflate pack streams, crc32, PNG. */
+      name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(
+      /** OpenSSL libcrypto (Debian libssl-dev): streaming SHA-1 for packs, SHA-256 for manifests. */
+      name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+    // MARK: Plumbing
+    .target(
+      /** Value types (documents, annotations, schema), canonical JSON, hashing. No I/O. */
+      name: "AnnotModel", dependencies: ["CCrypto"]),
+    .target(
+      /** Image header probing (size, media type) and PNG mask codec; never decodes photos. */
+      name: "AnnotMedia", dependencies: ["CZlib"]),
+    .target(
+      /** libgit2-backed object store: blobs, trees, commits, refs, fast pack writer, lock. */
+      name: "AnnotStore", dependencies: ["AnnotModel", "CGit2", "CZlib", "CCrypto"]),
+    .target(
+      /** Semantic label diff between two documents or two trees of documents. */
+      name: "AnnotDiff", dependencies: ["AnnotModel"]),
+    .target(
+      /** Three-way merge of documents and schemas, per annotation and per field. */
+      name: "AnnotMerge", dependencies: ["AnnotModel", "AnnotDiff"]),
+    .target(
+      /** SQLite query index: schema, incremental indexing, filter language, views. */
+      name: "AnnotIndex", dependencies: ["AnnotModel", .product(name: "GRDBSQLite", package: "GRDB.swift")]),
+    .target(
+      /** Dataset format importers and exporters (COCO, YOLO, VOC, CVAT, LabelMe, Label Studio). */
+      name: "AnnotFormats", dependencies: ["AnnotModel", "AnnotMedia"]),
+
+    // MARK: Porcelain
+    .target(
+      /** The repository facade: stage, commit, import, export, diff, merge, query. */
+      name: "AnnotKit",
+      dependencies: ["AnnotModel", "AnnotMedia", "AnnotStore", "AnnotDiff", "AnnotMerge", "AnnotIndex", "AnnotFormats"]),
+    .target(
+      /** The `annot` command tree (ArgumentParser) and its text/JSON renderers. */
+      name: "AnnotCLI",
+      dependencies: ["AnnotKit", "AnnotModel", "AnnotDiff", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+    .executableTarget(
+      /** The `annot` executable: calls AnnotCLI. */
+      name: "annot", dependencies: ["AnnotCLI"]),
+
+    // MARK: Tests
+    .target(
+      /** Helpers shared by tests: temp dirs, running the built binary, fixture datasets. */
+      name: "AnnotTestSupport", dependencies: ["AnnotModel"], path: "Tests/AnnotTestSupport"),
+    .testTarget(name: "AnnotModelTests", dependencies: ["AnnotModel", "AnnotMedia", "AnnotTestSupport"]),
+    .testTarget(name: "AnnotStoreTests", dependencies: ["AnnotStore", "AnnotModel", "AnnotTestSupport"]),
+    .testTarget(name: "AnnotDiffTests", dependencies: ["AnnotDiff", "AnnotModel", "AnnotTestSupport"]),
+    .testTarget(name: "AnnotMergeTests", dependencies: ["AnnotMerge", "AnnotModel", "AnnotTestSupport"]),
+    .testTarget(name: "AnnotIndexTests", dependencies: ["AnnotIndex", "AnnotModel", "AnnotTestSupport"]),
+    .testTarget(name: "AnnotFormatsTests", dependencies: ["AnnotFormats", "AnnotModel", "AnnotMedia", "AnnotTestSupport"]),
+    .testTarget(name: "AnnotCLITests", dependencies: ["AnnotCLI", "AnnotModel", "AnnotTestSupport"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

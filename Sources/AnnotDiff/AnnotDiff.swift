@@ -1,0 +1,1 @@
+// AnnotDiff: see README.md in this folder.

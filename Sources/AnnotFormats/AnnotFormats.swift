@@ -1,0 +1,1 @@
+// AnnotFormats: see README.md in this folder.

@@ -1,0 +1,1 @@
+// AnnotIndex: see README.md in this folder.

@@ -1,0 +1,1 @@
+// AnnotKit: see README.md in this folder.

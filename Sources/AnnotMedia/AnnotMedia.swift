@@ -1,0 +1,1 @@
+// AnnotMedia: see README.md in this folder.

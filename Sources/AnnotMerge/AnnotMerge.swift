@@ -1,0 +1,1 @@
+// AnnotMerge: see README.md in this folder.

@@ -1,0 +1,49 @@
+/// Dataset paths: the names images have inside a repository (`train/0001.png`).
+///
+/// A path is relative, uses `/`, has no empty, `.` or `..` component, no control characters,
+/// and is valid UTF-8 (Swift strings always are; byte names are checked where read).
+public enum DatasetPath {
+  public static func validate(_ path: String) -> String? {
+    if path.isEmpty { return "empty path" }
+    if path.hasPrefix("/") || path.hasPrefix("\\") { return "absolute path" }
+    if path.utf8.count > 4096 { return "path longer than 4096 bytes" }
+    if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { return "control character in path" }
+    if path.contains("\\") { return "backslash in path (use /)" }
+    if path.count >= 2, path.dropFirst().hasPrefix(":") { return "absolute (drive) path" }
+    for comp in path.split(separator: "/", omittingEmptySubsequences: false) {
+      if comp.isEmpty { return "empty path component" }
+      if comp == "." || comp == ".." { return "'\(comp)' component" }
+      if comp.lowercased() == ".git" { return "'.git' component" }
+    }
+    return nil
+  }
+
+  /// The tree path of an image's bytes.
+  public static func imageEntry(_ path: String) -> String { "images/" + path }
+  /// The tree path of an image's label document.
+  public static func labelEntry(_ path: String) -> String { "labels/" + path + ".json" }
+  /// The dataset path for a tree entry under images/ or labels/, nil otherwise.
+  public static func datasetPath(ofEntry entry: String) -> String? {
+    if entry.hasPrefix("images/") { return String(entry.dropFirst(7)) }
+    if entry.hasPrefix("labels/"), entry.hasSuffix(".json") { return String(entry.dropFirst(7).dropLast(5)) }
+    return nil
+  }
+  public static let manifestEntry = "annot.json"
+}
+
+/// Deterministic annotation ids: the same input gives the same id on every machine.
+public enum AnnotationID {
+  /// 12 hex digits of SHA-256 over the image path and a seed the importer chooses
+  /// (the source id, or the canonical shape plus label and ordinal when there is none).
+  public static func make(imagePath: String, seed: String) -> String {
+    let d = SHA256.hash(Array((imagePath + "\u{0}" + seed).utf8))
+    return String(Hex.encode(Array(d.prefix(6))))
+  }
+
+  /// A seed from an annotation's content, for formats without ids.
+  public static func contentSeed(_ a: Annotation, ordinal: Int) -> String {
+    var copy = a
+    copy.id = "-"
+    return CanonicalJSON.string(copy.json) + "#\(ordinal)"
+  }
+}

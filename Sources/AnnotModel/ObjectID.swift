@@ -1,0 +1,24 @@
+/// The id of a stored object (a git SHA-1 today). Opaque bytes, so SHA-256 can come later.
+public struct ObjectID: Sendable, Hashable, Comparable, CustomStringConvertible {
+  public let bytes: [UInt8]
+  public init(bytes: [UInt8]) { self.bytes = bytes }
+  public init?(hex: String) {
+    guard hex.utf8.count == 40 || hex.utf8.count == 64, let b = Hex.decode(hex) else { return nil }
+    bytes = b
+  }
+  public var hex: String { Hex.encode(bytes) }
+  public var short: String { String(hex.prefix(7)) }
+  public var description: String { hex }
+  public static func < (a: ObjectID, b: ObjectID) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
+}
+
+/// Errors any object store may report, whatever its backend.
+public enum StoreError: Error, Sendable, Equatable {
+  case notFound(String)
+  case wrongKind(String, expected: String)
+}
+
+/// Reads blobs by id. Diff, merge, index and formats depend on this, never on libgit2.
+public protocol ObjectReading {
+  func blob(_ id: ObjectID) throws -> [UInt8]
+}

@@ -1,0 +1,1 @@
+// AnnotStore: see README.md in this folder.

@@ -1,0 +1,2 @@
+import AnnotCLI
+AnnotCLI.Annot.main()
