@@ -1,1 +1,0 @@
-// AnnotFormats: see README.md in this folder.

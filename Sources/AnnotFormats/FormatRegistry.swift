@@ -1,0 +1,159 @@
+import Foundation
+import AnnotModel
+
+/// How sure a format is that a path holds a dataset in that format (datumaro's idea).
+public enum DetectionConfidence: Int, Comparable, Sendable {
+  case none = 0
+  /// Could be this format, but the layout is loose.
+  case low = 10
+  /// Looks like this format and not like any other known one.
+  case medium = 20
+  /// Identified by an explicit marker (a magic file, a schema field).
+  case high = 30
+  public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// One image of an imported dataset: its document and where its bytes are on disk.
+public struct ImportedItem: Sendable {
+  /// The canonical document; annotation ids are the importer's deterministic ids
+  /// (AnnotKit re-attaches the parent revision's ids afterwards).
+  public var document: LabelDocument
+  /// The image file to store under `images/<document.image.path>`.
+  public var imageFile: URL
+  public init(document: LabelDocument, imageFile: URL) { self.document = document; self.imageFile = imageFile }
+}
+
+/// What an importer read: the schema it found and one item per image, sorted by path.
+public struct ImportedDataset: Sendable {
+  public var manifest: DatasetManifest
+  public var items: [ImportedItem]
+  /// Things the importer accepted but the user should know (clipped boxes, skipped files).
+  public var warnings: [String]
+  public init(manifest: DatasetManifest, items: [ImportedItem], warnings: [String] = []) {
+    self.manifest = manifest; self.items = items.sorted { $0.document.image.path < $1.document.image.path }
+    self.warnings = warnings
+  }
+}
+
+/// Options every importer understands.
+public struct ImportOptions: Sendable {
+  /// Where the images are, when the format's files do not say (COCO's `--images`).
+  public var imagesDirectory: URL?
+  /// The schema already in the repository: importers keep its class ids for known names.
+  public var existingSchema: DatasetManifest?
+  public init(imagesDirectory: URL? = nil, existingSchema: DatasetManifest? = nil) {
+    self.imagesDirectory = imagesDirectory; self.existingSchema = existingSchema
+  }
+}
+
+/// Reads one on-disk dataset format into model values.
+public protocol DatasetImporter: Sendable {
+  /// Stable name used on the command line, e.g. `"coco"`.
+  var name: String { get }
+  /// What the format can hold, one line, for `annot formats`.
+  var summary: String { get }
+  /// Looks at `source` (a file or directory) without parsing it fully.
+  func detect(_ source: URL) -> DetectionConfidence
+  /// Reads the whole dataset; throws `FormatError` naming the file and the place.
+  func importDataset(from source: URL, options: ImportOptions) throws -> ImportedDataset
+}
+
+/// One image handed to an exporter: its document and a way to get its bytes.
+public struct ExportItem: Sendable {
+  public var document: LabelDocument
+  /// Reads the image bytes (from the object store); called at most once per item.
+  public var imageBytes: @Sendable () throws -> [UInt8]
+  public init(document: LabelDocument, imageBytes: @escaping @Sendable () throws -> [UInt8]) {
+    self.document = document; self.imageBytes = imageBytes
+  }
+}
+
+/// Options every exporter understands; format-specific ones go in `extra`.
+public struct ExportOptions: Sendable {
+  /// Hard-link instead of copy is decided by the caller; exporters only write label files
+  /// and call `writeImage` for image bytes.
+  public var extra: [String: String]
+  public init(extra: [String: String] = [:]) { self.extra = extra }
+}
+
+/// What an export could not hold, counted per kind of loss ("polygons written as boxes": 312).
+public struct ExportReport: Sendable, Equatable {
+  public var losses: [String: Int]
+  public var filesWritten: Int
+  public init(losses: [String: Int] = [:], filesWritten: Int = 0) { self.losses = losses; self.filesWritten = filesWritten }
+  public mutating func lose(_ what: String, _ n: Int = 1) { losses[what, default: 0] += n }
+  /// "312 polygons written as boxes, 40 keypoint sets dropped", sorted by text.
+  public var lossSummary: String {
+    losses.keys.sorted().map { "\(losses[$0]!) \($0)" }.joined(separator: ", ")
+  }
+}
+
+/// Where an exporter writes. Paths are relative to the export root and validated by the sink,
+/// so an exporter can never write outside it.
+public protocol ExportSink {
+  func write(_ relativePath: String, _ bytes: [UInt8]) throws
+  /// Writes an image item's bytes at `relativePath` (copy or hard link, the sink decides).
+  func writeImage(_ relativePath: String, item: ExportItem) throws
+}
+
+/// Writes one dataset format from a revision. Items arrive sorted by path; an exporter must
+/// write the same bytes for the same items (no clock, no hash-map order, fixed number format).
+public protocol DatasetExporter: Sendable {
+  var name: String { get }
+  func export(manifest: DatasetManifest, items: [ExportItem], to sink: any ExportSink,
+              options: ExportOptions) throws -> ExportReport
+}
+
+/// Errors from importing and exporting: always the file and the place.
+public enum FormatError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// `file`: `place`: `message`, e.g. instances.json: annotations[3].bbox: expected 4 numbers.
+  case invalid(file: String, place: String, message: String)
+  case unknownFormat(String, known: [String])
+  case noMatchingFormat(String)
+  case ambiguousFormat(String, candidates: [String])
+  /// `--strict` export found losses.
+  case lossy(format: String, summary: String)
+
+  public var description: String {
+    switch self {
+    case let .invalid(file, place, message): place.isEmpty ? "\(file): \(message)" : "\(file): \(place): \(message)"
+    case let .unknownFormat(name, known): "unknown format '\(name)'; known formats: \(known.joined(separator: ", "))"
+    case let .noMatchingFormat(path): "no known dataset format found in '\(path)'; name the format instead of 'auto'"
+    case let .ambiguousFormat(path, c): "'\(path)' matches several formats (\(c.joined(separator: ", "))); name one instead of 'auto'"
+    case let .lossy(format, summary): "\(format) cannot hold everything in this revision: \(summary) (drop --strict to export anyway)"
+    }
+  }
+}
+
+/// Every importer and exporter annot knows.
+public struct FormatRegistry: Sendable {
+  public let importers: [any DatasetImporter]
+  public let exporters: [any DatasetExporter]
+
+  public init(importers: [any DatasetImporter], exporters: [any DatasetExporter]) {
+    self.importers = importers; self.exporters = exporters
+  }
+
+  public func importer(named name: String) throws(FormatError) -> any DatasetImporter {
+    guard let i = importers.first(where: { $0.name == name }) else {
+      throw .unknownFormat(name, known: importers.map(\.name))
+    }
+    return i
+  }
+
+  public func exporter(named name: String) throws(FormatError) -> any DatasetExporter {
+    guard let e = exporters.first(where: { $0.name == name }) else {
+      throw .unknownFormat(name, known: exporters.map(\.name))
+    }
+    return e
+  }
+
+  /// The single importer most confident about `source`; throws if none, or if several tie.
+  public func detect(_ source: URL) throws(FormatError) -> any DatasetImporter {
+    let scored = importers.map { ($0, $0.detect(source)) }.filter { $0.1 > .none }
+    guard let best = scored.map(\.1).max() else { throw .noMatchingFormat(source.path) }
+    let top = scored.filter { $0.1 == best }
+    if top.count > 1 { throw .ambiguousFormat(source.path, candidates: top.map(\.0.name)) }
+    return top[0].0
+  }
+}
