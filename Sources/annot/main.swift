@@ -1,2 +1,2 @@
 import AnnotCLI
-AnnotCLI.Annot.main()
+Annot.run(arguments: Array(CommandLine.arguments.dropFirst()))

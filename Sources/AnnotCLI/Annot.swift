@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import AnnotKit
+
+/// The root of the `annot` command tree. Each subcommand lives in `Commands/<Name>.swift`.
+public struct Annot: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "annot",
+    abstract: "Version, diff and merge labeled image datasets.",
+    discussion: "Run 'annot -C DIR <command>' to run as if started in DIR. See Docs/CLI.md.",
+    version: annotVersion,
+    subcommands: [
+      Init.self, Status.self, Add.self, Rm.self, Mv.self, Commit.self, Log.self, Show.self,
+      Branch.self, Switch.self, Checkout.self, Tag.self, Reset.self, Import.self, Formats.self,
+    ])
+  public init() {}
+
+  /// Entry point: handles git's `-C DIR` (change directory first, repeatable), then dispatches.
+  public static func run(arguments: [String]) -> Never {
+    var args = arguments
+    while args.count >= 2, args[0] == "-C" {
+      let dir = args[1]
+      guard FileManager.default.changeCurrentDirectoryPath(dir) else {
+        FileHandle.standardError.write(Data("annot: cannot change to '\(dir)': No such directory\n".utf8))
+        Foundation.exit(128)
+      }
+      args.removeFirst(2)
+    }
+    main(args)
+    Foundation.exit(0)
+  }
+}
+
+public let annotVersion = "0.1.0"
+
+/// Opens the repository containing the current directory.
+func openRepository() throws -> Repository {
+  try Repository.discover(from: FileManager.default.currentDirectoryPath)
+}
+
+/// Writes to standard output; colours only when it is a terminal and NO_COLOR is unset.
+struct Console {
+  static let colorEnabled: Bool = isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+  static func line(_ s: String = "") { print(s) }
+  static func color(_ s: String, _ code: String) -> String { colorEnabled ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+  static func green(_ s: String) -> String { color(s, "32") }
+  static func red(_ s: String) -> String { color(s, "31") }
+  static func yellow(_ s: String) -> String { color(s, "33") }
+  static func bold(_ s: String) -> String { color(s, "1") }
+  /// Progress on a terminal only; quiet when stderr is piped.
+  static let progressEnabled: Bool = isatty(2) == 1
+  static func progress(_ label: String, _ done: Int, _ total: Int) {
+    guard progressEnabled, total > 0, done == total || done % 97 == 0 else { return }
+    FileHandle.standardError.write(Data("\r\(label): \(done * 100 / total)% (\(done)/\(total))\(done == total ? "\n" : "")".utf8))
+  }
+  static func warn(_ s: String) { FileHandle.standardError.write(Data("warning: \(s)\n".utf8)) }
+}
+
+/// `--json` output: canonical JSON on one line, so scripts get stable bytes.
+func printJSON(_ v: AnnotModelJSON) {
+  print(CanonicalJSONBridge.string(v))
+}

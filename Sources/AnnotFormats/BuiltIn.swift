@@ -1,0 +1,4 @@
+extension FormatRegistry {
+  /// Every format annot ships, in the order `annot formats` lists them.
+  public static let builtIn = FormatRegistry(importers: [], exporters: [])
+}

@@ -1,1 +1,0 @@
-// AnnotKit: see README.md in this folder.

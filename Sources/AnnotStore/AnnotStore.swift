@@ -1,1 +1,0 @@
-// AnnotStore: see README.md in this folder.

@@ -1,0 +1,165 @@
+import CGit2
+import AnnotModel
+import Foundation
+
+/// One entry of a tree.
+public struct TreeEntry: Sendable, Hashable {
+  public var name: String
+  public var id: ObjectID
+  public var isTree: Bool
+}
+
+/// An edit to apply to a tree: insert or replace a blob at a path, or remove a path.
+public enum TreeUpdate: Sendable, Hashable {
+  case upsert(path: String, blob: ObjectID)
+  case remove(path: String)
+  public var path: String {
+    switch self { case .upsert(let p, _), .remove(let p): p }
+  }
+}
+
+/// A path whose blob differs between two trees (nil = absent on that side).
+public struct EntryChange: Sendable, Hashable {
+  public var path: String
+  public var oldBlob: ObjectID?
+  public var newBlob: ObjectID?
+  public init(path: String, oldBlob: ObjectID?, newBlob: ObjectID?) { self.path = path; self.oldBlob = oldBlob; self.newBlob = newBlob }
+}
+
+extension GitRepository {
+  /// The id of the empty tree, written if needed.
+  public func emptyTree() throws -> ObjectID {
+    try sync {
+      var tb: OpaquePointer?
+      try check("git_treebuilder_new", git_treebuilder_new(&tb, raw, nil))
+      defer { git_treebuilder_free(tb) }
+      var oid = git_oid()
+      try check("git_treebuilder_write", git_treebuilder_write(&oid, tb))
+      return ObjectID(oid)
+    }
+  }
+
+  /// Entries of the tree `id` (one level).
+  public func treeEntries(_ id: ObjectID) throws -> [TreeEntry] {
+    try sync {
+      var oid = id.git
+      var tree: OpaquePointer?
+      let rc = git_tree_lookup(&tree, raw, &oid)
+      if rc == GIT_ENOTFOUND.rawValue { throw StoreError.notFound(id.hex) }
+      try check("git_tree_lookup", rc)
+      defer { git_tree_free(tree) }
+      let n = git_tree_entrycount(tree)
+      var out: [TreeEntry] = []
+      out.reserveCapacity(n)
+      for i in 0..<n {
+        let e = git_tree_entry_byindex(tree, i)
+        out.append(TreeEntry(name: String(cString: git_tree_entry_name(e)), id: ObjectID(git_tree_entry_id(e)),
+                             isTree: git_tree_entry_type(e) == GIT_OBJECT_TREE))
+      }
+      return out
+    }
+  }
+
+  /// The entry at `path` inside `tree`, or nil.
+  public func entry(tree: ObjectID, path: String) throws -> TreeEntry? {
+    try sync {
+      var oid = tree.git
+      var t: OpaquePointer?
+      try check("git_tree_lookup", git_tree_lookup(&t, raw, &oid))
+      defer { git_tree_free(t) }
+      var e: OpaquePointer?
+      let rc = git_tree_entry_bypath(&e, t, path)
+      if rc == GIT_ENOTFOUND.rawValue { return nil }
+      try check("git_tree_entry_bypath", rc)
+      defer { git_tree_entry_free(e) }
+      return TreeEntry(name: String(cString: git_tree_entry_name(e)), id: ObjectID(git_tree_entry_id(e)),
+                       isTree: git_tree_entry_type(e) == GIT_OBJECT_TREE)
+    }
+  }
+
+  /// Every blob under `tree` (recursively), with paths relative to `tree`, in git's order.
+  public func blobs(under tree: ObjectID) throws -> [(path: String, id: ObjectID)] {
+    var out: [(String, ObjectID)] = []
+    func walk(_ t: ObjectID, _ prefix: String) throws {
+      for e in try treeEntries(t) {
+        let p = prefix.isEmpty ? e.name : prefix + "/" + e.name
+        if e.isTree { try walk(e.id, p) } else { out.append((p, e.id)) }
+      }
+    }
+    try walk(tree, "")
+    return out
+  }
+
+  /// Writes a new tree from `base` with `updates` applied; only changed subtrees are written.
+  public func updateTree(_ base: ObjectID?, _ updates: [TreeUpdate]) throws -> ObjectID {
+    let baseID = try base ?? emptyTree()
+    if updates.isEmpty { return baseID }
+    return try sync {
+      var oid = baseID.git
+      var baseline: OpaquePointer?
+      try check("git_tree_lookup", git_tree_lookup(&baseline, raw, &oid))
+      defer { git_tree_free(baseline) }
+      // libgit2 wants C strings that outlive the call.
+      let cpaths = updates.map { strdup($0.path)! }
+      defer { cpaths.forEach { free($0) } }
+      var raws: [git_tree_update] = updates.enumerated().map { i, u in
+        var r = git_tree_update()
+        r.path = UnsafePointer(cpaths[i])
+        switch u {
+        case .upsert(_, let blob):
+          r.action = GIT_TREE_UPDATE_UPSERT
+          r.id = blob.git
+          r.filemode = GIT_FILEMODE_BLOB
+        case .remove:
+          r.action = GIT_TREE_UPDATE_REMOVE
+        }
+        return r
+      }
+      var out = git_oid()
+      try check("git_tree_create_updated", git_tree_create_updated(&out, raw, baseline, raws.count, &raws))
+      return ObjectID(out)
+    }
+  }
+
+  /// Blob-level changes between two trees; identical subtrees are skipped by id.
+  /// `paths` limits the comparison to those prefixes (git pathspecs).
+  public func diffTrees(_ a: ObjectID?, _ b: ObjectID?, paths: [String] = []) throws -> [EntryChange] {
+    if a == b { return [] }
+    return try sync {
+      func lookup(_ id: ObjectID?) throws -> OpaquePointer? {
+        guard let id else { return nil }
+        var oid = id.git
+        var t: OpaquePointer?
+        try check("git_tree_lookup", git_tree_lookup(&t, raw, &oid))
+        return t
+      }
+      let ta = try lookup(a)
+      defer { git_tree_free(ta) }
+      let tb = try lookup(b)
+      defer { git_tree_free(tb) }
+      var opts = git_diff_options()
+      try check("git_diff_options_init", git_diff_options_init(&opts, UInt32(GIT_DIFF_OPTIONS_VERSION)))
+      opts.flags = GIT_DIFF_SKIP_BINARY_CHECK.rawValue
+      let cpaths = paths.map { strdup($0)! }
+      defer { cpaths.forEach { free($0) } }
+      var ptrs: [UnsafeMutablePointer<CChar>?] = cpaths
+      var diff: OpaquePointer?
+      try ptrs.withUnsafeMutableBufferPointer { buf in
+        opts.pathspec = git_strarray(strings: buf.baseAddress, count: paths.count)
+        try check("git_diff_tree_to_tree", git_diff_tree_to_tree(&diff, raw, ta, tb, &opts))
+      }
+      defer { git_diff_free(diff) }
+      let n = git_diff_num_deltas(diff)
+      var out: [EntryChange] = []
+      out.reserveCapacity(n)
+      for i in 0..<n {
+        guard let d = git_diff_get_delta(diff, i)?.pointee else { continue }
+        let path = String(cString: d.new_file.path ?? d.old_file.path)
+        let old: ObjectID? = d.status == GIT_DELTA_ADDED ? nil : ObjectID(d.old_file.id)
+        let new: ObjectID? = d.status == GIT_DELTA_DELETED ? nil : ObjectID(d.new_file.id)
+        out.append(EntryChange(path: path, oldBlob: old, newBlob: new))
+      }
+      return out
+    }
+  }
+}
