@@ -1,0 +1,91 @@
+import Testing
+import AnnotModel
+
+@Suite struct CanonicalJSONTests {
+  @Test func numbersHaveOneFormatting() {
+    #expect(CanonicalJSON.number(12) == "12")
+    #expect(CanonicalJSON.number(-0.0) == "0")
+    #expect(CanonicalJSON.number(12.5) == "12.5")
+    #expect(CanonicalJSON.number(0.1) == "0.1")
+    #expect(CanonicalJSON.number(1e20) == "1e+20")
+    #expect(CanonicalJSON.number(1.0 / 3.0) == "0.3333333333333333")
+  }
+
+  @Test func keysSortedAndStringsEscaped() throws {
+    let v = try JSONParser.parse(#"{"b":1,"a":"x\"\n\u00e9","é":true,"Z":null}"#)
+    #expect(CanonicalJSON.string(v) == "{\"Z\":null,\"a\":\"x\\\"\\n\u{e9}\",\"b\":1,\"é\":true}")
+  }
+
+  @Test(arguments: [
+    ("{\"a\":1,\"a\":2}", "line 1, column 8: duplicate key \"a\""),
+    ("{\"a\":1,\n \"b\": }", "line 2, column 7: unexpected character '}'"),
+    ("[1e999]", "line 1, column 2: number out of range: 1e999"),
+    ("[NaN]", "line 1, column 2: unexpected character 'N'"),
+    ("\"abc", "line 1, column 5: unterminated string"),
+    ("[1,]", "line 1, column 4: unexpected character ']'"),
+    ("{} x", "line 1, column 4: unexpected data after the JSON value"),
+  ])
+  func parseErrorsNameLineAndColumn(_ input: String, _ message: String) {
+    #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(input) }
+    do { _ = try JSONParser.parse(input) } catch { #expect(error.description == message) }
+  }
+
+  @Test func documentRoundTripsByteForByte() throws {
+    let doc = LabelDocument(image: ImageRecord(path: "train/a.png", width: 64, height: 48, mediaType: "image/png", sourceID: "7"), annotations: [
+      Annotation(id: "b2", label: "car", shape: .box(Box(x: 1.5, y: 2, w: 10, h: 20), rotation: 0), attributes: ["occluded": .bool(true)], score: 0.25),
+      Annotation(id: "a1", label: "person", shape: .polygon([[0, 0, 10, 0, 10, 10]]), bbox: Box(x: 0, y: 0, w: 10, h: 10), sourceID: "12"),
+      Annotation(id: "c3", label: "person", shape: .keypoints([1, 2, 2, 0, 0, 0]), group: 4, zOrder: 1),
+      Annotation(id: "d4", label: "crowd", shape: .mask(RLEMask(height: 48, width: 64, counts: .runs([10, 5, 3057]))), crowd: true),
+      Annotation(id: "e5", label: "sunny", shape: .tag),
+    ])
+    let bytes = doc.canonicalBytes()
+    let text = String(decoding: bytes, as: UTF8.self)
+    #expect(text == """
+    {
+      "annotations": [
+        {"bbox":[0,0,10,10],"id":"a1","kind":"polygon","label":"person","polygon":[[0,0,10,0,10,10]],"source_id":"12"},
+        {"attributes":{"occluded":true},"bbox":[1.5,2,10,20],"id":"b2","kind":"box","label":"car","score":0.25},
+        {"group":4,"id":"c3","keypoints":[1,2,2,0,0,0],"kind":"keypoints","label":"person","z_order":1},
+        {"crowd":true,"id":"d4","kind":"mask","label":"crowd","mask":{"counts":[10,5,3057],"size":[48,64]}},
+        {"id":"e5","kind":"tag","label":"sunny"}
+      ],
+      "image": {"height":48,"media_type":"image/png","path":"train/a.png","source_id":"7","width":64},
+      "version": 1
+    }
+
+    """)
+    let back = try LabelDocument.decode(bytes)
+    #expect(back == doc)
+    #expect(back.canonicalBytes() == bytes)
+  }
+
+  @Test func newerDocumentVersionIsRefused() {
+    let json = #"{"version":2,"image":{"path":"a","width":1,"height":1,"media_type":"image/png"},"annotations":[]}"#
+    #expect(throws: DocumentError.self) { try LabelDocument.decode(Array(json.utf8)) }
+  }
+
+  @Test func rleRoundTripsAndMeasures() {
+    let runs = [3, 4, 10, 2, 1]
+    #expect(RLE.decode(RLE.encode(runs)) == runs)
+    let m = RLEMask(height: 5, width: 4, counts: .runs(runs))
+    #expect(RLE.area(m) == 6)
+    // Column-major: pixels 3..6 are column 0 rows 3,4 and column 1 rows 0,1; 17,18 are column 3 rows 2,3.
+    #expect(RLE.boundingBox(m) == Box(x: 0, y: 0, w: 4, h: 5))
+  }
+
+  @Test func datasetPathsRejectEscapes() {
+    #expect(DatasetPath.validate("train/a.png") == nil)
+    #expect(DatasetPath.validate("/etc/passwd") != nil)
+    #expect(DatasetPath.validate("a/../../b") != nil)
+    #expect(DatasetPath.validate("a//b") != nil)
+    #expect(DatasetPath.validate("C:/x") != nil)
+    #expect(DatasetPath.validate("a\u{1}b") != nil)
+  }
+
+  @Test func gitBlobIDMatchesGit() {
+    // `printf hello | git hash-object --stdin`
+    let d = Digest.sha1()
+    d.update(Array("blob 5\u{0}hello".utf8))
+    #expect(Hex.encode(d.finish()) == "b6fc4c620b67d95f953a5c1c1230aaab5db5a1b0")
+  }
+}
