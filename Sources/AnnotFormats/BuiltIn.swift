@@ -1,4 +1,6 @@
 extension FormatRegistry {
   /// Every format annot ships, in the order `annot formats` lists them.
-  public static let builtIn = FormatRegistry(importers: [], exporters: [])
+  public static let builtIn = FormatRegistry(
+    importers: [COCOImporter(), YOLOImporter()],
+    exporters: [COCOExporter(), YOLOExporter()])
 }
