@@ -1,1 +1,0 @@
-// AnnotMerge: see README.md in this folder.
