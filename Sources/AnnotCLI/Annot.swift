@@ -11,7 +11,8 @@ public struct Annot: ParsableCommand {
     version: annotVersion,
     subcommands: [
       Init.self, Status.self, Add.self, Rm.self, Mv.self, Commit.self, Log.self, Show.self,
-      Branch.self, Switch.self, Checkout.self, Tag.self, Reset.self, Import.self, Formats.self,
+      Branch.self, Switch.self, Checkout.self, Tag.self, Reset.self, Merge.self, Resolve.self,
+      CherryPick.self, Revert.self, Import.self, Formats.self,
     ])
   public init() {}
 

@@ -116,7 +116,9 @@ public enum TestSupport {
   public static func write(_ text: String, to url: URL) throws { try write(Array(text.utf8), to: url) }
 
   /// A small COCO dataset: `count` images (images/img_N.png, 64×48) with two boxes each.
-  public static func cocoDataset(in dir: URL, count: Int, shift: Double = 0, relabel: Set<Int> = []) throws -> URL {
+  /// `moved`: annotation ids shifted right by `dx`; `relabel`: annotation id → category id.
+  public static func cocoDataset(in dir: URL, count: Int, moved: Set<Int> = [], dx: Double = 0, relabel: [Int: Int] = [:],
+                                 name: String = "instances.json") throws -> URL {
     var images: [String] = [], anns: [String] = []
     var annID = 1
     for i in 0..<count {
@@ -125,14 +127,14 @@ public enum TestSupport {
       if !FileManager.default.fileExists(atPath: file.path) { try write(png(width: 64, height: 48, seed: i), to: file) }
       images.append(#"{"id":\#(i + 1),"file_name":"\#(name)","width":64,"height":48}"#)
       for k in 0..<2 {
-        let cat = relabel.contains(annID) ? 2 : (k == 0 ? 1 : 2)
-        let x = Double(4 + k * 20) + shift
+        let cat = relabel[annID] ?? (k == 0 ? 1 : 2)
+        let x = Double(4 + k * 20) + (moved.contains(annID) ? dx : 0)
         anns.append(#"{"id":\#(annID),"image_id":\#(i + 1),"category_id":\#(cat),"bbox":[\#(x),6,16,12],"area":192,"iscrowd":0}"#)
         annID += 1
       }
     }
-    let json = #"{"images":[\#(images.joined(separator: ","))],"annotations":[\#(anns.joined(separator: ","))],"categories":[{"id":1,"name":"car","supercategory":"vehicle"},{"id":2,"name":"person","supercategory":"human"}]}"#
-    let url = dir.appendingPathComponent("instances.json")
+    let json = #"{"images":[\#(images.joined(separator: ","))],"annotations":[\#(anns.joined(separator: ","))],"categories":[{"id":1,"name":"car","supercategory":"vehicle"},{"id":2,"name":"person","supercategory":"human"},{"id":3,"name":"bike","supercategory":"vehicle"}]}"#
+    let url = dir.appendingPathComponent(name)
     try write(json, to: url)
     return url
   }

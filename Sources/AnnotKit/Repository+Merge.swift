@@ -1,0 +1,225 @@
+import Foundation
+import AnnotModel
+import AnnotStore
+import AnnotMerge
+
+extension Repository {
+  public struct MergeOptions: Sendable {
+    public var noFastForward = false
+    public var message: String?
+    /// `-X ours|theirs`: settle every conflict one way.
+    public var strategy: ConflictChoice?
+    public init() {}
+  }
+
+  public enum MergeResult: Sendable {
+    case upToDate
+    case fastForward(ObjectID)
+    case merged(ObjectID, notes: [String])
+    /// Conflicts recorded; the stage holds the merge with ours kept for each conflict.
+    case conflicts([LabelConflict], notes: [String])
+  }
+
+  /// The outcome of merging three trees.
+  struct TreeMerge {
+    var tree: ObjectID
+    var conflicts: [LabelConflict]
+    var notes: [String]
+    var imagesChanged: Int
+  }
+
+  /// Merges `theirs` into `ours` against `base`, image by image and annotation by annotation.
+  /// Costs in proportion to what changed: only paths that differ from the base on the side
+  /// being merged in are visited, and only documents changed on both sides are parsed.
+  func mergeTrees(base: ObjectID?, ours: ObjectID, theirs: ObjectID, strategy: ConflictChoice?) throws -> TreeMerge {
+    let theirChanges = try git.diffTrees(base, theirs)
+    let ourChanges = try git.diffTrees(base, ours)
+    var ourByPath: [String: EntryChange] = [:]
+    for c in ourChanges { ourByPath[c.path] = c }
+    var updates: [TreeUpdate] = []
+    var conflicts: [LabelConflict] = []
+    var notes: [String] = []
+    var touched = Set<String>()
+    func set(_ path: String, _ blob: ObjectID?) {
+      if let blob { updates.append(.upsert(path: path, blob: blob)) } else { updates.append(.remove(path: path)) }
+    }
+    for c in theirChanges {
+      let mine = ourByPath[c.path]
+      // Changed only on their side, or the same change on both: take theirs.
+      guard let mine, mine.newBlob != c.newBlob else {
+        if mine == nil { set(c.path, c.newBlob) }
+        if let p = DatasetPath.datasetPath(ofEntry: c.path) { touched.insert(p) }
+        continue
+      }
+      if c.path == DatasetPath.manifestEntry {
+        let b = try base.map { try manifest(in: $0) }
+        let out = try mergeManifests(base: b, ours: try manifest(in: ours), theirs: try manifest(in: theirs),
+                                     options: ManifestMerge.Options(strategy: strategy))
+        conflicts += out.conflicts
+        notes += out.notes
+        set(c.path, try git.writeBlob(out.merged.canonicalBytes()))
+      } else if c.path.hasPrefix("images/") {
+        let p = String(c.path.dropFirst(7))
+        touched.insert(p)
+        switch mergeBlob(base: c.oldBlob, ours: mine.newBlob, theirs: c.newBlob, options: BlobMerge.Options(strategy: strategy)) {
+        case .resolved(let id): set(c.path, id)
+        case .conflict(let kind):
+          conflicts.append(LabelConflict.imageBytes(path: p, kind: kind, base: c.oldBlob, ours: mine.newBlob, theirs: c.newBlob))
+        }
+      } else if c.path.hasPrefix("labels/"), c.path.hasSuffix(".json") {
+        let p = String(c.path.dropFirst(7).dropLast(5))
+        touched.insert(p)
+        let load = { (id: ObjectID?) throws -> LabelDocument? in try id.map { try self.decodeDocument($0, path: c.path) } }
+        let out = try mergeDocuments(base: try load(c.oldBlob), ours: try load(mine.newBlob), theirs: try load(c.newBlob),
+                                     path: p, options: DocumentMerge.Options(strategy: strategy))
+        conflicts += out.conflicts
+        notes += out.notes
+        set(c.path, try out.merged.map { try git.writeBlob($0.canonicalBytes()) })
+      } else {
+        // Files annot does not model: git's rule, ours wins only if theirs did not change it.
+        conflicts.append(LabelConflict(path: c.path, field: "file", kind: .modifyModify,
+                                       base: c.oldBlob.map { .string($0.hex) }, ours: mine.newBlob.map { .string($0.hex) },
+                                       theirs: c.newBlob.map { .string($0.hex) }))
+      }
+    }
+    // libgit2 refuses to remove what is not there; drop removals of paths ours already lacks.
+    var final: [TreeUpdate] = []
+    for u in updates {
+      if case .remove(let path) = u, try git.entry(tree: ours, path: path) == nil { continue }
+      final.append(u)
+    }
+    return TreeMerge(tree: try git.updateTree(ours, final), conflicts: conflicts, notes: notes, imagesChanged: touched.count)
+  }
+
+  /// `annot merge REV`: fast-forward when possible, else a three-way label merge.
+  public func merge(_ rev: String, options: MergeOptions = .init()) throws -> MergeResult {
+    let _lock = try lockForWriting("merge")
+    defer { withExtendedLifetime(_lock) {} }
+    try refuseDuringMerge()
+    guard let ours = try headCommit() else { throw AnnotError.unbornBranch(try currentBranch() ?? "HEAD") }
+    let headTreeID = try git.commit(ours).tree
+    if try stageTree() != headTreeID { throw AnnotError.stagedChanges("merging") }
+    let theirs = try resolveCommit(rev)
+    if try git.isAncestor(theirs, of: ours) { return .upToDate }
+    let branchRef = try currentBranchRef()
+    if try !options.noFastForward && git.isAncestor(ours, of: theirs) {
+      if let branchRef { try git.updateReference(branchRef, to: theirs, expected: .some(ours), message: "merge \(rev): Fast-forward") } else { try git.setHeadDetached(theirs) }
+      indexCommitQuietly(theirs)
+      return .fastForward(theirs)
+    }
+    let base = try git.mergeBase(ours, theirs)
+    let out = try mergeTrees(base: try base.map { try git.commit($0).tree }, ours: headTreeID, theirs: try git.commit(theirs).tree, strategy: options.strategy)
+    let isBranch = try git.references(prefix: "refs/heads/").contains { $0.name == "refs/heads/" + rev }
+    let message = options.message ?? "Merge \(isBranch ? "branch" : "revision") '\(rev)'"
+    if out.conflicts.isEmpty {
+      let author = signature(role: "AUTHOR"), committer = signature(role: "COMMITTER")
+      let id = try git.createCommit(tree: out.tree, parents: [ours, theirs], message: message + "\n", author: author, committer: committer)
+      if let branchRef { try git.updateReference(branchRef, to: id, expected: .some(ours), message: "merge \(rev): Merge made by annot") } else { try git.setHeadDetached(id) }
+      indexCommitQuietly(id)
+      return .merged(id, notes: out.notes)
+    }
+    try writeAtomically(conflictsFile, ConflictFile.encode(out.conflicts))
+    try writeAtomically(stateDir + "/MERGE_MSG", Array((message + "\n").utf8))
+    try writeAtomically(mergeHeadFile, Array((theirs.hex + "\n").utf8))
+    try setStage(out.tree)
+    return .conflicts(out.conflicts, notes: out.notes)
+  }
+
+  /// Conflicts of the merge in progress, decoded.
+  public func conflicts() throws -> [LabelConflict] {
+    guard let data = FileManager.default.contents(atPath: conflictsFile) else { return [] }
+    return try ConflictFile.decode(Array(data))
+  }
+
+  /// Settles the conflicts of one image (or of `annot.json`), all of them or one annotation's.
+  public func resolve(path userPath: String, choice: ConflictChoice, annotation: String? = nil) throws -> (resolved: Int, remaining: Int) {
+    let _lock = try lockForWriting("resolve")
+    defer { withExtendedLifetime(_lock) {} }
+    guard isMerging else { throw AnnotError.noMergeInProgress }
+    let all = try conflicts()
+    let p = userPath == DatasetPath.manifestEntry ? userPath : datasetPath(fromUserPath: userPath)
+    let mine = all.filter { $0.path == p && (annotation == nil || $0.annotationID == annotation) }
+    if mine.isEmpty {
+      throw AnnotError.other(annotation.map { "no unresolved conflict for annotation \($0) in \(userPath)" } ?? "no unresolved conflict in \(userPath)")
+    }
+    let stage = try stageTree()
+    var updates: [TreeUpdate] = []
+    if p == DatasetPath.manifestEntry {
+      let merged = try AnnotMerge.resolve(mine, inManifest: manifest(in: stage), choice: choice)
+      updates.append(.upsert(path: p, blob: try git.writeBlob(merged.canonicalBytes())))
+    } else {
+      for c in mine where c.field == LabelConflict.imageBytesField {
+        let chosen = c.value(choice)?.stringValue.flatMap(ObjectID.init(hex:))
+        if let chosen { updates.append(.upsert(path: DatasetPath.imageEntry(p), blob: chosen)) }
+        else if try git.entry(tree: stage, path: DatasetPath.imageEntry(p)) != nil { updates.append(.remove(path: DatasetPath.imageEntry(p))) }
+      }
+      let docConflicts = mine.filter { $0.field != LabelConflict.imageBytesField }
+      if !docConflicts.isEmpty {
+        let out = try AnnotMerge.resolve(docConflicts, in: try document(in: stage, path: p), choice: choice)
+        if let doc = out.document {
+          updates.append(.upsert(path: DatasetPath.labelEntry(p), blob: try git.writeBlob(doc.canonicalBytes())))
+        } else if try git.entry(tree: stage, path: DatasetPath.labelEntry(p)) != nil {
+          updates.append(.remove(path: DatasetPath.labelEntry(p)))
+        }
+      }
+    }
+    let remaining = all.filter { c in !mine.contains(c) }
+    try setStageKeepingFile(try git.updateTree(stage, updates))
+    try writeAtomically(conflictsFile, ConflictFile.encode(remaining))
+    return (mine.count, remaining.count)
+  }
+
+  /// During a merge the STAGE file must stay even if it equals HEAD's tree.
+  func setStageKeepingFile(_ tree: ObjectID) throws {
+    try writeAtomically(stageFile, Array((tree.hex + "\n").utf8))
+  }
+
+  /// `annot merge --continue`: commits the settled merge with both parents.
+  public func mergeContinue(message: String? = nil) throws -> ObjectID {
+    guard isMerging else { throw AnnotError.noMergeInProgress }
+    let remaining = try conflicts().count
+    if remaining > 0 { throw AnnotError.unresolvedConflicts(remaining) }
+    let stored = (try? String(contentsOfFile: stateDir + "/MERGE_MSG", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    return try commit(CommitOptions(message: message ?? stored ?? "Merge"))
+  }
+
+  /// `annot merge --abort`: back to the state before the merge (the stage was clean then).
+  public func mergeAbort() throws {
+    let _lock = try lockForWriting("merge --abort")
+    defer { withExtendedLifetime(_lock) {} }
+    guard isMerging else { throw AnnotError.noMergeInProgress }
+    try? FileManager.default.removeItem(atPath: stageFile)
+    try clearMergeState()
+  }
+
+  /// Applies the change `rev` made (cherry-pick) or its inverse (revert) onto HEAD as a new
+  /// commit, with the merge machinery: base = rev^ and theirs = rev, or the reverse.
+  public func replay(_ rev: String, revert: Bool, strategy: ConflictChoice? = nil) throws -> MergeResult {
+    let id = try resolveCommit(rev)
+    let c = try git.commit(id)
+    guard let parent = c.parents.first else { throw AnnotError.other("\(rev) has no parent to compare with") }
+    let parentTree = try git.commit(parent).tree
+    let out: TreeMerge
+    do {
+      let _lock = try lockForWriting(revert ? "revert" : "cherry-pick")
+      defer { withExtendedLifetime(_lock) {} }
+      try refuseDuringMerge()
+      guard let head = try headTree() else { throw AnnotError.unbornBranch(try currentBranch() ?? "HEAD") }
+      if try stageTree() != head { throw AnnotError.stagedChanges(revert ? "revert" : "cherry-pick") }
+      out = revert ? try mergeTrees(base: c.tree, ours: head, theirs: parentTree, strategy: strategy)
+                   : try mergeTrees(base: parentTree, ours: head, theirs: c.tree, strategy: strategy)
+      if !out.conflicts.isEmpty {
+        try writeAtomically(conflictsFile, ConflictFile.encode(out.conflicts))
+        try writeAtomically(stateDir + "/MERGE_MSG", Array(((revert ? "Revert \"\(c.summary)\"" : c.summary) + "\n").utf8))
+        // A replay in progress has no second parent; an empty MERGE_HEAD marks the state.
+        try writeAtomically(mergeHeadFile, [])
+        try setStageKeepingFile(out.tree)
+        return .conflicts(out.conflicts, notes: out.notes)
+      }
+      try setStage(out.tree)
+    }
+    let message = revert ? "Revert \"\(c.summary)\"\n\nThis reverts commit \(id.hex).\n" : c.message
+    let newID = try commit(CommitOptions(message: message))
+    return .merged(newID, notes: out.notes)
+  }
+}
