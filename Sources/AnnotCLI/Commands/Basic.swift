@@ -30,7 +30,12 @@ extension Annot {
             "annotations_by_class": .object(s.annotationsByClass.mapValues { .int($0) }),
           ]),
           "merging": .str(s.merging?.hex),
-          "conflicts": .array(s.conflicts),
+          // One entry per conflict; "image" repeats "path" under the name scripts look for.
+          "conflicts": .array(s.conflicts.map { c in
+            guard var o = c.objectValue else { return c }
+            if let p = o["path"], o["image"] == nil { o["image"] = p }
+            return .object(o)
+          }),
         ]))
         return
       }
