@@ -90,7 +90,8 @@ public struct LabelMeImporter: DatasetImporter {
     let W = Double(width), H = Double(height), tol = Self.tolerance
     var annotations: [Annotation] = []
     var labels: [String] = []
-    for (i, s) in try node.required("shapes").array().enumerated() {
+    var ids = ContentIDs()
+    for s in try node.required("shapes").array() {
       let label = try s.required("label").string()
       guard !label.isEmpty else { throw s.fail("empty label") }
       let type = try s.optional("shape_type")?.string() ?? "polygon"
@@ -137,7 +138,7 @@ public struct LabelMeImporter: DatasetImporter {
       }
       if let d = try s.optional("description")?.string(), !d.isEmpty { attributes["description"] = .string(d) }
       var a = Annotation(id: "", label: label, shape: shape, attributes: attributes, group: try s.optional("group_id")?.int())
-      a.id = AnnotationID.make(imagePath: path, seed: AnnotationID.contentSeed(a, ordinal: i))
+      ids.assign(&a, imagePath: path)
       annotations.append(a)
       labels.append(label)
     }
