@@ -28,35 +28,37 @@ let package = Package(
     // MARK: Plumbing
     .target(
       /** Value types (documents, annotations, schema), canonical JSON, hashing. No I/O. */
-      name: "AnnotModel", dependencies: ["CCrypto"]),
+      name: "AnnotModel", dependencies: ["CCrypto"], exclude: ["README.md"]),
     .target(
       /** Image header probing (size, media type) and PNG mask codec; never decodes photos. */
-      name: "AnnotMedia", dependencies: ["CZlib"]),
+      name: "AnnotMedia", dependencies: ["CZlib"], exclude: ["README.md"]),
     .target(
       /** libgit2-backed object store: blobs, trees, commits, refs, fast pack writer, lock. */
-      name: "AnnotStore", dependencies: ["AnnotModel", "CGit2", "CZlib", "CCrypto"]),
+      name: "AnnotStore", dependencies: ["AnnotModel", "CGit2", "CZlib", "CCrypto"], exclude: ["README.md"]),
     .target(
       /** Semantic label diff between two documents or two trees of documents. */
-      name: "AnnotDiff", dependencies: ["AnnotModel"]),
+      name: "AnnotDiff", dependencies: ["AnnotModel"], exclude: ["README.md"]),
     .target(
       /** Three-way merge of documents and schemas, per annotation and per field. */
-      name: "AnnotMerge", dependencies: ["AnnotModel", "AnnotDiff"]),
+      name: "AnnotMerge", dependencies: ["AnnotModel", "AnnotDiff"], exclude: ["README.md"]),
     .target(
       /** SQLite query index: schema, incremental indexing, filter language, views. */
-      name: "AnnotIndex", dependencies: ["AnnotModel", .product(name: "GRDBSQLite", package: "GRDB.swift")]),
+      name: "AnnotIndex", dependencies: ["AnnotModel", .product(name: "GRDBSQLite", package: "GRDB.swift")], exclude: ["README.md"]),
     .target(
       /** Dataset format importers and exporters (COCO, YOLO, VOC, CVAT, LabelMe, Label Studio). */
-      name: "AnnotFormats", dependencies: ["AnnotModel", "AnnotMedia"]),
+      name: "AnnotFormats", dependencies: ["AnnotModel", "AnnotMedia"], exclude: ["README.md"]),
 
     // MARK: Porcelain
     .target(
       /** The repository facade: stage, commit, import, export, diff, merge, query. */
       name: "AnnotKit",
-      dependencies: ["AnnotModel", "AnnotMedia", "AnnotStore", "AnnotDiff", "AnnotMerge", "AnnotIndex", "AnnotFormats"]),
+      dependencies: ["AnnotModel", "AnnotMedia", "AnnotStore", "AnnotDiff", "AnnotMerge", "AnnotIndex", "AnnotFormats"],
+      exclude: ["README.md"]),
     .target(
       /** The `annot` command tree (ArgumentParser) and its text/JSON renderers. */
       name: "AnnotCLI",
-      dependencies: ["AnnotKit", "AnnotModel", "AnnotDiff", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: ["AnnotKit", "AnnotModel", "AnnotDiff", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      exclude: ["README.md"]),
     .executableTarget(
       /** The `annot` executable: calls AnnotCLI. */
       name: "annot", dependencies: ["AnnotCLI"]),

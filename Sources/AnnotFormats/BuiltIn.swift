@@ -1,6 +1,6 @@
 extension FormatRegistry {
   /// Every format annot ships, in the order `annot formats` lists them.
   public static let builtIn = FormatRegistry(
-    importers: [COCOImporter(), YOLOImporter()],
-    exporters: [COCOExporter(), YOLOExporter()])
+    importers: [COCOImporter(), YOLOImporter(), LabelMeImporter()],
+    exporters: [COCOExporter(), YOLOExporter(), LabelMeExporter()])
 }
