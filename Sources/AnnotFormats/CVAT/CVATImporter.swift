@@ -63,7 +63,7 @@ public struct CVATImporter: DatasetImporter {
       imagesDir = FileManager.default.fileExists(atPath: sub.path) ? sub : base
     }
 
-    var schema = SchemaBuilder(existing: options.existingSchema)
+    var schema = DeclaredSchema(existing: options.existingSchema)
     var specs: [String: [String: AttributeDefinition]] = [:]
     if let meta = root.child("meta") {
       for container in ["task", "job", "project"] {
@@ -136,7 +136,7 @@ public struct CVATImporter: DatasetImporter {
     }
   }
 
-  private func readImage(_ el: XMLNode, file: String, imagesDir: URL, schema: inout SchemaBuilder,
+  private func readImage(_ el: XMLNode, file: String, imagesDir: URL, schema: inout DeclaredSchema,
                          specs: [String: [String: AttributeDefinition]], warnings: inout [String]) throws -> Item {
     let place = "line \(el.line), <image>"
     guard let rawName = el.attributes["name"] else { throw FormatError.invalid(file: file, place: place, message: "missing name") }

@@ -105,7 +105,7 @@ enum ImportChecks {
 /// Builds the dataset manifest while reading: keeps the repository's class ids for known
 /// names, adds new classes in the order the file names them, and (when the file declares its
 /// labels) refuses labels it did not declare.
-struct SchemaBuilder {
+struct DeclaredSchema {
   var manifest: DatasetManifest
   /// Labels the file declared; nil when the format has no label list.
   private(set) var declared: Set<String>?

@@ -47,7 +47,7 @@ public struct VOCImporter: DatasetImporter {
       throw FormatError.invalid(file: source.path, place: "", message: "no Annotations/ directory (not a Pascal VOC dataset)")
     }
     var warnings: [String] = []
-    var schema = SchemaBuilder(existing: options.existingSchema)
+    var schema = DeclaredSchema(existing: options.existingSchema)
     var actionsByLabel: [String: [String]] = [:]
     let labelmap = source.appendingPathComponent("labelmap.txt")
     if fm.fileExists(atPath: labelmap.path) {
@@ -181,7 +181,7 @@ public struct VOCImporter: DatasetImporter {
   }
 
   /// `name:r,g,b:parts:actions` lines (Datumaro's labelmap.txt); `background` is implicit.
-  static func readLabelmap(_ bytes: [UInt8], schema: inout SchemaBuilder, actions: inout [String: [String]]) throws(FormatError) {
+  static func readLabelmap(_ bytes: [UInt8], schema: inout DeclaredSchema, actions: inout [String: [String]]) throws(FormatError) {
     let text = String(decoding: bytes, as: UTF8.self)
     var parts: [String] = []
     for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
