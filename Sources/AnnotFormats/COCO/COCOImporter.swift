@@ -1,0 +1,258 @@
+import Foundation
+import AnnotModel
+import AnnotMedia
+
+/// Reads a COCO `instances` or `person_keypoints` JSON file (the source is the JSON file).
+///
+/// Images are looked up, per image, in `options.imagesDirectory` if given; otherwise in the
+/// JSON's directory, then `<dir>/images`, then (for `instances_<split>.json` in an
+/// `annotations/` folder, the layout `COCOExporter` writes) `<dir>/../images/<split>`.
+/// See Docs/FORMATS.md for the full mapping.
+public struct COCOImporter: DatasetImporter {
+  /// Coordinates may leave the image by this many pixels (rounding in other tools); more is an error.
+  public static let tolerance = 0.5
+
+  public init() {}
+  public var name: String { "coco" }
+  public var summary: String { "COCO instances/person_keypoints JSON: boxes, polygons, RLE masks, keypoints, categories with their ids" }
+
+  /// High for a `.json` file whose first 64 KiB name `images`, `annotations` and `categories`;
+  /// medium when only some of them (or `file_name`/`image_id`) appear there.
+  public func detect(_ source: URL) -> DetectionConfidence {
+    guard source.pathExtension.lowercased() == "json", FileAccess.isRegularFile(source),
+          let h = try? FileHandle(forReadingFrom: source) else { return .none }
+    defer { try? h.close() }
+    let head = String(decoding: (try? h.read(upToCount: 64 * 1024)) ?? Data(), as: UTF8.self)
+    if head.contains("\"shapes\"") && head.contains("\"imagePath\"") { return .none }   // LabelMe
+    let keys = ["\"images\"", "\"annotations\"", "\"categories\""].filter { head.contains($0) }.count
+    if keys == 3 { return .high }
+    if keys > 0 || head.contains("\"file_name\"") || head.contains("\"image_id\"") { return .medium }
+    return .none
+  }
+
+  /// Reads the whole file. Throws `FormatError.invalid` naming the JSON file and the place,
+  /// e.g. `annotations[12] (id 57).bbox`.
+  public func importDataset(from source: URL, options: ImportOptions) throws -> ImportedDataset {
+    let file = source.lastPathComponent
+    let root = try JSONNode.parse(try FileAccess.read(source, display: file), file: file)
+    _ = try root.object()
+
+    // Categories keep their real ids.
+    var classes: [LabelClass] = []
+    var classByID: [Int: LabelClass] = [:]
+    for c in try root.optional("categories")?.array() ?? [] {
+      let id = try c.required("id").int()
+      let place = c.place
+      let cn = c.renamed("\(place) (id \(id))")
+      let name = try cn.required("name").string()
+      guard !name.isEmpty else { throw FormatError.invalid(file: file, place: cn.place + ".name", message: "empty category name") }
+      guard classByID[id] == nil else { throw FormatError.invalid(file: file, place: cn.place + ".id", message: "duplicate category id \(id)") }
+      guard !classes.contains(where: { $0.name == name }) else {
+        throw FormatError.invalid(file: file, place: cn.place + ".name", message: "duplicate category name \"\(name)\"")
+      }
+      var lc = LabelClass(id: id, name: name, supercategory: try cn.optional("supercategory")?.string())
+      if let existing = options.existingSchema?.labelClass(named: name) {
+        lc.color = existing.color; lc.attributes = existing.attributes
+      }
+      lc.keypoints = try (cn.optional("keypoints")?.array() ?? []).map { e throws(FormatError) in try e.string() }
+      for e in try cn.optional("skeleton")?.array() ?? [] {
+        let pair = try e.array().map { x throws(FormatError) in try x.int() }
+        guard pair.count == 2, pair.allSatisfy({ $0 >= 1 && $0 <= lc.keypoints.count }) else {
+          throw e.fail("expected a pair of 1-based keypoint indices (1...\(lc.keypoints.count))")
+        }
+        lc.skeleton.append(pair)
+      }
+      classes.append(lc)
+      classByID[id] = lc
+    }
+
+    let split = Self.split(fromFileName: file)
+    let candidates: [URL] = {
+      if let d = options.imagesDirectory { return [d] }
+      let dir = source.deletingLastPathComponent()
+      var c = [dir, dir.appendingPathComponent("images")]
+      if let split { c.append(dir.deletingLastPathComponent().appendingPathComponent("images/\(split)")) }
+      else if Self.isExportName(file) { c.append(dir.deletingLastPathComponent().appendingPathComponent("images/default")) }
+      return c
+    }()
+
+    // Images.
+    struct Img { var record: ImageRecord; var file: URL; var annotations: [Annotation] = [] }
+    var images: [Int: Img] = [:]
+    var order: [Int] = []
+    var paths = Set<String>()
+    for im in try root.required("images").array() {
+      let id = try im.required("id").int()
+      let n = im.renamed("\(im.place) (id \(id))")
+      guard images[id] == nil else { throw FormatError.invalid(file: file, place: n.place + ".id", message: "duplicate image id \(id)") }
+      let path = try n.required("file_name").string()
+      if let why = DatasetPath.validate(path) {
+        throw FormatError.invalid(file: file, place: n.place + ".file_name", message: "invalid image path \"\(path)\": \(why)")
+      }
+      guard paths.insert(path).inserted else {
+        throw FormatError.invalid(file: file, place: n.place + ".file_name", message: "duplicate file_name \"\(path)\"")
+      }
+      let width = try n.required("width").int(), height = try n.required("height").int()
+      guard width > 0, height > 0 else { throw FormatError.invalid(file: file, place: n.place, message: "image size \(width)x\(height) is not positive") }
+      let root = candidates.first { FileAccess.exists($0.appendingPathComponent(path)) }
+      guard let root else {
+        throw FormatError.invalid(file: file, place: n.place + ".file_name",
+                                  message: "image file \"\(path)\" not found in \(candidates.map(\.path).joined(separator: ", "))")
+      }
+      let url = root.appendingPathComponent(path)
+      let info = try FileAccess.probeImage(url, root: root, errFile: file, place: n.place + ".file_name")
+      guard info.width == width, info.height == height else {
+        throw FormatError.invalid(file: file, place: n.place, message: "JSON says \(width)x\(height) but \(path) is \(info.width)x\(info.height)")
+      }
+      images[id] = Img(record: ImageRecord(path: path, width: width, height: height, mediaType: info.mediaType,
+                                           sourceID: String(id), split: split), file: url)
+      order.append(id)
+    }
+
+    // Annotations.
+    var annIDs = Set<Int>()
+    for a in try root.optional("annotations")?.array() ?? [] {
+      let id = try a.required("id").int()
+      let n = a.renamed("\(a.place) (id \(id))")
+      guard annIDs.insert(id).inserted else { throw FormatError.invalid(file: file, place: n.place + ".id", message: "duplicate annotation id \(id)") }
+      let imageID = try n.required("image_id").int()
+      guard var img = images[imageID] else { throw FormatError.invalid(file: file, place: n.place + ".image_id", message: "no image with id \(imageID)") }
+      let catID = try n.required("category_id").int()
+      guard let lc = classByID[catID] else { throw FormatError.invalid(file: file, place: n.place + ".category_id", message: "no category with id \(catID)") }
+      img.annotations += try annotations(n, id: id, label: lc, image: img.record)
+      images[imageID] = img
+    }
+
+    let items = order.map { id in
+      let img = images[id]!
+      return ImportedItem(document: LabelDocument(image: img.record, annotations: img.annotations), imageFile: img.file)
+    }
+    return ImportedDataset(manifest: DatasetManifest(classes: classes, attributes: options.existingSchema?.attributes ?? []), items: items)
+  }
+
+  /// One COCO annotation → one model annotation, or two when it has both a segmentation and
+  /// keypoints (the keypoints become `coco:<id>:keypoints` with the same source id).
+  func annotations(_ n: JSONNode, id: Int, label lc: LabelClass, image: ImageRecord) throws(FormatError) -> [Annotation] {
+    let W = Double(image.width), H = Double(image.height), tol = Self.tolerance
+    func inside(_ flat: [Double], _ node: JSONNode, stride: Int = 2) throws(FormatError) {
+      var k = 0
+      while k + 1 < flat.count {
+        let visible = stride == 2 || flat[k + 2] > 0
+        if visible && (flat[k] < -tol || flat[k] > W + tol || flat[k + 1] < -tol || flat[k + 1] > H + tol) {
+          throw node.fail("point (\(CanonicalJSON.number(flat[k])), \(CanonicalJSON.number(flat[k + 1]))) is outside the \(image.width)x\(image.height) image")
+        }
+        k += stride
+      }
+    }
+
+    var bbox: Box?
+    if let b = n.optional("bbox") {
+      let v = try b.numbers()
+      guard v.count == 4 else { throw b.fail("expected 4 numbers [x, y, w, h], found \(v.count)") }
+      guard v[2] >= 0, v[3] >= 0 else { throw b.fail("negative box size \(CanonicalJSON.number(v[2]))x\(CanonicalJSON.number(v[3]))") }
+      let box = Box(x: v[0], y: v[1], w: v[2], h: v[3])
+      if box.x < -tol || box.y < -tol || box.maxX > W + tol || box.maxY > H + tol {
+        throw b.fail("box [\(v.map(CanonicalJSON.number).joined(separator: ", "))] extends outside the \(image.width)x\(image.height) image by more than \(tol) px")
+      }
+      bbox = box
+    }
+
+    var crowd = false
+    if let c = n.optional("iscrowd") {
+      if case .bool(let b) = c.value { crowd = b } else {
+        let v = try c.int()
+        guard v == 0 || v == 1 else { throw c.fail("expected 0 or 1, found \(v)") }
+        crowd = v == 1
+      }
+    }
+    var attributes = try n.optional("attributes")?.attributes() ?? [:]
+    let score = try n.optional("score")?.number()
+
+    var segShape: Shape?
+    if let s = n.optional("segmentation") {
+      switch s.value {
+      case .array(let parts) where !parts.isEmpty:
+        var ps: [[Double]] = []
+        for p in try s.array() {
+          let flat = try p.numbers()
+          guard flat.count >= 6, flat.count % 2 == 0 else { throw p.fail("a polygon needs an even number of coordinates, at least 6; found \(flat.count)") }
+          try inside(flat, p)
+          ps.append(flat)
+        }
+        segShape = .polygon(ps)
+      case .array: break
+      case .object:
+        let size = try s.required("size").array().map { x throws(FormatError) in try x.int() }
+        guard size.count == 2 else { throw s.fail("size: expected [height, width]") }
+        guard size[0] == image.height, size[1] == image.width else {
+          throw s.fail("mask size \(size[1])x\(size[0]) differs from the \(image.width)x\(image.height) image")
+        }
+        let c = try s.required("counts")
+        let mask: RLEMask
+        switch c.value {
+        case .string(let str):
+          guard RLE.decode(str) != nil else { throw c.fail("malformed compressed RLE counts") }
+          mask = RLEMask(height: size[0], width: size[1], counts: .compressed(str))
+        default:
+          let runs = try c.array().map { x throws(FormatError) in try x.int() }
+          guard runs.allSatisfy({ $0 >= 0 }) else { throw c.fail("negative run length") }
+          mask = RLEMask(height: size[0], width: size[1], counts: .runs(runs))
+        }
+        let total = RLE.runs(mask)!.reduce(0, +)
+        guard total == image.width * image.height else { throw c.fail("RLE runs cover \(total) pixels, the image has \(image.width * image.height)") }
+        segShape = .mask(mask)
+      default:
+        throw s.fail("expected a list of polygons or an RLE object, found \(s.value.typeName)")
+      }
+    }
+
+    var kpShape: Shape?
+    if let k = n.optional("keypoints") {
+      let flat = try k.numbers()
+      if !flat.isEmpty {
+        guard flat.count % 3 == 0 else { throw k.fail("expected [x, y, v] triples, found \(flat.count) numbers") }
+        if !lc.keypoints.isEmpty && flat.count / 3 != lc.keypoints.count {
+          throw k.fail("\(flat.count / 3) keypoints, category \"\(lc.name)\" defines \(lc.keypoints.count)")
+        }
+        var v = 2
+        while v < flat.count {
+          guard [0, 1, 2].contains(flat[v]) else { throw k.fail("visibility \(CanonicalJSON.number(flat[v])) is not 0, 1 or 2") }
+          v += 3
+        }
+        try inside(flat, k, stride: 3)
+        kpShape = .keypoints(flat)
+      } else if let nk = try n.optional("num_keypoints")?.int(), nk > 0 {
+        throw k.fail("num_keypoints is \(nk) but keypoints is empty")
+      }
+    }
+
+    var primary: Shape
+    var rotation = 0.0
+    if let s = segShape { primary = s } else if let k = kpShape { primary = k; kpShape = nil } else {
+      guard let b = bbox else { throw n.fail("has no bbox, segmentation or keypoints") }
+      // CVAT writes a rotated box's angle as the `rotation` attribute; annot keeps it in the shape.
+      if case .number(let r)? = attributes["rotation"] { rotation = r; attributes["rotation"] = nil }
+      guard b.w > 0, b.h > 0 else { throw n.fail("box size \(CanonicalJSON.number(b.w))x\(CanonicalJSON.number(b.h)) is not positive") }
+      primary = .box(b, rotation: rotation)
+    }
+    let keptBox: Box? = if case .box = primary { nil } else { bbox }
+    var out = [Annotation(id: AnnotationID.make(imagePath: image.path, seed: "coco:\(id)"), label: lc.name, shape: primary,
+                          bbox: keptBox, attributes: attributes, score: score, crowd: crowd, sourceID: String(id))]
+    if let k = kpShape {
+      out.append(Annotation(id: AnnotationID.make(imagePath: image.path, seed: "coco:\(id):keypoints"), label: lc.name, shape: k,
+                            bbox: bbox, attributes: attributes, score: score, crowd: crowd, sourceID: String(id)))
+    }
+    return out
+  }
+
+  /// `instances_val2017.json` → `val2017`; `default` (what the exporter writes for items without
+  /// a split) and names of other shapes → nil.
+  static func split(fromFileName name: String) -> String? {
+    for prefix in ["instances_", "person_keypoints_"] where name.hasPrefix(prefix) && name.hasSuffix(".json") {
+      let s = String(name.dropFirst(prefix.count).dropLast(5))
+      return s.isEmpty || s == "default" ? nil : s
+    }
+    return nil
+  }
+  static func isExportName(_ name: String) -> Bool { name == "instances_default.json" || name == "person_keypoints_default.json" }
+}

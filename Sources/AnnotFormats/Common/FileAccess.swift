@@ -1,0 +1,173 @@
+import Foundation
+import AnnotModel
+import AnnotMedia
+
+/// File-system reads shared by the importers: whole files, directory listings with their raw
+/// byte names checked for UTF-8, and image files checked to stay inside their root.
+enum FileAccess {
+  /// One directory entry.
+  struct Entry: Sendable {
+    var name: String
+    var isDirectory: Bool
+  }
+
+  static func read(_ url: URL, display: String) throws(FormatError) -> [UInt8] {
+    do { return [UInt8](try Data(contentsOf: url)) } catch {
+      let message = isRegularFile(url) ? "cannot read the file" : "no such file"
+      throw FormatError.invalid(file: display, place: "", message: message)
+    }
+  }
+
+  /// True for a regular file, following symlinks.
+  static func isRegularFile(_ url: URL) -> Bool {
+    var st = stat()
+    return stat(url.path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+  }
+  static func isDirectory(_ url: URL) -> Bool {
+    var st = stat()
+    return stat(url.path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+  }
+  /// True if something (even a dangling symlink) is at `url`.
+  static func exists(_ url: URL) -> Bool {
+    var st = stat()
+    return lstat(url.path, &st) == 0
+  }
+
+  /// Entries of a directory sorted by name bytes, without `.` and `..`. Names that are not
+  /// UTF-8 are an error rather than being mangled, since they would become dataset paths.
+  static func list(_ dir: URL, display: String) throws(FormatError) -> [Entry] {
+    guard let d = opendir(dir.path) else { throw FormatError.invalid(file: display, place: "", message: "cannot list the directory") }
+    defer { closedir(d) }
+    var out: [Entry] = []
+    while let e = readdir(d) {
+      let raw: [UInt8] = withUnsafeBytes(of: e.pointee.d_name) { buf in Array(buf.prefix { $0 != 0 }) }
+      if raw == [0x2E] || raw == [0x2E, 0x2E] { continue }
+      guard let name = String(validating: raw, as: UTF8.self) else {
+        let shown = raw.map { $0 < 0x80 && $0 >= 0x20 ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16) }.joined()
+        throw FormatError.invalid(file: display, place: "", message: "file name '\(shown)' is not valid UTF-8")
+      }
+      out.append(Entry(name: name, isDirectory: isDirectory(dir.appendingPathComponent(name))))
+    }
+    return out.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+  }
+
+  /// All regular files under `dir`, as paths relative to it (`a/b.jpg`), sorted.
+  static func walk(_ dir: URL, display: String, depth: Int = 0) throws(FormatError) -> [String] {
+    guard depth < 32 else { throw FormatError.invalid(file: display, place: "", message: "directories nested deeper than 32 levels") }
+    var out: [String] = []
+    for e in try list(dir, display: display) {
+      if e.isDirectory {
+        for sub in try walk(dir.appendingPathComponent(e.name), display: display + "/" + e.name, depth: depth + 1) {
+          out.append(e.name + "/" + sub)
+        }
+      } else {
+        out.append(e.name)
+      }
+    }
+    return out
+  }
+
+  /// The canonical absolute path (symlinks resolved), nil if it does not exist.
+  static func realPath(_ url: URL) -> String? {
+    guard let p = realpath(url.path, nil) else { return nil }
+    defer { free(p) }
+    return String(cString: p)
+  }
+
+  /// Checks that `file` exists, resolves (through symlinks) inside `root`, and has a readable
+  /// image header; returns what the header says. Errors name `errFile` and `place`.
+  static func probeImage(_ file: URL, root: URL, errFile: String, place: String) throws(FormatError) -> ImageInfo {
+    guard exists(file) else {
+      throw FormatError.invalid(file: errFile, place: place, message: "image file not found: \(file.path)")
+    }
+    guard let real = realPath(file), let realRoot = realPath(root) else {
+      throw FormatError.invalid(file: errFile, place: place, message: "image file is a dangling symlink: \(file.path)")
+    }
+    guard real.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") else {
+      throw FormatError.invalid(file: errFile, place: place, message: "image file \(file.path) resolves to \(real), outside \(realRoot)")
+    }
+    guard isRegularFile(file) else {
+      throw FormatError.invalid(file: errFile, place: place, message: "image path is not a regular file: \(file.path)")
+    }
+    do { return try ImageProbe.probe(fileAt: file) } catch {
+      throw FormatError.invalid(file: errFile, place: place, message: error.description)
+    }
+  }
+}
+
+/// Number formatting for text formats.
+enum FixedDecimal {
+  /// `d` with exactly `places` decimals, rounded half away from zero, `-0` written as `0`.
+  /// Built from integer arithmetic so no locale or libc printf can change it.
+  static func format(_ d: Double, places: Int = 6) -> String {
+    var scale = 1.0
+    for _ in 0..<places { scale *= 10 }
+    let scaled = Int64((d * scale).rounded(.toNearestOrAwayFromZero))
+    let negative = scaled < 0
+    let mag = scaled.magnitude
+    let unit = UInt64(scale)
+    var frac = String(mag % unit)
+    frac = String(repeating: "0", count: places - frac.count) + frac
+    return (negative ? "-" : "") + String(mag / unit) + (places > 0 ? "." + frac : "")
+  }
+}
+
+/// Shape conversions shared by exporters.
+enum ShapeMath {
+  /// Vertices of an ellipse as a flat polygon (`n` points, first at angle 0), rounded to
+  /// 1/1000 px so the bytes do not depend on the last bit of a libm's sin/cos.
+  static func ellipsePolygon(cx: Double, cy: Double, rx: Double, ry: Double, rotation: Double, n: Int = 32) -> [Double] {
+    let r = rotation * Double.pi / 180
+    var out: [Double] = []
+    for k in 0..<n {
+      let t = 2 * Double.pi * Double(k) / Double(n)
+      let x = rx * cos(t), y = ry * sin(t)
+      out.append(((cx + x * cos(r) - y * sin(r)) * 1000).rounded() / 1000)
+      out.append(((cy + x * sin(r) + y * cos(r)) * 1000).rounded() / 1000)
+    }
+    return out
+  }
+
+  /// The four corners of a box rotated clockwise by `rotation` degrees about its centre,
+  /// starting top-left; exact (no trig) when the rotation is 0.
+  static func boxCorners(_ b: Box, rotation: Double) -> [Double] {
+    if rotation == 0 { return [b.x, b.y, b.maxX, b.y, b.maxX, b.maxY, b.x, b.maxY] }
+    let r = rotation * Double.pi / 180, cx = b.x + b.w / 2, cy = b.y + b.h / 2
+    var out: [Double] = []
+    for (dx, dy) in [(-b.w / 2, -b.h / 2), (b.w / 2, -b.h / 2), (b.w / 2, b.h / 2), (-b.w / 2, b.h / 2)] {
+      out.append(((cx + dx * cos(r) - dy * sin(r)) * 1000).rounded() / 1000)
+      out.append(((cy + dx * sin(r) + dy * cos(r)) * 1000).rounded() / 1000)
+    }
+    return out
+  }
+
+  /// The axis-aligned box of a flat point list.
+  static func bounds(_ flat: [Double]) -> Box? { Box.bounding(flat) }
+}
+
+/// Schema helpers for formats that name classes but carry no ids (YOLO, LabelMe).
+enum SchemaBuilder {
+  /// A manifest holding `names`: classes already in `existing` keep their id and details;
+  /// new ones get `preferred[name]` if free, else the next free id after the largest in use.
+  static func manifest(names: [String], existing: DatasetManifest?, preferred: [String: Int] = [:]) -> DatasetManifest {
+    var classes: [LabelClass] = []
+    var used = Set<Int>()
+    var pending: [String] = []
+    for n in names {
+      if let c = existing?.labelClass(named: n) { classes.append(c); used.insert(c.id) } else { pending.append(n) }
+    }
+    // Ids of existing classes not imported here stay reserved, so a later merge cannot clash.
+    for c in existing?.classes ?? [] { used.insert(c.id) }
+    for n in pending {
+      if let p = preferred[n], !used.contains(p) {
+        classes.append(LabelClass(id: p, name: n)); used.insert(p)
+      }
+    }
+    var next = (used.max() ?? 0) + 1
+    for n in pending where !classes.contains(where: { $0.name == n }) {
+      while used.contains(next) { next += 1 }
+      classes.append(LabelClass(id: next, name: n)); used.insert(next)
+    }
+    return DatasetManifest(classes: classes, attributes: existing?.attributes ?? [])
+  }
+}

@@ -1,1 +1,0 @@
-// AnnotMedia: see README.md in this folder.
