@@ -142,8 +142,8 @@ public struct CVATImporter: DatasetImporter {
     guard let rawName = el.attributes["name"] else { throw FormatError.invalid(file: file, place: place, message: "missing name") }
     let path = try ImportChecks.datasetPath(rawName, file: file, place: place)
     let (w, h) = try ImportChecks.imageSize(el.attributes["width"], el.attributes["height"], file: file, place: place)
-    var record = ImageRecord(path: path, width: w, height: h, mediaType: ImportChecks.mediaType(forPath: path),
-                             sourceID: el.attributes["id"])
+    let (imageFile, info) = try ImportChecks.image(path, in: imagesDir, file: file, place: place, declared: (w, h), warnings: &warnings)
+    var record = ImageRecord(path: path, width: w, height: h, mediaType: info.mediaType, sourceID: el.attributes["id"])
     if let subset = el.attributes["subset"], !subset.isEmpty { record.split = subset }
     var annotations: [Annotation] = []
     var places: [String: String] = [:]
@@ -159,7 +159,6 @@ public struct CVATImporter: DatasetImporter {
       places[a.id] = sp
       annotations.append(a)
     }
-    let imageFile = try ImportChecks.imageFile(path, in: imagesDir, file: file, place: place)
     return Item(document: LabelDocument(image: record, annotations: annotations), imageFile: imageFile, places: places)
   }
 

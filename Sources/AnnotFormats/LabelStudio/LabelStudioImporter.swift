@@ -21,8 +21,8 @@ import AnnotModel
 /// per choice); `textarea`/`number`/`rating` without a region become image attributes.
 /// Annotation ids: `AnnotationID.make(imagePath:, seed: "labelstudio:<region id>")` (tags:
 /// `"labelstudio:<id>/<choice>"`); `sourceID` keeps the region id. Cancelled annotations and
-/// predictions are skipped; tasks without any result are skipped with a warning (their image
-/// size is unknown without reading the image).
+/// predictions are skipped. The image size comes from the regions' `original_width`/`height`,
+/// or, for a task without regions, from the image header (AnnotMedia's ImageProbe).
 public struct LabelStudioImporter: DatasetImporter {
   public init() {}
   /// `"labelstudio"`.
@@ -110,23 +110,20 @@ public struct LabelStudioImporter: DatasetImporter {
           for (ri, r) in rs.enumerated() { results.append((r, "\(tp).annotations[\(ai)].result[\(ri)]")) }
         }
       }
-      if results.isEmpty {
-        warnings.append("\(file): \(tp): '\(path)' has no results; skipped (image size unknown)")
-        continue
-      }
       guard seenPaths.insert(path).inserted else {
         throw FormatError.invalid(file: file, place: "\(tp).data.image", message: "image '\(path)' appears in two tasks")
       }
       var taskSource: String? = nil
       if let id = t["id"] { taskSource = id.intValue.map(String.init) ?? id.stringValue }
-      items.append(try readTask(results, path: path, taskID: taskSource, file: file, imagesDir: imagesDir, schema: &schema, taskPlace: tp))
+      items.append(try readTask(results, path: path, taskID: taskSource, file: file, imagesDir: imagesDir, schema: &schema,
+                                taskPlace: tp, warnings: &warnings))
     }
     if skippedPredictions > 0 { warnings.append("\(file): \(skippedPredictions) predictions skipped (only annotations are imported)") }
     return ImportedDataset(manifest: schema.manifest, items: items, warnings: warnings)
   }
 
   private func readTask(_ results: [(JSONValue, String)], path: String, taskID: String?, file: String, imagesDir: URL,
-                        schema: inout DeclaredSchema, taskPlace: String) throws -> ImportedItem {
+                        schema: inout DeclaredSchema, taskPlace: String, warnings: inout [String]) throws -> ImportedItem {
     var size: (Int, Int)? = nil
     var regions: [Annotation] = []
     var regionIndex: [String: Int] = [:]
@@ -199,14 +196,14 @@ public struct LabelStudioImporter: DatasetImporter {
       }
       if let k = regionIndex[rid] { regions[k].attributes[fromName] = attr } else { imageAttributes[fromName] = attr }
     }
-    guard let (w, h) = size else {
-      throw FormatError.invalid(file: file, place: taskPlace, message: "no region gives original_width/original_height; the image size is unknown")
-    }
-    let record = ImageRecord(path: path, width: w, height: h, mediaType: ImportChecks.mediaType(forPath: path),
+    // Regions carry the size; a task without regions takes it from the image header.
+    let (imageFile, info) = try ImportChecks.image(path, in: imagesDir, file: file, place: "\(taskPlace).data.image",
+                                                   declared: size, warnings: &warnings)
+    let (w, h) = size ?? (info.width, info.height)
+    let record = ImageRecord(path: path, width: w, height: h, mediaType: info.mediaType,
                              sourceID: taskID, attributes: imageAttributes)
     let doc = LabelDocument(image: record, annotations: regions)
     try ImportChecks.validate(doc, schema: schema.manifest, file: file, places: places)
-    let imageFile = try ImportChecks.imageFile(path, in: imagesDir, file: file, place: "\(taskPlace).data.image")
     return ImportedItem(document: doc, imageFile: imageFile)
   }
 

@@ -1,5 +1,6 @@
 import Foundation
 import AnnotModel
+import AnnotMedia
 
 /// Checks and small conversions shared by the CVAT, VOC and Label Studio importers.
 enum ImportChecks {
@@ -49,19 +50,6 @@ enum ImportChecks {
     return path
   }
 
-  /// Media type from the file extension (the header is not read: no ImageProbe here yet).
-  static func mediaType(forPath path: String) -> String {
-    switch (path as NSString).pathExtension.lowercased() {
-    case "jpg", "jpeg", "jpe": "image/jpeg"
-    case "png": "image/png"
-    case "bmp": "image/bmp"
-    case "gif": "image/gif"
-    case "webp": "image/webp"
-    case "tif", "tiff": "image/tiff"
-    default: "application/octet-stream"
-    }
-  }
-
   /// The image file for `path` under `directory`; throws when it is missing.
   static func imageFile(_ path: String, in directory: URL, file: String, place: String) throws(FormatError) -> URL {
     let url = directory.appendingPathComponent(path)
@@ -71,6 +59,22 @@ enum ImportChecks {
                      message: "image file not found: \(url.path) (pass --images DIR if the images are elsewhere)")
     }
     return url
+  }
+
+  /// Finds the image for `path` under `directory` and reads its header (size, media type).
+  /// A size in the format's file that differs from the header is a warning, not an error:
+  /// EXIF-rotated JPEGs legitimately disagree.
+  static func image(_ path: String, in directory: URL, file: String, place: String,
+                    declared: (Int, Int)?, warnings: inout [String]) throws(FormatError) -> (URL, ImageInfo) {
+    let url = try imageFile(path, in: directory, file: file, place: place)
+    let info: ImageInfo
+    do { info = try ImageProbe.probe(fileAt: url) } catch {
+      throw .invalid(file: file, place: place, message: error.description)
+    }
+    if let (w, h) = declared, (w, h) != (info.width, info.height) {
+      warnings.append("\(file): \(place): size \(w)x\(h) in the file, the image header says \(info.width)x\(info.height); kept \(w)x\(h)")
+    }
+    return (url, info)
   }
 
   /// Reads a file's bytes; a missing or unreadable file is a FormatError.

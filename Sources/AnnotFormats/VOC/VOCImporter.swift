@@ -84,7 +84,9 @@ public struct VOCImporter: DatasetImporter {
       guard let size = root.child("size") else { throw FormatError.invalid(file: file, place: place, message: "missing <size>") }
       let (w, h) = try ImportChecks.imageSize(size.childValue("width"), size.childValue("height"), file: file,
                                               place: "line \(size.line), <size>")
-      var record = ImageRecord(path: path, width: w, height: h, mediaType: ImportChecks.mediaType(forPath: path))
+      let (imageFile, info) = try ImportChecks.image(path, in: imagesDir, file: file, place: "\(place) filename",
+                                                     declared: (w, h), warnings: &warnings)
+      var record = ImageRecord(path: path, width: w, height: h, mediaType: info.mediaType)
       if let s = splits[id], s != "default" { record.split = s }
 
       var annotations: [Annotation] = []
@@ -121,7 +123,6 @@ public struct VOCImporter: DatasetImporter {
       }
       let doc = LabelDocument(image: record, annotations: annotations)
       try ImportChecks.validate(doc, schema: schema.manifest, file: file, places: places)
-      let imageFile = try ImportChecks.imageFile(path, in: imagesDir, file: file, place: "\(place) filename")
       items.append(ImportedItem(document: doc, imageFile: imageFile))
     }
     for id in splits.keys.sorted() where !ids.contains(id) {
