@@ -12,7 +12,7 @@ import AnnotModel
 /// `source` other than `manual` → attribute `source`; `z_order` ≠ 0 → zOrder; `group_id` ≠ 0
 /// → group. Nested `<attribute>` values are typed by the label's spec (checkbox → bool,
 /// number → number, others → string). CVAT shapes have no ids, so ids come from the content
-/// and ordinal within the image. `<track>` and `<skeleton>` are skipped with a warning.
+/// and the count of identical earlier shapes in the image. `<track>` and `<skeleton>` are skipped with a warning.
 public struct CVATImporter: DatasetImporter {
   public init() {}
   /// `"cvat"`.
@@ -148,14 +148,15 @@ public struct CVATImporter: DatasetImporter {
     var annotations: [Annotation] = []
     var places: [String: String] = [:]
     var seen = Set<String>()
-    for (ordinal, s) in el.children.enumerated() {
+    var counts: [String: Int] = [:]
+    for s in el.children {
       let sp = "line \(s.line), <\(s.name)>"
       guard var a = try readShape(s, file: file, place: sp, image: record, specs: specs) else {
         warnings.append("\(file): \(sp): element skipped (not a CVAT for images shape)")
         continue
       }
       try schema.use(a.label, file: file, place: sp)
-      try ImportChecks.assignID(&a, imagePath: path, seed: nil, ordinal: ordinal, seen: &seen, file: file, place: sp)
+      try ImportChecks.assignID(&a, imagePath: path, seed: nil, counts: &counts, seen: &seen, file: file, place: sp)
       places[a.id] = sp
       annotations.append(a)
     }

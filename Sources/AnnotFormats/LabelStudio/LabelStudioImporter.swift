@@ -129,6 +129,7 @@ public struct LabelStudioImporter: DatasetImporter {
     var regionIndex: [String: Int] = [:]
     var places: [String: String] = [:]
     var seen = Set<String>()
+    var counts: [String: Int] = [:]
     var later: [(JSONValue, String)] = []
     var imageAttributes: [String: AttributeValue] = [:]
     // Pass 1: regions with geometry (their ids must be known before per-region attributes).
@@ -161,7 +162,7 @@ public struct LabelStudioImporter: DatasetImporter {
         a.score = d
       }
       a.sourceID = rid
-      try ImportChecks.assignID(&a, imagePath: path, seed: "labelstudio:\(rid)", ordinal: 0, seen: &seen, file: file, place: place)
+      try ImportChecks.assignID(&a, imagePath: path, seed: "labelstudio:\(rid)", counts: &counts, seen: &seen, file: file, place: place)
       places[a.id] = place
       regionIndex[rid] = regions.count
       regions.append(a)
@@ -182,7 +183,7 @@ public struct LabelStudioImporter: DatasetImporter {
         for c in choices {
           try schema.use(c, file: file, place: "\(place).value.choices")
           var a = Annotation(id: "-", label: c, shape: .tag, sourceID: rid)
-          try ImportChecks.assignID(&a, imagePath: path, seed: "labelstudio:\(rid)/\(c)", ordinal: 0, seen: &seen, file: file, place: place)
+          try ImportChecks.assignID(&a, imagePath: path, seed: "labelstudio:\(rid)/\(c)", counts: &counts, seen: &seen, file: file, place: place)
           places[a.id] = place
           regions.append(a)
         }

@@ -94,14 +94,22 @@ enum ImportChecks {
     }
   }
 
-  /// Ids for annotations in source order: `<format>:<source id>` when the format has ids,
-  /// else the annotation's content and ordinal. Throws on a repeated id.
-  static func assignID(_ a: inout Annotation, imagePath: String, seed: String?, ordinal: Int,
+  /// Gives `a` its deterministic id: seed `<format>:<source id>` when the format has ids, else
+  /// the annotation's content plus an ordinal that counts earlier *identical* annotations in
+  /// the same image (so ids do not depend on the order a file lists its shapes, and export →
+  /// import keeps them). Throws on a repeated id.
+  static func assignID(_ a: inout Annotation, imagePath: String, seed: String?, counts: inout [String: Int],
                        seen: inout Set<String>, file: String, place: String) throws(FormatError) {
-    let s = seed ?? AnnotationID.contentSeed(a, ordinal: ordinal)
+    let s: String
+    if let seed { s = seed } else {
+      let key = AnnotationID.contentSeed(a, ordinal: 0)
+      let ordinal = counts[key, default: 0]
+      counts[key] = ordinal + 1
+      s = AnnotationID.contentSeed(a, ordinal: ordinal)
+    }
     a.id = AnnotationID.make(imagePath: imagePath, seed: s)
     guard seen.insert(a.id).inserted else {
-      throw .invalid(file: file, place: place, message: "duplicate annotation (same id as an earlier one in this image)")
+      throw .invalid(file: file, place: place, message: "duplicate annotation id (region id or content repeated in this image)")
     }
   }
 }

@@ -47,11 +47,30 @@ enum XMLTree {
     parser.delegate = builder
     let ok = parser.parse()
     if !ok || builder.root == nil {
-      let element = builder.stack.last.map { " in <\($0.name)>" } ?? ""
-      let reason = builder.failure ?? parser.parserError.map { "\($0.localizedDescription)" } ?? "malformed XML"
-      throw .invalid(file: file, place: "line \(parser.lineNumber)\(element)", message: "malformed XML: \(reason)")
+      let line = builder.failureLine ?? parser.lineNumber
+      let element = (builder.failureElement ?? builder.stack.last?.name).map { ", <\($0)>" } ?? ""
+      let reason = builder.failure ?? parser.parserError.map(describe) ?? "no root element"
+      throw .invalid(file: file, place: "line \(line)\(element)", message: "malformed XML: \(reason)")
     }
     return builder.root!
+  }
+
+  /// A readable reason for libxml2's error codes. Matched on the raw libxml2 numbers
+  /// (xmlParserErrors): Foundation's Linux `XMLParser.ErrorCode` cases do not line up with them.
+  static func describe(_ error: Error) -> String {
+    let code = (error as NSError).code
+    switch code {
+    case 4: return "empty document"
+    case 5: return "content after the root element"
+    case 9: return "invalid character"
+    case 23, 26, 27: return "undeclared or malformed entity reference"
+    case 38: return "'<' inside an attribute value"
+    case 39, 40, 41, 42: return "malformed attribute"
+    case 73: return "'>' expected"
+    case 76: return "closing tag does not match the open element"
+    case 77: return "the document ends inside an element"
+    default: return "libxml2 error \(code)"
+    }
   }
 
   /// The 1-based line of the first case-insensitive occurrence of `marker`, nil if absent.
@@ -115,6 +134,8 @@ private final class TreeBuilder: NSObject, XMLParserDelegate {
   var stack: [XMLNode] = []
   var root: XMLNode?
   var failure: String?
+  var failureLine: Int?
+  var failureElement: String?
 
   func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
               qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
@@ -146,6 +167,9 @@ private final class TreeBuilder: NSObject, XMLParserDelegate {
   }
 
   func parser(_ parser: XMLParser, parseErrorOccurred parseError: Error) {
-    if failure == nil { failure = "\(parseError.localizedDescription)" }
+    guard failure == nil else { return }
+    failure = XMLTree.describe(parseError)
+    failureLine = parser.lineNumber
+    failureElement = stack.last?.name
   }
 }

@@ -12,7 +12,7 @@ import AnnotModel
 /// stored); `<actions><a>1</a>` → bool attributes; `<attributes><attribute><name>/<value>` →
 /// bool for `true`/`false`, number for a finite number, else string. An object with `<part>`s
 /// gets `group` = its 1-based object index, and each part becomes a box annotation with the
-/// same group. Ids come from content and ordinal (VOC has no ids).
+/// same group. Ids come from content (VOC has no ids), see `ImportChecks.assignID`.
 ///
 /// Images: `<filename>` relative to `JPEGImages/`; a filename without `/` inside
 /// `Annotations/sub/x.xml` is taken as `sub/<filename>`. Splits: every
@@ -92,7 +92,7 @@ public struct VOCImporter: DatasetImporter {
       var annotations: [Annotation] = []
       var places: [String: String] = [:]
       var seen = Set<String>()
-      var ordinal = 0
+      var counts: [String: Int] = [:]
       for (k, obj) in root.children(named: "object").enumerated() {
         let op = "line \(obj.line), <object>"
         var a = try Self.readBox(obj, file: file, place: op)
@@ -109,8 +109,7 @@ public struct VOCImporter: DatasetImporter {
           group.append((p, pp))
         }
         for (var ann, ap) in group {
-          try ImportChecks.assignID(&ann, imagePath: path, seed: nil, ordinal: ordinal, seen: &seen, file: file, place: ap)
-          ordinal += 1
+          try ImportChecks.assignID(&ann, imagePath: path, seed: nil, counts: &counts, seen: &seen, file: file, place: ap)
           places[ann.id] = ap
           annotations.append(ann)
         }
