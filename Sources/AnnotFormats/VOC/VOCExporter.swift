@@ -8,9 +8,11 @@ import AnnotModel
 /// `<id>` is the image path without its extension; `<filename>` is the full image path, so
 /// paths with folders read back unchanged. Boxes are written with Datumaro's convention
 /// (`xmin = x, xmax = x + w`), numbers in canonical JSON form. Within one `group`, the
-/// largest box (ties: first by id) is the object and the other boxes become its `<part>`s.
+/// largest box (ties: first by id) is the object and the other boxes become its `<part>`s;
+/// grouped objects are written first, by group number, then the other boxes by id.
 /// `pose`, `truncated`, `difficult` are always written (defaults `Unspecified`, 0, 0),
-/// `occluded` when the annotation has it; other attributes go to `<attributes>`.
+/// `occluded` when the annotation has it; boolean attributes that the class defines go to
+/// `<actions>` (and the labelmap's actions column); other attributes go to `<attributes>`.
 ///
 /// Losses reported: non-box shapes (VOC masks need the CPNG target; polygons etc. have no
 /// VOC form), rotations (written as the axis-aligned box around the rotated box), scores,
@@ -26,12 +28,15 @@ public struct VOCExporter: DatasetExporter {
     var report = ExportReport()
     var splits: [String: [String]] = [:]
     var partsOf: [String: Set<String>] = [:]
+    // A class's boolean attributes are its VOC actions (labelmap's 4th column, <actions>).
+    var actionsOf: [String: [String]] = [:]
+    for c in manifest.classes { actionsOf[c.name] = c.attributes.filter { $0.kind == .bool }.map(\.name) }
     for item in items {
       let img = item.document.image
       let id = Self.itemID(img.path)
       splits[img.split ?? "default", default: []].append(id)
       if !img.attributes.isEmpty { report.lose("image attributes dropped", img.attributes.count) }
-      let xml = Self.annotationXML(item.document, report: &report, partsOf: &partsOf)
+      let xml = Self.annotationXML(item.document, actionsOf: actionsOf, report: &report, partsOf: &partsOf)
       try sink.write("Annotations/\(id).xml", Array(xml.utf8))
       try sink.writeImage("JPEGImages/\(img.path)", item: item)
     }
@@ -42,7 +47,8 @@ public struct VOCExporter: DatasetExporter {
     var labelmap = "# label:color_rgb:parts:actions\nbackground:0,0,0::\n"
     for c in manifest.classes {
       let parts = (partsOf[c.name] ?? []).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.joined(separator: ",")
-      labelmap += "\(c.name):\(Self.rgb(c.color ?? DatasetManifest.defaultColor(for: c.name))):\(parts):\n"
+      let actions = (actionsOf[c.name] ?? []).joined(separator: ",")
+      labelmap += "\(c.name):\(Self.rgb(c.color ?? DatasetManifest.defaultColor(for: c.name))):\(parts):\(actions)\n"
     }
     try sink.write("labelmap.txt", Array(labelmap.utf8))
     report.filesWritten = 2 * items.count + splits.count + 1
@@ -78,7 +84,7 @@ public struct VOCExporter: DatasetExporter {
       + "\(indent)  <xmax>\(n(b.maxX))</xmax>\n\(indent)  <ymax>\(n(b.maxY))</ymax>\n\(indent)</bndbox>\n"
   }
 
-  static func annotationXML(_ doc: LabelDocument, report: inout ExportReport, partsOf: inout [String: Set<String>]) -> String {
+  static func annotationXML(_ doc: LabelDocument, actionsOf: [String: [String]], report: inout ExportReport, partsOf: inout [String: Set<String>]) -> String {
     let img = doc.image
     var boxes: [(Annotation, Box)] = []
     for a in doc.annotations {
@@ -98,8 +104,13 @@ public struct VOCExporter: DatasetExporter {
     var out = "<annotation>\n  <filename>\(XMLTree.escapeText(img.path))</filename>\n"
     out += "  <size>\n    <width>\(img.width)</width>\n    <height>\(img.height)</height>\n    <depth>3</depth>\n  </size>\n"
     out += "  <segmented>0</segmented>\n"
-    for (i, (a, b)) in boxes.enumerated() {
-      if let g = a.group, objectOfGroup[g] != i { continue }
+    // Objects: grouped ones first in group order (the importer numbers groups by rank), then
+    // ungrouped boxes in document order.
+    let grouped = objectOfGroup.keys.sorted().map { objectOfGroup[$0]! }
+    for g in objectOfGroup.keys where boxes.filter({ $0.0.group == g }).count == 1 { report.lose("groups of a single box dropped") }
+    let order = grouped + boxes.indices.filter { boxes[$0].0.group == nil }
+    for i in order {
+      let (a, b) = boxes[i]
       var attrs = a.attributes
       let pose: String
       if case .string(let p)? = attrs["pose"] { pose = p; attrs["pose"] = nil } else { pose = "Unspecified" }
@@ -115,6 +126,15 @@ public struct VOCExporter: DatasetExporter {
           partsOf[a.label, default: []].insert(p.label)
           out += "    <part>\n      <name>\(XMLTree.escapeText(p.label))</name>\n" + bndbox(pb, indent: "      ") + "    </part>\n"
         }
+      }
+      let actions = (actionsOf[a.label] ?? []).filter { if case .bool? = attrs[$0] { return true } else { return false } }
+      if !actions.isEmpty {
+        out += "    <actions>\n"
+        for name in actions {
+          if case .bool(let v)? = attrs[name] { out += "      <\(name)>\(v ? 1 : 0)</\(name)>\n" }
+          attrs[name] = nil
+        }
+        out += "    </actions>\n"
       }
       if !attrs.isEmpty {
         out += "    <attributes>\n"

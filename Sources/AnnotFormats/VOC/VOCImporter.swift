@@ -11,8 +11,9 @@ import AnnotModel
 /// `truncated`/`difficult`/`occluded` equal to 1 → bool attributes of those names (0 is not
 /// stored); `<actions><a>1</a>` → bool attributes; `<attributes><attribute><name>/<value>` →
 /// bool for `true`/`false`, number for a finite number, else string. An object with `<part>`s
-/// gets `group` = its 1-based object index, and each part becomes a box annotation with the
-/// same group. Ids come from content (VOC has no ids), see `ImportChecks.assignID`.
+/// gets `group` = its 1-based rank among the objects that have parts, and each part becomes a
+/// box annotation with the same group (the exporter writes grouped objects first, by group,
+/// so the numbers survive export → import). Ids come from content (VOC has no ids), see `ImportChecks.assignID`.
 ///
 /// Images: `<filename>` relative to `JPEGImages/`; a filename without `/` inside
 /// `Annotations/sub/x.xml` is taken as `sub/<filename>`. Splits: every
@@ -93,19 +94,20 @@ public struct VOCImporter: DatasetImporter {
       var places: [String: String] = [:]
       var seen = Set<String>()
       var counts: [String: Int] = [:]
-      for (k, obj) in root.children(named: "object").enumerated() {
+      var groups = 0
+      for obj in root.children(named: "object") {
         let op = "line \(obj.line), <object>"
         var a = try Self.readBox(obj, file: file, place: op)
         try schema.use(a.label, file: file, place: "\(op) name")
         a.attributes = try Self.objectAttributes(obj, file: file, place: op)
         let parts = obj.children(named: "part")
-        if !parts.isEmpty { a.group = k + 1 }
+        if !parts.isEmpty { groups += 1; a.group = groups }
         var group: [(Annotation, String)] = [(a, op)]
         for part in parts {
           let pp = "line \(part.line), <part>"
           var p = try Self.readBox(part, file: file, place: pp)
           try schema.use(p.label, file: file, place: "\(pp) name")
-          p.group = k + 1
+          p.group = groups
           group.append((p, pp))
         }
         for (var ann, ap) in group {
