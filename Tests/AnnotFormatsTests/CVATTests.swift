@@ -379,6 +379,22 @@ extension ImportedDataset {
     #expect(text.hasPrefix(expected), "\(text)")
   }
 
+  @Test func imageSymlinkLeavingTheImagesDirectoryIsRefused() throws {
+    let d = try Self.fixture()
+    let outside = try Fixture2.tempDir().appendingPathComponent("secret.png")
+    try Data(Fixture2.png(20, 10)).write(to: outside)
+    try FileManager.default.removeItem(at: d.appendingPathComponent("images/a.png"))
+    try FileManager.default.createSymbolicLink(at: d.appendingPathComponent("images/a.png"), withDestinationURL: outside)
+    let text = Fixture2.importError(CVATImporter(), d)?.description ?? ""
+    #expect(text.hasPrefix("annotations.xml: line 45, <image>: image file "))
+    #expect(text.contains("resolves to") && text.contains("outside"))
+    // A symlink that stays inside the images directory is fine.
+    try FileManager.default.removeItem(at: d.appendingPathComponent("images/a.png"))
+    try Fixture2.write(d, "images/real/a.png", Fixture2.png(20, 10))
+    try FileManager.default.createSymbolicLink(atPath: d.appendingPathComponent("images/a.png").path, withDestinationPath: "real/a.png")
+    #expect(try CVATImporter().importDataset(from: d, options: ImportOptions()).items.count == 2)
+  }
+
   @Test func missingImageSaysWhereToLook() throws {
     let d = try Self.fixture()
     try FileManager.default.removeItem(at: d.appendingPathComponent("images/a.png"))

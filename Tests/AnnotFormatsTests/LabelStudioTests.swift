@@ -235,6 +235,13 @@ import AnnotModel
     #expect(got.hasPrefix(expected) && (expected.hasSuffix(": ") || got == expected), "\(got)")
   }
 
+  @Test func relationsAreSkippedWithAWarning() throws {
+    let text = Self.json(extra: #", {"type": "relation", "from_id": "r1", "to_id": "r2", "direction": "right"}"#)
+    let ds = try LabelStudioImporter().importDataset(from: try Self.fixture(text), options: ImportOptions())
+    #expect(ds.items.map(\.document) == Self.expected())
+    #expect(ds.warnings.first == "labelstudio.json: tasks[0].annotations[1].result[9]: relation skipped (annot has no relations)")
+  }
+
   @Test func truncatedBrushNamesTheRegion() throws {
     let text = Self.json().replacingOccurrences(of: "\"rle\": [", with: "\"rle\": [0, 0], \"x\": [")
     let e = Fixture2.importError(LabelStudioImporter(), try Self.fixture(text))

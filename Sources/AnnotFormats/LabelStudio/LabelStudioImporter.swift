@@ -169,6 +169,10 @@ public struct LabelStudioImporter: DatasetImporter {
     }
     // Pass 2: classifications, attached to their region or to the image.
     for (r, place) in later {
+      if case .object(let o) = r, o["type"]?.stringValue == "relation" {
+        warnings.append("\(file): \(place): relation skipped (annot has no relations)")
+        continue
+      }
       guard case .object(let o) = r, case .string(let type)? = o["type"], case .object(let v)? = o["value"] else {
         throw FormatError.invalid(file: file, place: place, message: "result without a type or value")
       }

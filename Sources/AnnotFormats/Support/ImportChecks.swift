@@ -50,11 +50,10 @@ enum ImportChecks {
     return path
   }
 
-  /// The image file for `path` under `directory`; throws when it is missing.
+  /// The image file for `path` under `directory`; throws when it is missing (symlinks count).
   static func imageFile(_ path: String, in directory: URL, file: String, place: String) throws(FormatError) -> URL {
     let url = directory.appendingPathComponent(path)
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue else {
+    guard FileAccess.exists(url) else {
       throw .invalid(file: file, place: place,
                      message: "image file not found: \(url.path) (pass --images DIR if the images are elsewhere)")
     }
@@ -67,10 +66,9 @@ enum ImportChecks {
   static func image(_ path: String, in directory: URL, file: String, place: String,
                     declared: (Int, Int)?, warnings: inout [String]) throws(FormatError) -> (URL, ImageInfo) {
     let url = try imageFile(path, in: directory, file: file, place: place)
-    let info: ImageInfo
-    do { info = try ImageProbe.probe(fileAt: url) } catch {
-      throw .invalid(file: file, place: place, message: error.description)
-    }
+    // Same policy as the COCO/YOLO importers: a symlink may point anywhere inside the images
+    // directory, never outside it; then the header is probed.
+    let info = try FileAccess.probeImage(url, root: directory, errFile: file, place: place)
     if let (w, h) = declared, (w, h) != (info.width, info.height) {
       warnings.append("\(file): \(place): size \(w)x\(h) in the file, the image header says \(info.width)x\(info.height); kept \(w)x\(h)")
     }
