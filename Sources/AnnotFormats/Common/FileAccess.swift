@@ -171,3 +171,15 @@ enum SchemaBuilder {
     return DatasetManifest(classes: classes, attributes: existing?.attributes ?? [])
   }
 }
+
+/// Ids for formats without them: the content seed plus the number of identical annotations
+/// seen before in the same file, so reordering a file's lines keeps every id.
+struct ContentIDs {
+  private var seen: [String: Int] = [:]
+  mutating func assign(_ a: inout Annotation, imagePath: String) {
+    let base = AnnotationID.contentSeed(a, ordinal: 0)
+    let n = seen[base, default: 0]
+    seen[base] = n + 1
+    a.id = AnnotationID.make(imagePath: imagePath, seed: AnnotationID.contentSeed(a, ordinal: n))
+  }
+}

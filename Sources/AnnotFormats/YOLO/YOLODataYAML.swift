@@ -32,7 +32,7 @@ struct YOLODataYAML {
   /// Parses `text`; errors name `file` and the line.
   static func parse(_ text: String, file: String) throws(FormatError) -> YOLODataYAML {
     var out = YOLODataYAML()
-    let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }
+    let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }
     var i = 0
     func fail(_ line: Int, _ m: String) -> FormatError { .invalid(file: file, place: "line \(line + 1)", message: m) }
     while i < lines.count {
@@ -48,7 +48,9 @@ struct YOLODataYAML {
       // The block: following lines that are indented or blank.
       var block: [(Int, String)] = []
       var j = i + 1
-      while j < lines.count, lines[j].hasPrefix(" ") || lines[j].hasPrefix("\t") || lines[j].trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+      // PyYAML writes a list under a key without indenting it (`names:` then `- car`).
+      while j < lines.count, lines[j].hasPrefix(" ") || lines[j].hasPrefix("\t") || lines[j].trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+              || (rest.isEmpty && (lines[j].hasPrefix("- ") || lines[j] == "-")) {
         block.append((j, lines[j])); j += 1
       }
       i = j

@@ -150,7 +150,7 @@ public struct YOLOImporter: DatasetImporter {
     let dataURL = root.appendingPathComponent("obj.data")
     if FileAccess.isRegularFile(dataURL) {
       let text = String(decoding: try FileAccess.read(dataURL, display: "obj.data"), as: UTF8.self)
-      for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+      for (n, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
         let t = line.trimmingCharacters(in: .whitespacesAndNewlines)
         if t.isEmpty || t.hasPrefix("#") { continue }
         guard let eq = t.firstIndex(of: "=") else { throw FormatError.invalid(file: "obj.data", place: "line \(n + 1)", message: "expected 'key = value'") }
@@ -166,7 +166,7 @@ public struct YOLOImporter: DatasetImporter {
     let namesURL = config["names"].map(resolve) ?? root.appendingPathComponent("obj.names")
     let namesFile = relative(namesURL.standardizedFileURL, to: root) ?? namesURL.path
     let names = String(decoding: try FileAccess.read(namesURL, display: namesFile), as: UTF8.self)
-      .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+      .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
     try checkNames(names, file: namesFile)
     if let c = config["classes"], Int(c) != names.count {
       throw FormatError.invalid(file: "obj.data", place: "classes", message: "classes is \(c) but \(namesFile) has \(names.count) names")
@@ -220,7 +220,7 @@ public struct YOLOImporter: DatasetImporter {
       throw FormatError.invalid(file: display, place: "", message: "not UTF-8 text")
     }
     var out: [String] = []
-    for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+    for (n, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
       var p = line.trimmingCharacters(in: .whitespacesAndNewlines)
       if p.isEmpty { continue }
       while p.hasPrefix("./") { p.removeFirst(2) }
@@ -254,11 +254,12 @@ public struct YOLOImporter: DatasetImporter {
   }
 
   /// Label lines: `class cx cy w h [score]` (detect) or `class x1 y1 x2 y2 …` (segment, ≥ 3 points),
-  /// all normalised to the image size. Ids derive from the content and the line number.
+  /// all normalised to the image size. Ids derive from the content (see `ContentIDs`).
   static func parseLabels(_ text: String, file: String, image: ImageRecord, names: [String]) throws(FormatError) -> [Annotation] {
     let W = Double(image.width), H = Double(image.height)
     var out: [Annotation] = []
-    for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+    var ids = ContentIDs()
+    for (n, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
       let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
       if fields.isEmpty { continue }
       func fail(_ m: String) -> FormatError { .invalid(file: file, place: "line \(n + 1)", message: m) }
@@ -293,7 +294,7 @@ public struct YOLOImporter: DatasetImporter {
         throw fail("expected 4 box values (cx cy w h) or an even number (at least 6) of polygon coordinates, found \(v.count)")
       }
       var a = Annotation(id: "", label: names[cls], shape: shape, score: score)
-      a.id = AnnotationID.make(imagePath: image.path, seed: AnnotationID.contentSeed(a, ordinal: n))
+      ids.assign(&a, imagePath: image.path)
       out.append(a)
     }
     return out
