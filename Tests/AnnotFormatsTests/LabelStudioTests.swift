@@ -248,3 +248,19 @@ import AnnotModel
     #expect(e == .invalid(file: "labelstudio.json", place: "tasks[1].annotations[0].result[0] (id b1).value.rle", message: "truncated RLE"))
   }
 }
+
+/// With every importer registered, auto-detection picks CVAT, VOC and Label Studio for their
+/// own fixtures (no tie with COCO, YOLO or LabelMe).
+@Suite struct Formats2DetectionTests {
+  static let registry = FormatRegistry(
+    importers: [COCOImporter(), YOLOImporter(), LabelMeImporter(), CVATImporter(), VOCImporter(), LabelStudioImporter()],
+    exporters: [])
+
+  @Test func autoDetectionPicksTheRightFormat() throws {
+    #expect(try Self.registry.detect(try CVATTests.fixture()).name == "cvat")
+    #expect(try Self.registry.detect(try VOCTests.fixture()).name == "voc")
+    let ls = try LabelStudioTests.fixture()
+    #expect(try Self.registry.detect(ls).name == "labelstudio")
+    #expect(try Self.registry.detect(ls.appendingPathComponent("labelstudio.json")).name == "labelstudio")
+  }
+}
