@@ -24,6 +24,9 @@ let package = Package(
     .systemLibrary(
       /** OpenSSL libcrypto (Debian libssl-dev): streaming SHA-1 for packs, SHA-256 for manifests. */
       name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+    .systemLibrary(
+      /** libpng (Debian libpng-dev): palette PNG masks of VOC and LabelMe. */
+      name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
     // MARK: Plumbing
     .target(
@@ -31,7 +34,7 @@ let package = Package(
       name: "AnnotModel", dependencies: ["CCrypto"], exclude: ["README.md"]),
     .target(
       /** Image header probing (size, media type) and PNG mask codec; never decodes photos. */
-      name: "AnnotMedia", dependencies: ["CZlib"], exclude: ["README.md"]),
+      name: "AnnotMedia", dependencies: ["CZlib", "CPNG"], exclude: ["README.md"]),
     .target(
       /** libgit2-backed object store: blobs, trees, commits, refs, fast pack writer, lock. */
       name: "AnnotStore", dependencies: ["AnnotModel", "CGit2", "CZlib", "CCrypto"], exclude: ["README.md"]),
@@ -46,7 +49,7 @@ let package = Package(
       name: "AnnotIndex", dependencies: ["AnnotModel", .product(name: "GRDBSQLite", package: "GRDB.swift")], exclude: ["README.md"]),
     .target(
       /** Dataset format importers and exporters (COCO, YOLO, VOC, CVAT, LabelMe, Label Studio). */
-      name: "AnnotFormats", dependencies: ["AnnotModel", "AnnotMedia"], exclude: ["README.md"]),
+      name: "AnnotFormats", dependencies: ["AnnotModel", "AnnotMedia"], exclude: ["README.md", "VOC/README.md"]),
 
     // MARK: Porcelain
     .target(
