@@ -71,7 +71,7 @@ public enum DiffRendering {
       if change.resized != nil, let a = change.old?.shapeBoundingBox, let b = change.new?.shapeBoundingBox {
         parts.append("resized \(num(a.w))×\(num(a.h)) → \(num(b.w))×\(num(b.h)) px")
       }
-      if let r = change.reshaped { parts.append("reshaped (IoU \(num(r.iou)))") }
+      if let r = change.reshaped { parts.append("reshaped (\(change.shapeKind == "keypoints" ? "OKS" : "IoU") \(num(r.iou)))") }
       if let r = change.relabeled { parts.append("relabeled \(r.from) → \(r.to)") }
       for a in change.attributes {
         switch (a.old, a.new) {
