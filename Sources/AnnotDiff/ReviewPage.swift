@@ -55,6 +55,7 @@ public struct ReviewConflict: Sendable, Equatable {
 /// removed annotations red, added green, modified ones with the old outline dashed orange and
 /// the new one solid blue, relabels captioned `car → truck`. Filters by change kind and class,
 /// a summary table, and keyboard navigation (j/k or arrow keys) are plain inline JavaScript.
+/// A URL fragment presets the filters: `review.html#class=truck&hide=score,other`.
 public enum ReviewPage {
   /// Options of the page.
   public struct Options: Sendable, Hashable {
@@ -346,7 +347,7 @@ public enum ReviewPage {
   .ann rect,.ann path,.ann ellipse,.ann polyline{fill:currentColor;fill-opacity:.12;stroke:currentColor;stroke-width:2;vector-effect:non-scaling-stroke}
   .ann polyline.line{fill:none}.ann .pt{fill:currentColor;stroke:#fff;stroke-width:1;vector-effect:non-scaling-stroke}
   .ann path.mask{fill:none;stroke-width:1;stroke-opacity:.5;vector-effect:none}
-  .ann text{font-size:var(--fs);fill:currentColor;stroke:#000;stroke-width:3px;paint-order:stroke;stroke-opacity:.6;font-weight:bold}
+  .ann text{font-size:var(--fs);fill:currentColor;stroke:#000;stroke-width:2px;paint-order:stroke;stroke-opacity:.5;font-weight:bold}
   .removed{color:#e53935}.added{color:#43a047}.new{color:#1e88e5}.conflict{color:#8e24aa}
   .old{color:#fb8c00}.old rect,.old path,.old ellipse,.old polyline{stroke-dasharray:6 4;fill-opacity:0}
   ul.changes{margin:6px 0 0;padding-left:18px}ul.changes li.removed{color:#c62828}ul.changes li.added{color:#2e7d32}ul.changes li.modified{color:#6d4c00}
@@ -385,7 +386,15 @@ public enum ReviewPage {
       if(e.key==='j'||e.key==='ArrowDown'){go(1);e.preventDefault();}
       else if(e.key==='k'||e.key==='ArrowUp'){go(-1);e.preventDefault();}
     });
+    // A fragment presets the filters, so a link can point at one class or hide kinds:
+    // review.html#class=truck&hide=score,other
+    (location.hash||'').replace(/^#/,'').split('&').forEach(function(kv){
+      var p=kv.split('='),v=decodeURIComponent(p[1]||'');
+      if(p[0]==='class')sel.value=v;
+      if(p[0]==='hide')v.split(',').forEach(function(k){boxes.forEach(function(b){if(b.value===k)b.checked=false;});});
+    });
     apply();
+    document.body.setAttribute('data-ready','1');
   })();
   """
 }
