@@ -1,1 +1,0 @@
-// AnnotDiff: see README.md in this folder.

@@ -1,0 +1,293 @@
+// The shared annotation matcher: one-to-one pairing of two annotation lists of one image.
+// Diff uses it when ids do not line up; importers use `reattachIDs` to give annotations
+// from id-less formats the ids they had in the parent revision. See Docs/DIFF.md, "Matching".
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One-to-one matching of two annotation lists of the same image by shape similarity.
+///
+/// Similarity is defined only between annotations of the same shape kind:
+/// - box: IoU of the axis-aligned boxes; **rotation is ignored** (a rotated box is compared as
+///   its unrotated rectangle),
+/// - polygon, ellipse: area IoU computed by rasterising both shapes on a grid over their joint
+///   bounding box (`Options.rasterResolution` cells along the longer side, cell centres
+///   sampled). Polygon parts are unioned, each part filled even-odd; ellipses become 64-gons
+///   (rotation honoured). The error is about one cell along the outlines: under 1% IoU for
+///   shapes that fill the grid at the default 256; identical shapes score exactly 1,
+/// - mask: exact pixel IoU of the RLE masks (0 when their sizes differ),
+/// - keypoints: COCO's object keypoint similarity (see `oks`),
+/// - polyline, points: IoU of their bounding boxes padded by 0.5 px on each side, so single
+///   points and straight lines still have an area,
+/// - tag: 1 when the labels are equal, else 0 (a tag has no geometry to relabel).
+///
+/// Pairs at or above `Options.threshold` are taken greedily by descending similarity, then
+/// equal `sourceID` (see `Options.preferSourceID`), then equal label (a near-identical shape under
+/// another label is still a match: a relabel), then by old id and new id, then by position: the
+/// result never depends on hash order.
+public enum AnnotationMatcher {
+  /// How to compare and pair annotations.
+  public struct Options: Sendable, Hashable {
+    /// The least similarity (IoU or OKS) for two annotations to be paired.
+    public var threshold: Double
+    /// Grid cells along the longer side of the joint bounding box when rasterising polygons and ellipses.
+    public var rasterResolution: Int
+    /// Per-keypoint COCO sigma used when `keypointSigmas` is nil or shorter than the keypoint list.
+    /// 0.07 is close to the mean of COCO's 17 person sigmas (0.025…0.107).
+    public var keypointSigma: Double
+    /// Per-keypoint sigmas (COCO's `sigmas` array), by keypoint index.
+    public var keypointSigmas: [Double]?
+    /// Among pairs above the threshold, pair annotations with equal non-nil `sourceID` first.
+    /// A source id only helps when the geometry also agrees: it never admits a pair below threshold.
+    public var preferSourceID: Bool
+
+    /// Defaults: threshold 0.5, 256-cell raster, sigma 0.07, source ids preferred.
+    public init(threshold: Double = 0.5, rasterResolution: Int = 256, keypointSigma: Double = 0.07,
+                keypointSigmas: [Double]? = nil, preferSourceID: Bool = true) {
+      self.threshold = threshold; self.rasterResolution = rasterResolution; self.keypointSigma = keypointSigma
+      self.keypointSigmas = keypointSigmas; self.preferSourceID = preferSourceID
+    }
+  }
+
+  /// One matched pair: positions in the two input lists and their similarity.
+  public struct Pair: Sendable, Hashable {
+    /// Index into the `old` list.
+    public var oldIndex: Int
+    /// Index into the `new` list.
+    public var newIndex: Int
+    /// IoU or OKS of the two annotations, in 0…1.
+    public var similarity: Double
+    /// Creates a pair.
+    public init(oldIndex: Int, newIndex: Int, similarity: Double) {
+      self.oldIndex = oldIndex; self.newIndex = newIndex; self.similarity = similarity
+    }
+  }
+
+  /// The matching: pairs sorted by `oldIndex`, and the indices left over on each side (ascending).
+  public struct Outcome: Sendable, Hashable {
+    /// Matched pairs, sorted by old index.
+    public var pairs: [Pair]
+    /// Indices of `old` annotations without a partner.
+    public var unmatchedOld: [Int]
+    /// Indices of `new` annotations without a partner.
+    public var unmatchedNew: [Int]
+  }
+
+  /// Pairs `old` and `new` one-to-one (see the type's documentation for the rules).
+  ///
+  /// Cost: one cheap bounding-box test per same-kind pair, and a full similarity (raster, RLE
+  /// walk or OKS) only for pairs whose boxes overlap.
+  public static func match(_ old: [Annotation], _ new: [Annotation], options: Options = Options()) -> Outcome {
+    struct Candidate { var i: Int, j: Int, sim: Double, key: Int64, source: Bool, sameLabel: Bool }
+    var candidates: [Candidate] = []
+    let oldBoxes = old.map(\.shapeBoundingBox), newBoxes = new.map(\.shapeBoundingBox)
+    for (i, a) in old.enumerated() {
+      for (j, b) in new.enumerated() where a.shape.kind == b.shape.kind {
+        // Boxes that do not touch cannot reach a positive IoU; keypoints (OKS) and tags are exempt.
+        if a.shape.kind != "keypoints" && a.shape.kind != "tag",
+           let ba = oldBoxes[i], let bb = newBoxes[j], !touches(ba, bb, pad: 0.5) { continue }
+        guard let s = similarity(a, b, options: options), s >= options.threshold else { continue }
+        let source = options.preferSourceID && a.sourceID != nil && a.sourceID == b.sourceID
+        // Quantised so that float noise below 1e-9 counts as a tie, which the label then breaks.
+        candidates.append(Candidate(i: i, j: j, sim: s, key: Int64((s * 1e9).rounded()), source: source,
+                                    sameLabel: a.label == b.label))
+      }
+    }
+    candidates.sort { x, y in
+      if x.source != y.source { return x.source }
+      if x.key != y.key { return x.key > y.key }
+      if x.sameLabel != y.sameLabel { return x.sameLabel }
+      let xi = old[x.i].id, yi = old[y.i].id
+      if xi != yi { return xi.utf8.lexicographicallyPrecedes(yi.utf8) }
+      let xj = new[x.j].id, yj = new[y.j].id
+      if xj != yj { return xj.utf8.lexicographicallyPrecedes(yj.utf8) }
+      if x.i != y.i { return x.i < y.i }
+      return x.j < y.j
+    }
+    var usedOld = [Bool](repeating: false, count: old.count), usedNew = [Bool](repeating: false, count: new.count)
+    var pairs: [Pair] = []
+    for c in candidates where !usedOld[c.i] && !usedNew[c.j] {
+      usedOld[c.i] = true; usedNew[c.j] = true
+      pairs.append(Pair(oldIndex: c.i, newIndex: c.j, similarity: c.sim))
+    }
+    pairs.sort { $0.oldIndex < $1.oldIndex }
+    return Outcome(pairs: pairs,
+                   unmatchedOld: old.indices.filter { !usedOld[$0] },
+                   unmatchedNew: new.indices.filter { !usedNew[$0] })
+  }
+
+  /// Similarity of two annotations in 0…1, or nil when their shape kinds differ.
+  public static func similarity(_ a: Annotation, _ b: Annotation, options: Options = Options()) -> Double? {
+    switch (a.shape, b.shape) {
+    case (.box(let x, _), .box(let y, _)):
+      return x == y ? 1 : x.iou(y)
+    case (.polygon, .polygon), (.ellipse, .ellipse), (.polygon, .ellipse), (.ellipse, .polygon):
+      guard a.shape.kind == b.shape.kind else { return nil }
+      if a.shape == b.shape { return 1 }
+      return rasterIoU(outlines(a.shape), outlines(b.shape), resolution: options.rasterResolution)
+    case (.mask(let x), .mask(let y)):
+      return RLE.iou(x, y) ?? 0
+    case (.keypoints(let x), .keypoints(let y)):
+      return oks(x, y, areaA: a.boundingBox?.area ?? 0, areaB: b.boundingBox?.area ?? 0, options: options)
+    case (.polyline, .polyline), (.points, .points):
+      guard let x = a.shapeBoundingBox, let y = b.shapeBoundingBox else { return 0 }
+      return pad(x, 0.5).iou(pad(y, 0.5))
+    case (.tag, .tag):
+      return a.label == b.label ? 1 : 0
+    default:
+      return nil
+    }
+  }
+
+  /// COCO object keypoint similarity, made symmetric.
+  ///
+  /// `OKS = Σ exp(-dᵢ² / (2 s² kᵢ²)) / n` with `kᵢ = 2σᵢ`, where `s²` is the mean of the two
+  /// annotations' box areas (at least 1 px²), and the sum and `n` run over keypoints visible
+  /// (v > 0) on either side; a keypoint visible on one side only contributes 0. Lists of
+  /// different lengths score 0; two lists with no visible keypoint score 1.
+  public static func oks(_ a: [Double], _ b: [Double], areaA: Double, areaB: Double, options: Options = Options()) -> Double {
+    guard a.count == b.count, a.count % 3 == 0 else { return 0 }
+    let s2 = max((areaA + areaB) / 2, 1)
+    var sum = 0.0, n = 0
+    for i in 0..<(a.count / 3) {
+      let va = a[3 * i + 2] > 0, vb = b[3 * i + 2] > 0
+      guard va || vb else { continue }
+      n += 1
+      guard va && vb else { continue }
+      let dx = a[3 * i] - b[3 * i], dy = a[3 * i + 1] - b[3 * i + 1]
+      let sigma = options.keypointSigmas.flatMap { i < $0.count ? $0[i] : nil } ?? options.keypointSigma
+      let k = 2 * sigma
+      sum += exp(-(dx * dx + dy * dy) / (2 * s2 * k * k))
+    }
+    return n == 0 ? 1 : sum / Double(n)
+  }
+
+  /// Re-attaches parent ids to a freshly imported document of the same image.
+  ///
+  /// Each imported annotation matched to a parent annotation (`match(parent, imported)` with
+  /// `threshold`) takes the parent's id. Unmatched ones keep their ids unless the id is also a
+  /// parent id or already taken; those get a deterministic fresh id derived from the image path
+  /// and the old id, so importing the same file twice, or on two machines, gives the same ids.
+  /// Everything else of the imported annotations (label, geometry, attributes) is kept.
+  public static func reattachIDs(imported: LabelDocument, parent: LabelDocument?, threshold: Double = 0.5) -> LabelDocument {
+    guard let parent, !parent.annotations.isEmpty else { return imported }
+    let outcome = match(parent.annotations, imported.annotations, options: Options(threshold: threshold))
+    var result = imported.annotations
+    var taken = Set(parent.annotations.map(\.id))
+    var matched = [Bool](repeating: false, count: result.count)
+    for p in outcome.pairs {
+      result[p.newIndex].id = parent.annotations[p.oldIndex].id
+      matched[p.newIndex] = true
+    }
+    // Unmatched in id order, so the fresh ids do not depend on the input order.
+    let unmatched = result.indices.filter { !matched[$0] }
+      .sorted { result[$0].id.utf8.lexicographicallyPrecedes(result[$1].id.utf8) }
+    for k in unmatched {
+      var id = result[k].id
+      var n = 0
+      while taken.contains(id) {
+        n += 1
+        id = AnnotationID.make(imagePath: imported.image.path, seed: "reattach\u{0}\(result[k].id)\u{0}\(n)")
+      }
+      taken.insert(id)
+      result[k].id = id
+    }
+    return LabelDocument(image: imported.image, annotations: result)
+  }
+
+  // MARK: - Geometry helpers
+
+  static func touches(_ a: Box, _ b: Box, pad p: Double) -> Bool {
+    a.x - p <= b.maxX + p && b.x - p <= a.maxX + p && a.y - p <= b.maxY + p && b.y - p <= a.maxY + p
+  }
+
+  static func pad(_ b: Box, _ p: Double) -> Box { Box(x: b.x - p, y: b.y - p, w: b.w + 2 * p, h: b.h + 2 * p) }
+
+  /// Closed outlines (flat xy lists) of a polygon or an ellipse.
+  static func outlines(_ shape: Shape) -> [[Double]] {
+    switch shape {
+    case .polygon(let parts): return parts.filter { $0.count >= 6 }
+    case .ellipse(let cx, let cy, let rx, let ry, let rotation):
+      return [ellipsePolygon(cx: cx, cy: cy, rx: rx, ry: ry, rotation: rotation, segments: 64)]
+    default: return []
+    }
+  }
+
+  /// An ellipse as a polygon with `segments` vertices; rotation in degrees clockwise (y down).
+  public static func ellipsePolygon(cx: Double, cy: Double, rx: Double, ry: Double, rotation: Double, segments: Int) -> [Double] {
+    let t = rotation * Double.pi / 180
+    let c = cos(t), s = sin(t)
+    var out: [Double] = []
+    out.reserveCapacity(2 * segments)
+    for k in 0..<segments {
+      let a = 2 * Double.pi * Double(k) / Double(segments)
+      let x = rx * cos(a), y = ry * sin(a)
+      out.append(cx + x * c - y * s)
+      out.append(cy + x * s + y * c)
+    }
+    return out
+  }
+
+  /// Area IoU of two sets of outlines, sampled at cell centres on a shared grid.
+  static func rasterIoU(_ a: [[Double]], _ b: [[Double]], resolution: Int) -> Double {
+    guard let ba = Box.bounding(a.flatMap { $0 }), let bb = Box.bounding(b.flatMap { $0 }) else { return 0 }
+    let x0 = min(ba.x, bb.x), y0 = min(ba.y, bb.y)
+    let x1 = max(ba.maxX, bb.maxX), y1 = max(ba.maxY, bb.maxY)
+    let side = max(x1 - x0, y1 - y0)
+    guard side > 0 else { return 0 }
+    let n = max(8, resolution)
+    let cell = side / Double(n)
+    let gw = max(1, Int(((x1 - x0) / cell).rounded(.up))), gh = max(1, Int(((y1 - y0) / cell).rounded(.up)))
+    let ma = fill(a, x0: x0, y0: y0, cell: cell, gw: gw, gh: gh)
+    let mb = fill(b, x0: x0, y0: y0, cell: cell, gw: gw, gh: gh)
+    var inter = 0, union = 0
+    for k in 0..<(gw * gh) {
+      if ma[k] && mb[k] { inter += 1 }
+      if ma[k] || mb[k] { union += 1 }
+    }
+    return union > 0 ? Double(inter) / Double(union) : 0
+  }
+
+  /// Scanline fill: each part even-odd, parts unioned.
+  static func fill(_ parts: [[Double]], x0: Double, y0: Double, cell: Double, gw: Int, gh: Int) -> [Bool] {
+    var grid = [Bool](repeating: false, count: gw * gh)
+    var xs: [Double] = []
+    for p in parts {
+      let m = p.count / 2
+      guard m >= 3 else { continue }
+      for r in 0..<gh {
+        let yc = y0 + (Double(r) + 0.5) * cell
+        xs.removeAll(keepingCapacity: true)
+        for e in 0..<m {
+          let ax = p[2 * e], ay = p[2 * e + 1]
+          let bx = p[2 * ((e + 1) % m)], by = p[2 * ((e + 1) % m) + 1]
+          if (ay <= yc && yc < by) || (by <= yc && yc < ay) {
+            xs.append(ax + (yc - ay) * (bx - ax) / (by - ay))
+          }
+        }
+        xs.sort()
+        var k = 0
+        while k + 1 < xs.count {
+          // Cells whose centre lies in [xs[k], xs[k+1]).
+          let c0 = max(0, Int(((xs[k] - x0) / cell - 0.5).rounded(.up)))
+          let c1 = min(gw - 1, Int(((xs[k + 1] - x0) / cell - 0.5).rounded(.up)) - 1)
+          if c0 <= c1 { for c in c0...c1 { grid[r * gw + c] = true } }
+          k += 2
+        }
+      }
+    }
+    return grid
+  }
+}
+
+extension Annotation {
+  /// The box enclosing the geometry itself, ignoring an explicit `bbox` given by the source.
+  public var shapeBoundingBox: Box? {
+    var copy = self
+    copy.bbox = nil
+    return copy.boundingBox
+  }
+}
