@@ -12,7 +12,7 @@ public struct Annot: ParsableCommand {
     subcommands: [
       Init.self, Status.self, Add.self, Rm.self, Mv.self, Commit.self, Log.self, Show.self,
       Branch.self, Switch.self, Checkout.self, Tag.self, Reset.self, Merge.self, Resolve.self,
-      CherryPick.self, Revert.self, Import.self, Formats.self,
+      CherryPick.self, Revert.self, Diff.self, Blame.self, Import.self, Formats.self,
     ])
   public init() {}
 
@@ -26,6 +26,11 @@ public struct Annot: ParsableCommand {
         Foundation.exit(128)
       }
       args.removeFirst(2)
+    }
+    // git accepts "-n5"; ArgumentParser wants "-n 5".
+    args = args.flatMap { a -> [String] in
+      if a.count > 2, a.hasPrefix("-n"), a.dropFirst(2).allSatisfy(\.isNumber) { return ["-n", String(a.dropFirst(2))] }
+      return [a]
     }
     main(args)
     Foundation.exit(0)

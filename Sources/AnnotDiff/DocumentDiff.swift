@@ -35,6 +35,9 @@ public enum DocumentDiff {
     public var matching: Matching
     /// Options of the geometry matcher, when it is used.
     public var matcher: AnnotationMatcher.Options
+    /// Report changes of `source_id` (the id a source format gave). Off by default: tools
+    /// renumber on every export, and such a change is bookkeeping, not a label change.
+    public var includeSourceIDs: Bool = false
 
     /// Defaults: tolerance 1e-6, automatic matching, matcher threshold 0.5.
     public init(tolerance: Double = 1e-6, matching: Matching = .automatic,
@@ -143,7 +146,7 @@ public enum DocumentDiff {
     if !optionalClose(a.score, b.score, tol) { c.score = .init(old: a.score, new: b.score) }
     if a.crowd != b.crowd { c.fields.append(FieldChange(field: "crowd", old: .bool(a.crowd), new: .bool(b.crowd))) }
     if a.group != b.group { c.fields.append(FieldChange(field: "group", old: a.group.map { .number(Double($0)) }, new: b.group.map { .number(Double($0)) })) }
-    if a.sourceID != b.sourceID { c.fields.append(FieldChange(field: "source_id", old: a.sourceID.map { .string($0) }, new: b.sourceID.map { .string($0) })) }
+    if options.includeSourceIDs, a.sourceID != b.sourceID { c.fields.append(FieldChange(field: "source_id", old: a.sourceID.map { .string($0) }, new: b.sourceID.map { .string($0) })) }
     if a.zOrder != b.zOrder { c.fields.append(FieldChange(field: "z_order", old: a.zOrder.map { .number(Double($0)) }, new: b.zOrder.map { .number(Double($0)) })) }
     c.fields.sort { $0.field.utf8.lexicographicallyPrecedes($1.field.utf8) }
     return c.kinds.isEmpty ? nil : c

@@ -22,3 +22,15 @@ public enum StoreError: Error, Sendable, Equatable {
 public protocol ObjectReading {
   func blob(_ id: ObjectID) throws -> [UInt8]
 }
+
+/// One changed entry of a git tree diff: a path and its blob on each side (nil = absent).
+public struct EntryChange: Sendable, Hashable {
+  /// The tree path: `images/<path>`, `labels/<path>.json` or `annot.json`. Others are ignored.
+  public var path: String
+  /// The blob before, nil if the entry was added.
+  public var oldBlob: ObjectID?
+  /// The blob after, nil if the entry was deleted.
+  public var newBlob: ObjectID?
+  /// Creates an entry change.
+  public init(path: String, oldBlob: ObjectID?, newBlob: ObjectID?) { self.path = path; self.oldBlob = oldBlob; self.newBlob = newBlob }
+}

@@ -18,14 +18,6 @@ public enum TreeUpdate: Sendable, Hashable {
   }
 }
 
-/// A path whose blob differs between two trees (nil = absent on that side).
-public struct EntryChange: Sendable, Hashable {
-  public var path: String
-  public var oldBlob: ObjectID?
-  public var newBlob: ObjectID?
-  public init(path: String, oldBlob: ObjectID?, newBlob: ObjectID?) { self.path = path; self.oldBlob = oldBlob; self.newBlob = newBlob }
-}
-
 extension GitRepository {
   /// The id of the empty tree, written if needed.
   public func emptyTree() throws -> ObjectID {

@@ -3,6 +3,7 @@ import Foundation
 import AnnotKit
 import AnnotModel
 import AnnotStore
+import AnnotDiff
 
 func formatDate(_ s: Signature) -> String {
   let f = DateFormatter()
@@ -22,28 +23,46 @@ func commitJSON(_ c: CommitInfo) -> JSONValue {
   ])
 }
 
+/// The label diff a commit introduced, against its first parent (an empty tree for a root commit).
+func commitDiff(_ repo: Repository, _ c: CommitInfo, paths: [String]) throws -> DatasetDiff.Outcome {
+  let parentTree = try c.parents.first.map { try repo.git.commit($0).tree }
+  return try repo.diff(old: parentTree, new: c.tree, paths: paths)
+}
+
 extension Annot {
   struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show commit history.")
     @Flag(help: "One line per commit.") var oneline = false
     @Option(name: [.customShort("n"), .customLong("max-count")], help: "Show at most N commits.") var maxCount: Int?
     @Flag(help: "Machine-readable output.") var json = false
+    @Flag(name: [.customShort("p"), .customLong("patch")], help: "Show each commit's label diff.") var patch = false
+    @Flag(help: "Do not page the output.") var noPager = false
     @Argument(help: "Revision to start from.") var revision: String = "HEAD"
     @Argument(parsing: .postTerminator, help: "Only commits that changed this image (after --).") var paths: [String] = []
     func run() throws {
       let repo = try openRepository()
       let path = try paths.first.map { try repo.datasetPath(fromUserPath: repo.repositoryRelative($0)) }
       let commits = try repo.log(from: revision, limit: maxCount, path: path)
-      if json { printJSON(.array(commits.map(commitJSON))); return }
-      for c in commits {
-        if oneline { print("\(Console.yellow(c.id.short)) \(c.summary)"); continue }
-        print(Console.yellow("commit \(c.id.hex)"))
-        if c.parents.count > 1 { print("Merge: " + c.parents.map(\.short).joined(separator: " ")) }
-        print("Author: \(c.author.name) <\(c.author.email)>")
-        print("Date:   \(formatDate(c.author))\n")
-        for l in c.message.split(separator: "\n", omittingEmptySubsequences: false).dropLast(c.message.hasSuffix("\n") ? 1 : 0) { print("    \(l)") }
-        print()
+      if json {
+        printJSON(.array(try commits.map { c in
+          guard patch, var o = commitJSON(c).objectValue else { return commitJSON(c) }
+          o["diff"] = DiffRendering.jsonValue(try commitDiff(repo, c, paths: paths))
+          return .object(o)
+        }))
+        return
       }
+      var out = ""
+      for c in commits {
+        if oneline { out += "\(Console.yellow(c.id.short)) \(c.summary)\n" } else {
+          out += Console.yellow("commit \(c.id.hex)") + "\n"
+          if c.parents.count > 1 { out += "Merge: " + c.parents.map(\.short).joined(separator: " ") + "\n" }
+          out += "Author: \(c.author.name) <\(c.author.email)>\nDate:   \(formatDate(c.author))\n\n"
+          for l in c.message.split(separator: "\n", omittingEmptySubsequences: false).dropLast(c.message.hasSuffix("\n") ? 1 : 0) { out += "    \(l)\n" }
+          out += "\n"
+        }
+        if patch { out += DiffRendering.text(try commitDiff(repo, c, paths: paths), options: .init(color: Console.colorEnabled)) + "\n" }
+      }
+      Pager.show(out, enabled: !noPager)
     }
   }
 
@@ -71,17 +90,10 @@ extension Annot {
       }
       let id = try repo.resolveCommit(object)
       let c = try repo.git.commit(id)
-      let parentTree = try c.parents.first.map { try repo.git.commit($0).tree }
-      let changes = try repo.git.diffTrees(parentTree, c.tree)
-      var images: [String: String] = [:]
-      for ch in changes {
-        guard let p = DatasetPath.datasetPath(ofEntry: ch.path) else { if ch.path == DatasetPath.manifestEntry { images["annot.json"] = "M" }; continue }
-        let st = ch.oldBlob == nil ? "A" : (ch.newBlob == nil ? "D" : "M")
-        if ch.path.hasPrefix("images/") || images[p] == nil { images[p] = st }
-      }
+      let diff = try commitDiff(repo, c, paths: [])
       if json {
         var o = commitJSON(c).objectValue!
-        o["changes"] = .array(images.keys.sorted().map { .object(["path": .string($0), "status": .string(images[$0]!)]) })
+        o["diff"] = DiffRendering.jsonValue(diff)
         printJSON(.object(o)); return
       }
       print(Console.yellow("commit \(c.id.hex)"))
@@ -90,7 +102,7 @@ extension Annot {
       print("Date:   \(formatDate(c.author))\n")
       for l in c.message.split(separator: "\n") { print("    \(l)") }
       print()
-      for p in images.keys.sorted() { print("\(images[p]!)\t\(p)") }
+      print(DiffRendering.text(diff, options: .init(color: Console.colorEnabled)), terminator: "")
     }
   }
 }

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import AnnotKit
+import AnnotModel
+import AnnotDiff
+
+extension Annot {
+  struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Show label changes: moved, resized, reshaped, relabeled, attributes, added, removed.",
+      discussion: """
+        annot diff            stage against HEAD
+        annot diff A          A against the stage
+        annot diff A B        A against B (also A..B)
+        annot diff A B -- images/train/0001.png     limit to images or directories
+        """)
+    @Flag(help: "Counts per class and per change kind.") var stat = false
+    @Flag(help: "One line per changed image: A, D, M or R and the path.") var nameStatus = false
+    @Flag(help: "The documented JSON schema (Docs/DIFF.md).") var json = false
+    @Option(help: "IoU (or OKS) threshold for matching annotations by geometry when ids do not line up.") var iou: Double = 0.5
+    @Flag(help: "Match annotations by geometry even when ids are present.") var byGeometry = false
+    @Flag(help: "Also report changed source ids (ids the source format gave).") var sourceIds = false
+    @Option(help: "Write an HTML review page with before/after overlays to FILE.") var html: String?
+    @Flag(help: "Do not page the output.") var noPager = false
+    @Argument(help: "The old revision (default: HEAD, comparing with the stage).") var first: String?
+    @Argument(help: "The new revision (default: the stage).") var second: String?
+    @Argument(parsing: .postTerminator, help: "Limit to these images or directories (after --).") var paths: [String] = []
+
+    func run() throws {
+      let repo = try openRepository()
+      let sides = try repo.diffSides([first, second].compactMap { $0 })
+      var options = DatasetDiff.Options()
+      options.document.matcher.threshold = iou
+      if byGeometry { options.document.matching = .geometry }
+      options.document.includeSourceIDs = sourceIds
+      let outcome = try repo.diff(old: sides.old, new: sides.new, paths: paths, options: options)
+      if let html {
+        let page = ReviewPage.render(outcome, options: ReviewPage.Options(title: "annot diff \(sides.oldName) \(sides.newName)")) { path, side in
+          let tree = side == .before ? sides.old : sides.new
+          let doc = outcome.images.first { $0.path == path || $0.oldPath == path }
+          let media = (side == .before ? doc?.labels.oldImage : doc?.labels.newImage)?.mediaType ?? "image/png"
+          return (try? repo.imageBytes(in: tree, path: path)).flatMap { $0 }.map { ReviewImage(bytes: $0, mediaType: media) }
+        }
+        try writeOutputFile(html, Array(page.utf8))
+        FileHandle.standardError.write(Data("wrote review page \(html) (\(outcome.images.count) changed images)\n".utf8))
+        if !json && !stat && !nameStatus { return }
+      }
+      if json { print(String(decoding: DiffRendering.json(outcome), as: UTF8.self)); return }
+      let text = TextOptionsFactory.text(color: Console.colorEnabled)
+      if stat { Pager.show(DiffRendering.stat(outcome, options: text), enabled: !noPager); return }
+      if nameStatus { Pager.show(DiffRendering.nameStatus(outcome), enabled: !noPager); return }
+      Pager.show(DiffRendering.text(outcome, options: text), enabled: !noPager)
+    }
+  }
+
+  struct Blame: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show, for each annotation of an image, the commit that last changed it.")
+    @Flag(help: "Machine-readable output.") var json = false
+    @Option(help: "Revision to blame (default HEAD).") var rev: String = "HEAD"
+    @Argument(help: "Image path.") var path: String
+    func run() throws {
+      let repo = try openRepository()
+      let lines = try repo.blame(path, at: rev)
+      if json {
+        printJSON(.array(lines.map { l in
+          .object(["annotation": .string(l.annotation.id), "label": .string(l.annotation.label), "kind": .string(l.annotation.shape.kind),
+                   "commit": .string(l.commit.id.hex), "author": .string(l.commit.author.name), "email": .string(l.commit.author.email),
+                   "time": .int(Int(l.commit.author.time)), "summary": .string(l.commit.summary)])
+        }))
+        return
+      }
+      for l in lines {
+        let date = formatDate(l.commit.author)
+        print("\(Console.yellow(l.commit.id.short)) (\(l.commit.author.name) \(date)) \(l.annotation.id) \(l.annotation.shape.kind) \(l.annotation.label)  \(l.commit.summary)")
+      }
+    }
+  }
+}
+
+enum TextOptionsFactory {
+  static func text(color: Bool) -> DiffRendering.TextOptions { DiffRendering.TextOptions(color: color) }
+}
+
+/// Writes a file the user named (relative to the directory the command started in).
+func writeOutputFile(_ path: String, _ bytes: [UInt8]) throws {
+  let url = URL(fileURLWithPath: path)
+  var isDir: ObjCBool = false
+  if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
+    throw AnnotError.other("\(path): is a directory")
+  }
+  do { try Data(bytes).write(to: url, options: .atomic) } catch { throw AnnotError.other("\(path): cannot write: \(error.localizedDescription)") }
+}
