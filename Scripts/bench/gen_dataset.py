@@ -21,7 +21,7 @@ def main():
     for i in range(n):
         name = f"train/{i:06d}.jpg"
         path = os.path.join(out, "images", name)
-        w, h = 320, 240
+        w, h = 392, 294  # noise JPEGs of about 100 KB, like the photos of PLATFORM.md
         if not os.path.exists(path):
             arr = nprng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
             Image.fromarray(arr).save(path, quality=90)
@@ -44,7 +44,7 @@ def main():
         a = rng.choice(by_image[img])
         kind = rng.choice(["moved", "relabeled", "resized"])
         if kind == "moved":
-            dx = 3 if a["bbox"][0] + a["bbox"][2] + 3 <= 320 else -3
+            dx = 3 if a["bbox"][0] + a["bbox"][2] + 3 <= images[img - 1]["width"] else -3
             a["bbox"][0] += dx
         elif kind == "relabeled":
             a["category_id"] = a["category_id"] % len(classes) + 1

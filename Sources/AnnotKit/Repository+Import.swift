@@ -22,13 +22,27 @@ extension Repository {
     let pack = try PackWriter(repository: git)
     var updates: [TreeUpdate] = []
     var seenPaths = Set<String>()
+    // Images are read, hashed and framed on all cores, a batch at a time (memory stays bounded);
+    // the pack itself is appended in order on this thread.
+    // The next batch is prepared while this one is written.
+    let batchSize = 64
+    func start(_ n: Int) -> ParallelMap.Pending<PackWriter.Prepared>? {
+      guard n < dataset.items.count else { return nil }
+      let batch = dataset.items[n..<min(n + batchSize, dataset.items.count)].map(\.imageFile.path)
+      return ParallelMap.Pending(batch) { try PackWriter.prepare(readFile($0)) }
+    }
+    var pending = start(0)
+    var prepared: [PackWriter.Prepared] = []
     for (n, item) in dataset.items.enumerated() {
+      if n % batchSize == 0 {
+        prepared = try pending!.wait()
+        pending = start(n + batchSize)
+      }
       var doc = item.document
       let p = doc.image.path
       if let why = DatasetPath.validate(p) { throw AnnotError.invalidPath(p, reason: why) }
       guard seenPaths.insert(p).inserted else { throw AnnotError.invalidPath(p, reason: "two imported images have this path") }
-      let bytes = try readFile(item.imageFile.path)
-      let imageBlob = try pack.add(bytes)
+      let imageBlob = try pack.append(prepared[n % batchSize])
       let oldImage = try git.entry(tree: stage, path: DatasetPath.imageEntry(p))
       let parentDoc = try oldImage == nil ? nil : document(in: stage, path: p)
       doc = IdentityMatching.reattach(doc, parent: parentDoc)

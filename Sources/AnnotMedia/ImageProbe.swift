@@ -45,14 +45,14 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible {
 public enum ImageProbe {
   /// Bytes read from the start of a file before anything else; enough for every format's
   /// header and for nearly every JPEG (their SOF follows EXIF and ICC segments).
-  public static let headerPrefix = 64 * 1024
+  public static let headerPrefix = 16 * 1024
 
   /// Probes an image held in memory; `name` only labels errors.
   public static func probe(_ bytes: [UInt8], name: String = "<bytes>") throws(MediaError) -> ImageInfo {
     try run(ByteSource(prefix: bytes, total: bytes.count, fetch: nil), name: name)
   }
 
-  /// Probes the file at `url`, reading the first 64 KiB and, only when a JPEG's SOF or a
+  /// Probes the file at `url`, reading the first 16 KiB and, only when a JPEG's SOF or a
   /// TIFF's first IFD lies beyond that, the few bytes needed at later offsets.
   /// Errors name the file by `url.path`.
   public static func probe(fileAt url: URL) throws(MediaError) -> ImageInfo {

@@ -118,7 +118,8 @@ public final class GitRepository: @unchecked Sendable, ObjectReading {
       guard git_repository_odb(&odb, raw) == 0 else { return false }
       defer { git_odb_free(odb) }
       var oid = id.git
-      return git_odb_exists(odb, &oid) == 1
+      // No refresh: a miss would otherwise rescan the pack directory for every new object.
+      return git_odb_exists_ext(odb, &oid, UInt32(GIT_ODB_LOOKUP_NO_REFRESH.rawValue)) == 1
     }
   }
 

@@ -50,17 +50,22 @@ public final class PackWriter {
     return ObjectID(bytes: d.finish())
   }
 
-  /// Adds a blob unless the repository or this pack already has it; returns its id.
-  @discardableResult
-  public func add(_ bytes: [UInt8]) throws -> ObjectID {
-    try bytes.withUnsafeBytes { try add($0) }
+  /// A blob made ready for the pack: its id and its packed bytes (header + stored-deflate
+  /// stream) with their crc32. `prepare` is pure, so callers may prepare on several threads
+  /// and `append` in order on one.
+  public struct Prepared: Sendable {
+    public let id: ObjectID
+    let packed: [UInt8]
+    let crc: UInt32
+    public let size: Int
   }
 
-  @discardableResult
-  public func add(_ bytes: UnsafeRawBufferPointer) throws -> ObjectID {
-    let id = Self.blobID(bytes)
-    if seen.contains(id) || repo.exists(id) { return id }
-    seen.insert(id)
+  public static func prepare(_ bytes: [UInt8]) throws -> Prepared {
+    try bytes.withUnsafeBytes { try prepare($0) }
+  }
+
+  public static func prepare(_ bytes: UnsafeRawBufferPointer) throws -> Prepared {
+    let id = blobID(bytes)
     // Object header: type (3 = blob) and size as git's little-endian base-128 varint.
     var header: [UInt8] = []
     var size = bytes.count
@@ -73,21 +78,36 @@ public final class PackWriter {
     }
     header.append(byte)
     // A zlib stream of stored blocks (level 0): no compression work, still valid deflate.
-    var bound = compressBound(uLong(bytes.count))
-    var z = [UInt8](repeating: 0, count: Int(bound))
-    let rc = z.withUnsafeMutableBufferPointer { zb in
-      compress2(zb.baseAddress, &bound, bytes.baseAddress?.assumingMemoryBound(to: Bytef.self) ?? UnsafePointer(zb.baseAddress!), uLong(bytes.count), 0)
+    let bound = compressBound(uLong(bytes.count))
+    var packed = [UInt8](repeating: 0, count: header.count + Int(bound))
+    var zlen = bound
+    let rc = packed.withUnsafeMutableBufferPointer { pb -> Int32 in
+      for (i, b) in header.enumerated() { pb[i] = b }
+      let src = bytes.baseAddress?.assumingMemoryBound(to: Bytef.self) ?? UnsafePointer(pb.baseAddress!)
+      return compress2(pb.baseAddress! + header.count, &zlen, src, uLong(bytes.count), 0)
     }
-    guard rc == Z_OK else { throw StoreIOError(path: tmpPath, message: "zlib compress2 failed (\(rc))") }
-    var crc = crc32(0, nil, 0)
-    crc = header.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt($0.count)) }
-    crc = z.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt(bound)) }
-    entries.append((id.bytes, UInt32(crc), offset))
-    try writeAll(header)
-    try z.withUnsafeBytes { try writeAll(UnsafeRawBufferPointer(rebasing: $0[0..<Int(bound)])) }
-    offset += UInt64(header.count) + UInt64(bound)
-    bytesAdded += bytes.count
-    return id
+    guard rc == Z_OK else { throw StoreIOError(path: "<pack>", message: "zlib compress2 failed (\(rc))") }
+    packed.removeLast(Int(bound - zlen))
+    let crc = packed.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
+    return Prepared(id: id, packed: packed, crc: crc, size: bytes.count)
+  }
+
+  /// Adds a blob unless the repository or this pack already has it; returns its id.
+  @discardableResult
+  public func add(_ bytes: [UInt8]) throws -> ObjectID {
+    try append(Self.prepare(bytes))
+  }
+
+  /// Appends a prepared blob unless the repository or this pack already has it.
+  @discardableResult
+  public func append(_ p: Prepared) throws -> ObjectID {
+    if seen.contains(p.id) || repo.exists(p.id) { return p.id }
+    seen.insert(p.id)
+    entries.append((p.id.bytes, p.crc, offset))
+    try writeAll(p.packed)
+    offset += UInt64(p.packed.count)
+    bytesAdded += p.size
+    return p.id
   }
 
   public var objectCount: Int { entries.count }
