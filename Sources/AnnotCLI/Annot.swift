@@ -12,7 +12,7 @@ public struct Annot: ParsableCommand {
     subcommands: [
       Init.self, Status.self, Add.self, Rm.self, Mv.self, Commit.self, Log.self, Show.self,
       Branch.self, Switch.self, Checkout.self, Tag.self, Reset.self, Merge.self, Resolve.self,
-      CherryPick.self, Revert.self, Diff.self, Blame.self, Import.self, Formats.self,
+      CherryPick.self, Revert.self, Diff.self, Blame.self, Import.self, Export.self, Verify.self, Formats.self,
     ])
   public init() {}
 

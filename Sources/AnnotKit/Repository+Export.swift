@@ -1,0 +1,157 @@
+import Foundation
+import AnnotModel
+import AnnotStore
+import AnnotFormats
+
+/// The manifest written beside every export (`annot-manifest.json`), and `annot verify`.
+public enum ExportManifest {
+  public static let fileName = "annot-manifest.json"
+
+  public struct Verification: Sendable {
+    public var missing: [String] = []
+    public var extra: [String] = []
+    public var changed: [String] = []
+    public var checked = 0
+    public var ok: Bool { missing.isEmpty && extra.isEmpty && changed.isEmpty }
+  }
+
+  /// Re-hashes every file under `dir` and compares with its manifest.
+  public static func verify(_ dir: URL) throws -> Verification {
+    let mpath = dir.appendingPathComponent(fileName).path
+    guard let data = FileManager.default.contents(atPath: mpath) else {
+      throw AnnotError.invalidFile(file: mpath, place: "", message: "no export manifest here (is this an 'annot export' directory?)")
+    }
+    let m: JSONValue
+    do { m = try JSONParser.parse(Array(data)) } catch { throw AnnotError.invalidFile(file: mpath, place: "", message: "\(error)") }
+    guard let files = m["files"]?.objectValue else { throw AnnotError.invalidFile(file: mpath, place: "files", message: "missing or not an object") }
+    var v = Verification()
+    var present = Set<String>()
+    let root = dir.standardizedFileURL.path
+    if let walker = FileManager.default.enumerator(atPath: root) {
+      while let rel = walker.nextObject() as? String {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: root + "/" + rel, isDirectory: &isDir), !isDir.boolValue, rel != fileName {
+          present.insert(rel)
+        }
+      }
+    }
+    for (rel, hash) in files.sorted(by: { $0.key < $1.key }) {
+      guard present.contains(rel) else { v.missing.append(rel); continue }
+      v.checked += 1
+      let bytes = try readFile(root + "/" + rel)
+      if SHA256.hex(bytes) != hash.stringValue { v.changed.append(rel) }
+    }
+    v.extra = present.subtracting(files.keys).sorted()
+    return v
+  }
+}
+
+/// Writes export files under one root, refusing any path that would leave it, and records
+/// the sha256 of everything written.
+final class DirectorySink: ExportSink {
+  let root: URL
+  private(set) var hashes: [String: String] = [:]
+  private var madeDirs = Set<String>()
+
+  init(root: URL) { self.root = root }
+
+  func write(_ relativePath: String, _ bytes: [UInt8]) throws {
+    if let why = DatasetPath.validate(relativePath) { throw AnnotError.invalidPath(relativePath, reason: "export path: \(why)") }
+    if relativePath == ExportManifest.fileName { throw AnnotError.invalidPath(relativePath, reason: "reserved for the export manifest") }
+    if hashes[relativePath] != nil { throw AnnotError.other("export wrote \(relativePath) twice") }
+    let url = root.appendingPathComponent(relativePath)
+    let dir = url.deletingLastPathComponent().path
+    if !madeDirs.contains(dir) {
+      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      madeDirs.insert(dir)
+    }
+    // Never follow a symlink planted inside the export directory.
+    if (try? FileManager.default.destinationOfSymbolicLink(atPath: url.path)) != nil {
+      throw AnnotError.invalidPath(relativePath, reason: "is a symbolic link in the export directory")
+    }
+    guard FileManager.default.createFile(atPath: url.path, contents: Data(bytes)) else {
+      throw AnnotError.other("\(url.path): cannot write")
+    }
+    hashes[relativePath] = SHA256.hex(bytes)
+  }
+
+  func writeImage(_ relativePath: String, item: ExportItem) throws {
+    try write(relativePath, try item.imageBytes())
+  }
+}
+
+extension Repository {
+  public struct ExportOutcome: Sendable {
+    public var commit: ObjectID
+    public var images: Int
+    public var files: Int
+    public var report: ExportReport
+  }
+
+  /// Writes revision `rev` in `format` to `dir`, plus `annot-manifest.json`. The same revision,
+  /// format and options give the same bytes on every machine: items go to the exporter sorted
+  /// by path, exporters use fixed number formats, and nothing reads the clock.
+  ///
+  /// `dir` must not exist, be empty, or hold an earlier export (whose files are replaced).
+  public func export(_ rev: String, format: String, to dir: URL, options: [String: String] = [:],
+                     include: ((LabelDocument) -> Bool)? = nil, strict: Bool = false,
+                     registry: FormatRegistry = .builtIn) throws -> ExportOutcome {
+    let exporter = try registry.exporter(named: format)
+    let commit = try resolveCommit(rev)
+    let tree = try git.commit(commit).tree
+    try prepareExportDirectory(dir)
+    let manifest = try self.manifest(in: tree)
+    var items: [ExportItem] = []
+    let store = git
+    for e in try entries(in: tree) {
+      guard let labels = e.labels, let image = e.image else { continue }
+      let doc = try decodeDocument(labels, path: DatasetPath.labelEntry(e.path))
+      if let include, !include(doc) { continue }
+      items.append(ExportItem(document: doc, imageBytes: { try store.blob(image) }))
+    }
+    let sink = DirectorySink(root: dir)
+    let report = try exporter.export(manifest: manifest, items: items, to: sink, options: ExportOptions(extra: options))
+    if strict, !report.losses.isEmpty { throw FormatError.lossy(format: format, summary: report.lossSummary) }
+    let m: JSONValue = .object([
+      "annot_version": .string(Repository.toolVersion),
+      "commit": .string(commit.hex),
+      "format": .string(format),
+      "options": .object(options.mapValues { .string($0) }),
+      "images": .number(Double(items.count)),
+      "losses": .object(report.losses.mapValues { .number(Double($0)) }),
+      "files": .object(sink.hashes.mapValues { .string($0) }),
+    ])
+    try Data(CanonicalJSON.writeDocumentLayout(m)).write(to: dir.appendingPathComponent(ExportManifest.fileName))
+    return ExportOutcome(commit: commit, images: items.count, files: sink.hashes.count, report: report)
+  }
+
+  public static let toolVersion = "0.1.0"
+
+  /// Refuses a file, or a non-empty directory that is not an earlier export; clears an earlier export.
+  func prepareExportDirectory(_ dir: URL) throws {
+    let fm = FileManager.default
+    var isDir: ObjCBool = false
+    if fm.fileExists(atPath: dir.path, isDirectory: &isDir) {
+      guard isDir.boolValue else { throw AnnotError.invalidPath(dir.path, reason: "export target is a file") }
+      let contents = try fm.contentsOfDirectory(atPath: dir.path)
+      if contents.isEmpty { return }
+      let mpath = dir.appendingPathComponent(ExportManifest.fileName).path
+      guard let data = fm.contents(atPath: mpath), let m = try? JSONParser.parse(Array(data)), let files = m["files"]?.objectValue else {
+        throw AnnotError.invalidPath(dir.path, reason: "export target is a non-empty directory holding no earlier export")
+      }
+      // Remove exactly what the earlier export wrote (never anything else), then empty folders.
+      for rel in files.keys where DatasetPath.validate(rel) == nil { try? fm.removeItem(atPath: dir.appendingPathComponent(rel).path) }
+      try? fm.removeItem(atPath: mpath)
+      let left = try fm.subpathsOfDirectory(atPath: dir.path).sorted { $0.count > $1.count }
+      for rel in left {
+        let p = dir.appendingPathComponent(rel).path
+        if (try? fm.contentsOfDirectory(atPath: p))?.isEmpty == true { try? fm.removeItem(atPath: p) }
+      }
+      if !(try fm.contentsOfDirectory(atPath: dir.path)).isEmpty {
+        throw AnnotError.invalidPath(dir.path, reason: "holds files that are not part of the earlier export; move them away first")
+      }
+    } else {
+      try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+  }
+}
