@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 ./Scripts/install-deps.sh
 swift build -c release 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
 ANNOT="$(swift build -c release --show-bin-path)/annot"
+export NO_COLOR=1 ANNOT_PAGER=cat
 DATA="$PWD/Scripts/demo-data"
 OUT="$PWD/demo-out"
 rm -rf "$OUT"; mkdir -p "$OUT"
@@ -21,13 +22,23 @@ run status
 run commit -m "round 1 from vendor A"
 run branch round-2
 run switch round-2
+# The vendor renumbered every annotation id; annot re-attaches them to round 1 by geometry.
 run import coco "$DATA/round2/instances.json" --images "$DATA/round1/images"
-run status
 run commit -m "round 2: vendor fixes"
-run log --oneline
-run show round-2:images/train/0001.png
+run diff main round-2
+run diff main round-2 --stat
+run diff main round-2 --html "$OUT/review.html"
 run switch main
+# Meanwhile a reviewer relabels two other boxes on main.
+run import coco "$DATA/review/instances.json" --images "$DATA/round1/images"
+run commit -m "review: two class fixes"
+run merge round-2 -m "merge round 2"
+run log --oneline
+run show HEAD:images/train/0013.png
 run tag v1
+run export v1 --format yolo --to "$OUT/export-yolo"
+run export v1 --format coco --to "$OUT/export-coco"
+run verify "$OUT/export-yolo"
 echo; echo "\$ git --git-dir .annot fsck --strict"
 git --git-dir .annot fsck --strict --no-dangling
-echo; echo "demo finished: repository in $OUT/shapes"
+echo; echo "demo finished: repository in $OUT/shapes, review page $OUT/review.html, exports in $OUT/export-*"

@@ -238,7 +238,7 @@ extension GitRepository {
       var w: OpaquePointer?
       try check("git_revwalk_new", git_revwalk_new(&w, raw))
       defer { git_revwalk_free(w) }
-      try check("git_revwalk_sorting", git_revwalk_sorting(w, GIT_SORT_TIME.rawValue))
+      try check("git_revwalk_sorting", git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue))
       for s in starts { var o = s.git; try check("git_revwalk_push", git_revwalk_push(w, &o)) }
       for h in hiding { var o = h.git; try check("git_revwalk_hide", git_revwalk_hide(w, &o)) }
       var out: [ObjectID] = []
