@@ -141,17 +141,9 @@ extension Repository {
         throw AnnotError.invalidPath(u, reason: "no such file or directory")
       }
       if isDir.boolValue {
-        guard let walker = FileManager.default.enumerator(atPath: abs) else { continue }
-        var found: [String] = []
-        while let sub = walker.nextObject() as? String {
-          let full = rel.isEmpty ? sub : rel + "/" + sub
-          if full == Repository.directoryName || full.hasPrefix(Repository.directoryName + "/") { walker.skipDescendants(); continue }
-          var d: ObjCBool = false
-          if FileManager.default.fileExists(atPath: root.appendingPathComponent(full).path, isDirectory: &d), !d.boolValue {
-            found.append(full)
-          }
-        }
-        files.append(contentsOf: found.sorted())
+        files.append(contentsOf: try FileWalk.files(root: root.path, under: rel) {
+          $0 == Repository.directoryName || $0.hasPrefix(Repository.directoryName + "/")
+        })
       } else {
         files.append(rel)
       }

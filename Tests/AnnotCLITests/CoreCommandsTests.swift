@@ -118,6 +118,16 @@ import AnnotTestSupport
     try expectFailure(["add", "labels/a.png.json"], "labels/a.png.json: annotations[0].bbox")
     try TestSupport.write("{ nope", to: repo.appendingPathComponent("labels/a.png.json"))
     try expectFailure(["add", "labels/a.png.json"], "line 1, column 3")
+    // A file name that is not UTF-8 is reported, not skipped.
+    let bad = repo.appendingPathComponent("images").path + "/bad\u{FF}.png"
+    let badFd = open(String(decoding: Array(bad.utf8.dropLast(6)), as: UTF8.self), O_RDONLY)
+    if badFd >= 0 { close(badFd) }
+    var raw = Array(repo.appendingPathComponent("images").path.utf8) + Array("/bad".utf8) + [0xFF] + Array(".png".utf8) + [0]
+    let fd = raw.withUnsafeMutableBufferPointer { p in p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { open($0, O_CREAT | O_WRONLY, 0o644) } }
+    #expect(fd >= 0)
+    close(fd)
+    try expectFailure(["add", "images"], "file name is not valid UTF-8")
+    raw.withUnsafeMutableBufferPointer { p in _ = p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { unlink($0) } }
     #expect(try TestSupport.git(["--git-dir", ".annot", "count-objects", "-v"], in: repo).stdout == before)
     #expect(FileManager.default.fileExists(atPath: repo.appendingPathComponent(".annot/annot/STAGE").path) == stageBefore)
     let outside = try TestSupport.tempDir("outside")
@@ -139,6 +149,38 @@ import AnnotTestSupport
     #expect(r.stderr.contains("another annot process is writing this repository (pid 4242: annot import)"))
     flock(fd, LOCK_UN)
     #expect(try TestSupport.annot(["add", "images"], in: repo).status == 0)
+  }
+
+  /// A kill at any moment leaves a repository git accepts and annot opens, with every
+  /// committed commit intact.
+  @Test(arguments: [50, 150, 300, 600])
+  func killDuringImportLosesNothingCommitted(_ delayMs: Int) throws {
+    let dir = try TestSupport.tempDir("kill")
+    let data = dir.appendingPathComponent("data")
+    let coco = try TestSupport.cocoDataset(in: data, count: 150, width: 200, height: 200)
+    #expect(try TestSupport.annot(["init", "repo"], in: dir).status == 0)
+    let repo = dir.appendingPathComponent("repo")
+    try TestSupport.write(TestSupport.png(width: 8, height: 8), to: repo.appendingPathComponent("images/first.png"))
+    #expect(try TestSupport.annot(["add", "images"], in: repo).status == 0)
+    #expect(try TestSupport.annot(["commit", "-m", "kept"], in: repo).status == 0)
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: TestSupport.annotBinary)
+    p.arguments = ["import", "coco", coco.path, "--images", data.appendingPathComponent("images").path]
+    p.currentDirectoryURL = repo
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    usleep(useconds_t(delayMs * 1000))
+    kill(p.processIdentifier, SIGKILL)
+    p.waitUntilExit()
+    try fsck(repo)
+    #expect(try TestSupport.annot(["log", "--oneline"], in: repo).stdout.contains("kept"))
+    #expect(try TestSupport.annot(["status"], in: repo).status == 0)
+    // The interrupted import can simply be run again.
+    let again = try TestSupport.annot(["import", "coco", coco.path, "--images", data.appendingPathComponent("images").path], in: repo)
+    #expect(again.status == 0, "\(again.stderr)")
+    #expect(try TestSupport.annot(["commit", "-m", "after"], in: repo).status == 0)
+    try fsck(repo)
   }
 
   @Test func dashCAndUpwardDiscovery() throws {

@@ -118,14 +118,14 @@ public enum TestSupport {
   /// A small COCO dataset: `count` images (images/img_N.png, 64×48) with two boxes each.
   /// `moved`: annotation ids shifted right by `dx`; `relabel`: annotation id → category id.
   public static func cocoDataset(in dir: URL, count: Int, moved: Set<Int> = [], dx: Double = 0, relabel: [Int: Int] = [:],
-                                 name: String = "instances.json") throws -> URL {
+                                 name: String = "instances.json", width: Int = 64, height: Int = 48) throws -> URL {
     var images: [String] = [], anns: [String] = []
     var annID = 1
     for i in 0..<count {
       let name = "img_\(i).png"
       let file = dir.appendingPathComponent("images/\(name)")
-      if !FileManager.default.fileExists(atPath: file.path) { try write(png(width: 64, height: 48, seed: i), to: file) }
-      images.append(#"{"id":\#(i + 1),"file_name":"\#(name)","width":64,"height":48}"#)
+      if !FileManager.default.fileExists(atPath: file.path) { try write(png(width: width, height: height, seed: i), to: file) }
+      images.append(#"{"id":\#(i + 1),"file_name":"\#(name)","width":\#(width),"height":\#(height)}"#)
       for k in 0..<2 {
         let cat = relabel[annID] ?? (k == 0 ? 1 : 2)
         let x = Double(4 + k * 20) + (moved.contains(annID) ? dx : 0)
