@@ -355,6 +355,7 @@ struct QueryParser {
   func typeCheck(_ f: QueryField, _ op: QueryOp, _ v: QueryLiteral,
                  fieldToken: QueryToken, opToken: QueryToken, valueToken: QueryToken) throws(QueryParseError) {
     let name = fieldToken.text
+    if f.valueType == .number, op == .glob { throw fail(opToken, "'~' matches text; '\(name)' is a number") }
     if op == .glob, case .string = v {} else if op == .glob {
       throw fail(valueToken, "'~' matches a glob pattern; expected a string after '~'")
     }
@@ -370,7 +371,6 @@ struct QueryParser {
     if f == .tags, op != .eq && op != .ne && op != .glob {
       throw fail(opToken, "'tags' compares only with ==, != and ~")
     }
-    if f.valueType == .number, op == .glob { throw fail(opToken, "'~' matches text; '\(name)' is a number") }
   }
 
   mutating func parseCount(depth: Int) throws(QueryParseError) -> QueryExpr {

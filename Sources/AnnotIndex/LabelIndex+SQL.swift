@@ -28,7 +28,12 @@ extension LabelIndex {
   public func sql(_ statement: String, revision: ObjectID, maxRows: Int? = nil) throws(IndexError) -> SQLResult {
     try prepareViews(try requireRevision(revision))
     try db.exec("PRAGMA query_only=1")
-    sqlite3_set_authorizer(db.handle, readOnlyAuthorizer, nil)
+    // The authorizer raises this flag when it denies something, so its refusals are told
+    // apart from ordinary SQL errors (SQLite reports some of them as plain SQLITE_ERROR).
+    let denied = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    denied.initialize(to: 0)
+    defer { denied.deallocate() }
+    sqlite3_set_authorizer(db.handle, readOnlyAuthorizer, denied)
     defer {
       sqlite3_set_authorizer(db.handle, nil, nil)
       try? db.exec("PRAGMA query_only=0")
@@ -42,7 +47,7 @@ extension LabelIndex {
       let rc = sqlite3_prepare_v2(db.handle, base, -1, &stmt, &tail)
       if rc != SQLITE_OK {
         let msg = String(cString: sqlite3_errmsg(db.handle))
-        if rc & 0xff == SQLITE_AUTH { throw .notReadOnly("refused: only SELECT over the views is allowed (\(msg))") }
+        if rc & 0xff == SQLITE_AUTH || denied.pointee != 0 || msg.hasPrefix("cannot modify") { throw .notReadOnly("refused: only SELECT over the views is allowed (\(msg))") }
         throw .sqlite(code: rc, message: msg)
       }
       guard let stmt else { throw .notReadOnly("empty statement") }
@@ -107,12 +112,13 @@ extension LabelIndex {
 /// Everything else (writes, DDL, ATTACH, PRAGMA, transactions, load_extension) is denied at prepare.
 private let readOnlyAuthorizer: @convention(c) (
   UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?
-) -> Int32 = { _, action, _, arg2, _, _ in
+) -> Int32 = { flag, action, _, arg2, _, _ in
+  let allowed: Bool
   switch action {
-  case SQLITE_SELECT, SQLITE_READ, SQLITE_RECURSIVE: return SQLITE_OK
-  case SQLITE_FUNCTION:
-    let name = arg2.map { String(cString: $0).lowercased() } ?? ""
-    return name == "load_extension" ? SQLITE_DENY : SQLITE_OK
-  default: return SQLITE_DENY
+  case SQLITE_SELECT, SQLITE_READ, SQLITE_RECURSIVE: allowed = true
+  case SQLITE_FUNCTION: allowed = arg2.map { String(cString: $0).lowercased() } != "load_extension"
+  default: allowed = false
   }
+  if !allowed { flag?.assumingMemoryBound(to: Int32.self).pointee = 1 }
+  return allowed ? SQLITE_OK : SQLITE_DENY
 }
