@@ -40,7 +40,8 @@ enum IndexSchema {
       crowd INTEGER NOT NULL
     );
     CREATE INDEX anns_doc ON anns(doc);
-    CREATE INDEX anns_label_area ON anns(label, area);
+    -- doc is included so label scans and GROUP BY label check membership without table lookups
+    CREATE INDEX anns_label_area ON anns(label, area, doc);
     CREATE TABLE revs(
       id INTEGER PRIMARY KEY,
       commit_id BLOB NOT NULL UNIQUE,

@@ -73,7 +73,7 @@ public final class LabelIndex {
     if version == 0, appID == 0, (try db.scalarInt("SELECT count(*) FROM sqlite_master") ?? 0) > 0 {
       throw .corrupt(path: path, message: "not an annot index (unknown tables)")
     }
-    try db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536")
+    try db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456")
     if version < IndexSchema.version {
       try db.transaction { () throws(IndexError) in
         for v in version..<IndexSchema.version { try db.exec(IndexSchema.steps[v]) }
