@@ -79,7 +79,7 @@ extension LabelIndex {
       let (cond, params) = compile(filter)
       let s = try db.prepare("""
         SELECT m.path, a.ann_id, a.label, a.kind, a.x, a.y, a.w, a.h, a.area, a.score, a.attrs
-        FROM anns a JOIN rev_paths m ON m.doc = a.doc JOIN docs d ON d.id = a.doc
+        FROM \(Self.annotationJoin(filter))
         WHERE \(Self.membership("m")) AND \(cond)
         ORDER BY m.path, a.ann_id\(limitSQL)
         """)
@@ -119,17 +119,28 @@ extension LabelIndex {
     return (cond, c.params)
   }
 
+  /// The join of annotations, revision paths and documents, in a fixed order (CROSS JOIN):
+  /// annotation-level filters start from the annotations, so the label/area index picks the
+  /// candidates and each is checked for membership by one index probe; image-level filters
+  /// start from the revision's paths. A fixed order keeps the planner, which has no statistics
+  /// here, from choosing a nested scan.
+  static func annotationJoin(_ filter: AnnotQuery) -> String {
+    filter.isAnnotationLevel
+      ? "anns a CROSS JOIN rev_paths m ON m.doc = a.doc CROSS JOIN docs d ON d.id = a.doc"
+      : "rev_paths m CROSS JOIN docs d ON d.id = m.doc CROSS JOIN anns a INDEXED BY anns_doc ON a.doc = m.doc"
+  }
+
   private func imagesSQL(_ filter: AnnotQuery, select: String) -> (String, [SQLValue]) {
     let (cond, params) = compile(filter)
     if filter.isAnnotationLevel {
       // Drive from the annotations so label/area indexes can pick the few candidates.
       return ("""
-        SELECT \(select) FROM anns a JOIN rev_paths m ON m.doc = a.doc JOIN docs d ON d.id = a.doc
+        SELECT \(select) FROM \(Self.annotationJoin(filter))
         WHERE \(Self.membership("m")) AND \(cond) GROUP BY m.path
         """, params)
     }
     return ("""
-      SELECT \(select) FROM rev_paths m JOIN docs d ON d.id = m.doc
+      SELECT \(select) FROM rev_paths m CROSS JOIN docs d ON d.id = m.doc
       WHERE \(Self.membership("m")) AND \(cond)
       """, params)
   }
@@ -137,7 +148,7 @@ extension LabelIndex {
   private func countAnnotations(_ filter: AnnotQuery, _ r: RevisionRow) throws(IndexError) -> Int {
     let (cond, params) = compile(filter)
     let n = try db.scalarInt("""
-      SELECT count(*) FROM anns a JOIN rev_paths m ON m.doc = a.doc JOIN docs d ON d.id = a.doc
+      SELECT count(*) FROM \(Self.annotationJoin(filter))
       WHERE \(Self.membership("m")) AND \(cond)
       """, Self.membershipParams(r) + params)
     return Int(n ?? 0)

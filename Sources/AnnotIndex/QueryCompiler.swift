@@ -1,6 +1,9 @@
 // Compiles a QueryExpr to a SQL condition. Every literal and attribute name becomes a numbered
 // parameter (?N); the SQL text is built only from the fixed strings below and from aliases the
 // compiler invents. So a string literal like `"x' OR 1=1 --"` is data, never SQL.
+//
+// Per-image subqueries name their index (INDEXED BY anns_doc): without statistics the planner
+// may otherwise scan the label index once per image, which on 100k images never finishes.
 
 struct QueryCompiler {
   /// Parameters ?1…?firstParameter-1 belong to the caller (the revision ids).
@@ -29,7 +32,7 @@ struct QueryCompiler {
       let c = "c\(aliases)"
       let cond = inner.map { compile($0, Scope(ann: c, doc: s.doc, path: s.path)) } ?? "1"
       let v = bind(.real(n))
-      return "((SELECT count(*) FROM anns \(c) WHERE \(c).doc = \(s.doc).id AND \(cond)) \(op.sql) \(v))"
+      return "((SELECT count(*) FROM anns \(c) INDEXED BY anns_doc WHERE \(c).doc = \(s.doc).id AND \(cond)) \(op.sql) \(v))"
     case .compare(let f, let op, let lit):
       return compare(f, op, lit, s)
     }
@@ -44,7 +47,7 @@ struct QueryCompiler {
       let t = "t\(aliases)"
       let v = bind(sqlValue(lit))
       let match = op == .glob ? "GLOB" : "="
-      let exists = "EXISTS (SELECT 1 FROM anns \(t) WHERE \(t).doc = \(s.doc).id AND \(t).kind = 'tag' AND \(t).label \(match) \(v))"
+      let exists = "EXISTS (SELECT 1 FROM anns \(t) INDEXED BY anns_doc WHERE \(t).doc = \(s.doc).id AND \(t).kind = 'tag' AND \(t).label \(match) \(v))"
       return op == .ne ? "(NOT \(exists))" : exists
     case .crowd:
       guard case .bool(let b) = lit else { return "0" }
