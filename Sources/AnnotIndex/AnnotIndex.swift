@@ -1,1 +1,0 @@
-// AnnotIndex: see README.md in this folder.

@@ -1,0 +1,65 @@
+// The on-disk schema and its migrations. `PRAGMA user_version` holds the schema version;
+// `PRAGMA application_id` marks the file as an annot index.
+
+enum IndexSchema {
+  /// 'annt' in ASCII: tells our files from other SQLite databases.
+  static let applicationID: Int64 = 0x616e_6e74
+  /// The newest schema this build writes and reads.
+  static let version = 1
+
+  /// Migrations by target version: `steps[v - 1]` upgrades a version v-1 database to v.
+  /// Add a step here (never edit an old one) when the schema changes.
+  static let steps: [String] = [
+    // v1
+    """
+    CREATE TABLE docs(
+      id INTEGER PRIMARY KEY,
+      blob BLOB NOT NULL UNIQUE,          -- git blob id of labels/<path>.json (raw bytes)
+      path TEXT NOT NULL,                 -- image.path inside the document
+      width INTEGER NOT NULL,
+      height INTEGER NOT NULL,
+      media_type TEXT NOT NULL,
+      split TEXT,
+      source_id TEXT,
+      attrs TEXT,                         -- image attributes, canonical JSON object, NULL if none
+      annotation_count INTEGER NOT NULL
+    );
+    CREATE TABLE anns(
+      id INTEGER PRIMARY KEY,
+      doc INTEGER NOT NULL,               -- docs.id
+      ann_id TEXT NOT NULL,
+      label TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      x REAL, y REAL, w REAL, h REAL,     -- bounding box; NULL for tags
+      area REAL NOT NULL,
+      score REAL,
+      aspect REAL,                        -- w / h; NULL without a box or when h = 0
+      attrs TEXT,                         -- canonical JSON object, NULL if none
+      grp INTEGER,
+      z_order INTEGER,
+      crowd INTEGER NOT NULL
+    );
+    CREATE INDEX anns_doc ON anns(doc);
+    -- doc is included so label scans and GROUP BY label check membership without table lookups
+    CREATE INDEX anns_label_area ON anns(label, area, doc);
+    CREATE TABLE revs(
+      id INTEGER PRIMARY KEY,
+      commit_id BLOB NOT NULL UNIQUE,
+      parent BLOB,                        -- commit this revision was derived from, if any
+      base INTEGER NOT NULL,              -- snapshot revision (= id for a snapshot)
+      images INTEGER NOT NULL,            -- number of documents in the revision
+      delta_rows INTEGER NOT NULL,        -- rows in rev_paths for this revision
+      manifest TEXT                       -- canonical annot.json of the revision
+    );
+    -- Snapshot revisions list every path; delta revisions list the paths that differ from their
+    -- snapshot (doc NULL = removed). Membership = delta ∪ (snapshot − paths in delta).
+    CREATE TABLE rev_paths(
+      rev INTEGER NOT NULL,
+      path TEXT NOT NULL,
+      doc INTEGER,
+      PRIMARY KEY(rev, path)
+    ) WITHOUT ROWID;
+    CREATE INDEX rev_paths_doc ON rev_paths(doc, rev);
+    """,
+  ]
+}

@@ -1,0 +1,161 @@
+import AnnotModel
+
+/// What `query` returns rows of.
+public enum QueryMode: String, Sendable, CaseIterable {
+  /// One row per matching annotation.
+  case annotations
+  /// One row per matching image: for filters on annotation fields, images with at least one
+  /// matching annotation; for filters on image fields and counts only, every matching image
+  /// (including images without annotations).
+  case images
+  /// Only the numbers: matching annotations and matching images.
+  case count
+}
+
+/// One annotation row of a query.
+public struct AnnotationHit: Sendable, Equatable {
+  /// Dataset path of the image (`train/0001.jpg`).
+  public var imagePath: String
+  public var annotationID: String
+  public var label: String
+  public var kind: String
+  /// The bounding box; nil for image tags.
+  public var box: Box?
+  public var area: Double
+  public var score: Double?
+  public var attributes: [String: AttributeValue]
+}
+
+/// One image row of a query.
+public struct ImageHit: Sendable, Equatable {
+  public var path: String
+  public var width: Int
+  public var height: Int
+  public var mediaType: String
+  public var split: String?
+  /// All annotations of the image, matching or not.
+  public var annotationCount: Int
+  public var attributes: [String: AttributeValue]
+}
+
+/// The result of `query`. Rows are sorted by image path, then annotation id (UTF-8 byte order).
+public struct QueryOutcome: Sendable, Equatable {
+  public var mode: QueryMode
+  /// Rows in `.annotations` mode; empty otherwise.
+  public var annotations: [AnnotationHit]
+  /// Rows in `.images` mode; empty otherwise.
+  public var images: [ImageHit]
+  /// Matching annotations (in `.annotations` mode, before `limit`; always set in `.count` mode).
+  public var annotationCount: Int
+  /// Matching images (in `.images` mode, before `limit`; always set in `.count` mode).
+  public var imageCount: Int
+}
+
+extension LabelIndex {
+  /// Runs a filter (see `AnnotQuery`) over one indexed revision.
+  ///
+  /// - Parameters:
+  ///   - filter: the filter text, e.g. `label == "person" and count(label == "car") > 2`.
+  ///   - revision: an indexed commit.
+  ///   - mode: annotation rows, image rows, or counts only.
+  ///   - limit: at most this many rows (counts are unaffected).
+  /// - Throws: `.query` with line and column for a filter that does not parse,
+  ///   `.unknownRevision` for a commit that is not indexed.
+  public func query(_ filter: String, revision: ObjectID, mode: QueryMode = .annotations,
+                    limit: Int? = nil) throws(IndexError) -> QueryOutcome {
+    let q: AnnotQuery
+    do { q = try AnnotQuery(filter) } catch { throw .query(error) }
+    return try query(q, revision: revision, mode: mode, limit: limit)
+  }
+
+  /// Runs a parsed filter over one indexed revision; see `query(_:revision:mode:limit:)`.
+  public func query(_ filter: AnnotQuery, revision: ObjectID, mode: QueryMode = .annotations,
+                    limit: Int? = nil) throws(IndexError) -> QueryOutcome {
+    let r = try requireRevision(revision)
+    var out = QueryOutcome(mode: mode, annotations: [], images: [], annotationCount: 0, imageCount: 0)
+    let limitSQL = limit.map { " LIMIT \(max(0, $0))" } ?? ""
+    switch mode {
+    case .annotations:
+      let (cond, params) = compile(filter)
+      let s = try db.prepare("""
+        SELECT m.path, a.ann_id, a.label, a.kind, a.x, a.y, a.w, a.h, a.area, a.score, a.attrs
+        FROM \(Self.annotationJoin(filter))
+        WHERE \(Self.membership("m")) AND \(cond)
+        ORDER BY m.path, a.ann_id\(limitSQL)
+        """)
+      try s.bind(Self.membershipParams(r) + params)
+      while try s.step() {
+        let box: Box? = s.isNull(4) ? nil : Box(x: s.double(4), y: s.double(5), w: s.double(6), h: s.double(7))
+        out.annotations.append(AnnotationHit(
+          imagePath: s.text(0), annotationID: s.text(1), label: s.text(2), kind: s.text(3), box: box,
+          area: s.double(8), score: s.optionalDouble(9), attributes: Self.attributes(fromJSON: s.optionalText(10))))
+      }
+      out.annotationCount = limit == nil ? out.annotations.count : try countAnnotations(filter, r)
+    case .images:
+      let (sql, params) = imagesSQL(filter, select: "m.path, d.width, d.height, d.media_type, d.split, d.annotation_count, d.attrs")
+      let s = try db.prepare(sql + " ORDER BY m.path" + limitSQL)
+      try s.bind(Self.membershipParams(r) + params)
+      while try s.step() {
+        out.images.append(ImageHit(
+          path: s.text(0), width: Int(s.int(1)), height: Int(s.int(2)), mediaType: s.text(3), split: s.optionalText(4),
+          annotationCount: Int(s.int(5)), attributes: Self.attributes(fromJSON: s.optionalText(6))))
+      }
+      out.imageCount = limit == nil ? out.images.count : try countImages(filter, r)
+    case .count:
+      out.annotationCount = try countAnnotations(filter, r)
+      out.imageCount = try countImages(filter, r)
+    }
+    return out
+  }
+
+  /// The SQL a filter compiles to, with its parameters (for `annot query --explain` and tests).
+  public func explain(_ filter: AnnotQuery) -> (sql: String, parameters: [SQLValue]) {
+    compile(filter)
+  }
+
+  private func compile(_ filter: AnnotQuery) -> (String, [SQLValue]) {
+    var c = QueryCompiler(firstParameter: 3)  // ?1, ?2: revision and snapshot ids
+    let cond = c.compile(filter.root, .init(ann: "a", doc: "d", path: "m"))
+    return (cond, c.params)
+  }
+
+  /// The join of annotations, revision paths and documents, in a fixed order (CROSS JOIN):
+  /// annotation-level filters start from the annotations, so the label/area index picks the
+  /// candidates and each is checked for membership by one index probe; image-level filters
+  /// start from the revision's paths. A fixed order keeps the planner, which has no statistics
+  /// here, from choosing a nested scan.
+  static func annotationJoin(_ filter: AnnotQuery) -> String {
+    filter.isAnnotationLevel
+      ? "anns a CROSS JOIN rev_paths m ON m.doc = a.doc CROSS JOIN docs d ON d.id = a.doc"
+      : "rev_paths m CROSS JOIN docs d ON d.id = m.doc CROSS JOIN anns a INDEXED BY anns_doc ON a.doc = m.doc"
+  }
+
+  private func imagesSQL(_ filter: AnnotQuery, select: String) -> (String, [SQLValue]) {
+    let (cond, params) = compile(filter)
+    if filter.isAnnotationLevel {
+      // Drive from the annotations so label/area indexes can pick the few candidates.
+      return ("""
+        SELECT \(select) FROM \(Self.annotationJoin(filter))
+        WHERE \(Self.membership("m")) AND \(cond) GROUP BY m.path
+        """, params)
+    }
+    return ("""
+      SELECT \(select) FROM rev_paths m CROSS JOIN docs d ON d.id = m.doc
+      WHERE \(Self.membership("m")) AND \(cond)
+      """, params)
+  }
+
+  private func countAnnotations(_ filter: AnnotQuery, _ r: RevisionRow) throws(IndexError) -> Int {
+    let (cond, params) = compile(filter)
+    let n = try db.scalarInt("""
+      SELECT count(*) FROM \(Self.annotationJoin(filter))
+      WHERE \(Self.membership("m")) AND \(cond)
+      """, Self.membershipParams(r) + params)
+    return Int(n ?? 0)
+  }
+
+  private func countImages(_ filter: AnnotQuery, _ r: RevisionRow) throws(IndexError) -> Int {
+    let (sql, params) = imagesSQL(filter, select: "1")
+    return Int(try db.scalarInt("SELECT count(*) FROM (\(sql))", Self.membershipParams(r) + params) ?? 0)
+  }
+}
