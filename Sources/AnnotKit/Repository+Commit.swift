@@ -97,7 +97,4 @@ extension Repository {
     indexCommitQuietly(id)
     return id
   }
-
-  /// Hook for the query index; replaced when the index is wired in.
-  func indexCommitQuietly(_ id: ObjectID) {}
 }

@@ -13,6 +13,7 @@ extension Annot {
     @Option(help: "Only images whose path starts with this prefix (repeatable).") var path: [String] = []
     @Option(help: "Only images of this split (image split, or first path component).") var split: [String] = []
     @Option(name: .customLong("option"), help: "Format option KEY=VALUE (coco: first-id=0|1; yolo: task=detect|segment).") var formatOptions: [String] = []
+    @Option(help: "Only images that match this query filter (Docs/INDEX.md).") var `where`: String?
     @Flag(help: "Fail if the format cannot hold everything in the revision.") var strict = false
     @Flag(help: "Machine-readable output.") var json = false
     func run() throws {
@@ -25,7 +26,9 @@ extension Annot {
       }
       let prefixes = path.map { p in p.hasPrefix("images/") ? String(p.dropFirst(7)) : p }
       let splits = Set(split)
-      let include: ((LabelDocument) -> Bool)? = (prefixes.isEmpty && splits.isEmpty) ? nil : { doc in
+      let matching = try `where`.map { try repo.imagesMatching($0, at: revision) }
+      let include: ((LabelDocument) -> Bool)? = (prefixes.isEmpty && splits.isEmpty && matching == nil) ? nil : { doc in
+        if let matching, !matching.contains(doc.image.path) { return false }
         let p = doc.image.path
         let okPath = prefixes.isEmpty || prefixes.contains { p == $0 || p.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
         let s = doc.image.split ?? String(p.split(separator: "/").first ?? "")

@@ -1,0 +1,90 @@
+import Foundation
+import AnnotModel
+import AnnotStore
+import AnnotIndex
+
+extension Repository {
+  var indexPath: String { stateDir + "/index.sqlite" }
+
+  /// Opens the index; a damaged or newer-schema index is dropped and rebuilt (it is a cache).
+  public func openIndex() throws -> LabelIndex {
+    do { return try LabelIndex(path: indexPath) } catch {
+      switch error {
+      case .corrupt, .newerSchema, .cannotOpen:
+        FileHandle.standardError.write(Data("annot: \(error); rebuilding the index\n".utf8))
+        LabelIndex.remove(at: indexPath)
+        do { return try LabelIndex(path: indexPath) } catch { throw AnnotError.other("\(error)") }
+      default: throw AnnotError.other("\(error)")
+      }
+    }
+  }
+
+  /// Makes sure `commit` is in the index. Costs in proportion to what changed since the
+  /// nearest indexed ancestor (first parents, up to 100 back); otherwise lists the tree.
+  /// Documents already indexed (by blob id) are never parsed again.
+  @discardableResult
+  public func ensureIndexed(_ commit: ObjectID, index: LabelIndex? = nil) throws -> LabelIndex {
+    let index = try index ?? openIndex()
+    do {
+      if try index.isRevisionIndexed(commit) { return index }
+      let tree = try git.commit(commit).tree
+      let manifest = try self.manifest(in: tree)
+      let load = { (blob: ObjectID) throws -> LabelDocument in try self.decodeDocument(blob, path: "labels/…") }
+      // The nearest indexed ancestor along first parents.
+      var ancestor: ObjectID? = nil
+      var cursor = try git.commit(commit).parents.first
+      var steps = 0
+      while let c = cursor, steps < 100 {
+        if try index.isRevisionIndexed(c) { ancestor = c; break }
+        cursor = try git.commit(c).parents.first
+        steps += 1
+      }
+      if let ancestor {
+        let changes = try git.diffTrees(try git.commit(ancestor).tree, tree, paths: ["labels/"]).compactMap { c -> (path: String, docBlob: ObjectID?)? in
+          guard c.path.hasSuffix(".json"), let p = DatasetPath.datasetPath(ofEntry: c.path) else { return nil }
+          return (p, c.newBlob)
+        }
+        try index.indexMissing(changes.compactMap(\.docBlob), load: load)
+        try index.indexRevision(commit: commit, basedOn: ancestor, changes: changes, manifest: manifest)
+      } else {
+        var entries: [(path: String, docBlob: ObjectID)] = []
+        if let labels = try git.entry(tree: tree, path: "labels"), labels.isTree {
+          for (p, id) in try git.blobs(under: labels.id) where p.hasSuffix(".json") { entries.append((String(p.dropLast(5)), id)) }
+        }
+        try index.indexMissing(entries.map(\.docBlob), load: load)
+        try index.indexRevision(commit: commit, entries: entries, manifest: manifest)
+      }
+      return index
+    } catch let e as IndexError {
+      throw AnnotError.other("\(e)")
+    }
+  }
+
+  /// Called after annot creates a commit: the index is a cache, so a failure here only
+  /// means the next query indexes the commit itself.
+  func indexCommitQuietly(_ id: ObjectID) {
+    _ = try? ensureIndexed(id)
+  }
+
+  /// `annot reindex`: drops the index and indexes every branch head and HEAD again.
+  public func reindex() throws -> Int {
+    let _lock = try lockForWriting("reindex")
+    defer { withExtendedLifetime(_lock) {} }
+    LabelIndex.remove(at: indexPath)
+    let index = try openIndex()
+    var heads = try git.references(prefix: "refs/heads/").map(\.id)
+    if let h = try headCommit() { heads.insert(h, at: 0) }
+    var seen = Set<ObjectID>()
+    for h in heads where seen.insert(h).inserted { try ensureIndexed(h, index: index) }
+    return seen.count
+  }
+
+  /// Dataset paths of images matching a filter at `rev` (for export --where and split).
+  public func imagesMatching(_ expr: String, at rev: String) throws -> Set<String> {
+    let commit = try resolveCommit(rev)
+    let index = try ensureIndexed(commit)
+    let outcome: QueryOutcome
+    do { outcome = try index.query(expr, revision: commit, mode: .images) } catch { throw AnnotError.other("\(error)") }
+    return Set(outcome.images.map(\.path))
+  }
+}
