@@ -29,7 +29,6 @@ extension Repository {
       if try index.isRevisionIndexed(commit) { return index }
       let tree = try git.commit(commit).tree
       let manifest = try self.manifest(in: tree)
-      let load = { (blob: ObjectID) throws -> LabelDocument in try self.decodeDocument(blob, path: "labels/…") }
       // The nearest indexed ancestor along first parents.
       var ancestor: ObjectID? = nil
       var cursor = try git.commit(commit).parents.first
@@ -44,19 +43,45 @@ extension Repository {
           guard c.path.hasSuffix(".json"), let p = DatasetPath.datasetPath(ofEntry: c.path) else { return nil }
           return (p, c.newBlob)
         }
-        try index.indexMissing(changes.compactMap(\.docBlob), load: load)
+        try indexDocuments(changes.compactMap(\.docBlob), into: index)
         try index.indexRevision(commit: commit, basedOn: ancestor, changes: changes, manifest: manifest)
       } else {
         var entries: [(path: String, docBlob: ObjectID)] = []
         if let labels = try git.entry(tree: tree, path: "labels"), labels.isTree {
           for (p, id) in try git.blobs(under: labels.id) where p.hasSuffix(".json") { entries.append((String(p.dropLast(5)), id)) }
         }
-        try index.indexMissing(entries.map(\.docBlob), load: load)
+        try indexDocuments(entries.map(\.docBlob), into: index)
         try index.indexRevision(commit: commit, entries: entries, manifest: manifest)
       }
       return index
     } catch let e as IndexError {
       throw AnnotError.other("\(e)")
+    }
+  }
+
+  /// Indexes the documents among `blobs` that the index lacks. Blobs are read on this thread
+  /// (libgit2 handles are not shared), parsed on all cores, and inserted in batches while the
+  /// next batch is parsed.
+  func indexDocuments(_ blobs: [ObjectID], into index: LabelIndex) throws {
+    let missing = try index.missingBlobs(blobs)
+    let batch = 4000
+    func start(_ from: Int) throws -> ParallelMap.Pending<(ObjectID, LabelDocument)>? {
+      guard from < missing.count else { return nil }
+      let ids = Array(missing[from..<min(from + batch, missing.count)])
+      let raw = try ids.map { ($0, try git.blob($0)) }
+      return ParallelMap.Pending(raw) { item in
+        do { return (item.0, try LabelDocument.decode(item.1)) } catch {
+          throw AnnotError.invalidFile(file: "labels document \(item.0.short)", place: "", message: "\(error)")
+        }
+      }
+    }
+    var pending = try start(0)
+    var from = 0
+    while let p = pending {
+      let docs = try p.wait()
+      from += batch
+      pending = try start(from)
+      try index.indexDocuments(docs.map { (blob: $0.0, doc: $0.1) })
     }
   }
 
