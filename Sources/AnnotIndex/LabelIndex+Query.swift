@@ -101,6 +101,15 @@ extension LabelIndex {
           annotationCount: Int(s.int(5)), attributes: Self.attributes(fromJSON: s.optionalText(6))))
       }
       out.imageCount = limit == nil ? out.images.count : try countImages(filter, r)
+    case .count where filter.isAnnotationLevel:
+      // One pass gives both numbers: images are the distinct paths of matching annotations.
+      let (cond, params) = compile(filter)
+      let s = try db.prepare("""
+        SELECT count(*), count(DISTINCT m.path) FROM \(Self.annotationJoin(filter))
+        WHERE \(Self.membership("m")) AND \(cond)
+        """)
+      try s.bind(Self.membershipParams(r) + params)
+      if try s.step() { out.annotationCount = Int(s.int(0)); out.imageCount = Int(s.int(1)) }
     case .count:
       out.annotationCount = try countAnnotations(filter, r)
       out.imageCount = try countImages(filter, r)
