@@ -100,12 +100,16 @@ public struct YOLOImporter: DatasetImporter {
     }
 
     var listed: [(split: String, rel: String)] = []
+    // A data.yaml may name one folder for several splits (Ultralytics needs `val`, so a dataset
+    // without one points it at train): read each folder once, under its first split.
+    var readSources = Set<String>()
     for (split, entries) in splits {
       for entry in entries {
         var url = entry.hasPrefix("/") ? URL(fileURLWithPath: entry) : root.appendingPathComponent(entry)
         // Ultralytics' own fallback for Roboflow-style `../train/images`.
         if !FileAccess.exists(url), entry.hasPrefix("../") { url = root.appendingPathComponent(String(entry.dropFirst(3))) }
         url = url.standardizedFileURL
+        guard readSources.insert(url.path).inserted else { continue }
         guard let rel = relative(url, to: root) else {
           throw FormatError.invalid(file: file, place: split, message: "'\(entry)' is outside the dataset root \(root.path)")
         }
