@@ -69,8 +69,16 @@ final class DirectorySink: ExportSink {
     if (try? FileManager.default.destinationOfSymbolicLink(atPath: url.path)) != nil {
       throw AnnotError.invalidPath(relativePath, reason: "is a symbolic link in the export directory")
     }
-    guard FileManager.default.createFile(atPath: url.path, contents: Data(bytes)) else {
-      throw AnnotError.other("\(url.path): cannot write")
+    let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
+    guard fd >= 0 else { throw AnnotError.other("\(url.path): cannot write: \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var done = 0
+    try bytes.withUnsafeBytes { buf in
+      while done < buf.count {
+        let n = Foundation.write(fd, buf.baseAddress! + done, buf.count - done)
+        if n < 0 { if errno == EINTR { continue }; throw AnnotError.other("\(url.path): cannot write: \(String(cString: strerror(errno)))") }
+        done += n
+      }
     }
     hashes[relativePath] = SHA256.hex(bytes)
   }

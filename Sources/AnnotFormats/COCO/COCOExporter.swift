@@ -72,8 +72,8 @@ public struct COCOExporter: DatasetExporter {
       if let why = DatasetPath.validate(split) ?? (split.contains("/") ? "contains '/'" : nil) {
         throw FormatError.invalid(file: "annotations", place: doc.image.path, message: "split name \"\(split)\" cannot name a file: \(why)")
       }
-      var entry = splits[split] ?? ([], [])
-      entry.images.append(.object([
+      // Appended in place: copying the split's arrays out and back would make this quadratic.
+      splits[split, default: ([], [])].images.append(.object([
         "id": .number(Double(imageIDs[k])), "file_name": .string(doc.image.path),
         "width": .number(Double(doc.image.width)), "height": .number(Double(doc.image.height)),
       ]))
@@ -82,9 +82,8 @@ public struct COCOExporter: DatasetExporter {
         next += 1
         r.fields["id"] = .number(Double(id))
         r.fields["image_id"] = .number(Double(imageIDs[k]))
-        entry.annotations.append(.object(r.fields))
+        splits[split, default: ([], [])].annotations.append(.object(r.fields))
       }
-      splits[split] = entry
       try sink.writeImage("images/\(split)/\(doc.image.path)", item: item)
       report.filesWritten += 1
     }
