@@ -4,7 +4,7 @@ import AnnotModel
 /// Writes the Ultralytics layout: `data.yaml`, `images/<split>/<rest>` and
 /// `labels/<split>/<rest stem>.txt`, where `<rest>` is the dataset path without a leading
 /// `<split>/` (so `train/a.jpg` in split `train` goes to `images/train/a.jpg`). Images without
-/// a split go to `train`.
+/// a recorded split use their leading `train/`, `val/` or `test/` folder, else `train`.
 ///
 /// Lines hold normalised values with exactly 6 decimals (`FixedDecimal`), clamped to [0, 1].
 /// Class indices are the positions of the classes sorted by id. Options (`extra`):
@@ -30,7 +30,9 @@ public struct YOLOExporter: DatasetExporter {
     let items = items.sorted { $0.document.image.path.utf8.lexicographicallyPrecedes($1.document.image.path.utf8) }
     for item in items {
       let doc = item.document
-      let split = doc.image.split ?? "train"
+      // No recorded split: a leading train/val/test folder is the split (the usual layout), else train.
+      let first = doc.image.path.split(separator: "/").first.map(String.init)
+      let split = doc.image.split ?? (first.flatMap { ["train", "val", "test"].contains($0) && doc.image.path.contains("/") ? $0 : nil } ?? "train")
       if let why = DatasetPath.validate(split) ?? (split.contains("/") ? "contains '/'" : nil) {
         throw FormatError.invalid(file: "data.yaml", place: doc.image.path, message: "split name \"\(split)\" cannot name a folder: \(why)")
       }
