@@ -8,8 +8,8 @@ swift build --explicit-target-dependency-import-check=error || exit 1
 log=$(mktemp)
 swift test 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
-passed=$(grep -cE '^(✔|􁁛) Test .* passed' "$log" || true)
-failed=$(grep -cE '^(✘|􀢄) Test .* failed' "$log" || true)
+passed=$(grep -E '^(✔|􁁛) Test .* passed' "$log" | grep -vc ' Test run ' || true)
+failed=$(grep -E '^(✘|􀢄) Test .* failed' "$log" | grep -vc ' Test run ' || true)
 xpassed=$(grep -E "^Test Case .* passed" "$log" | wc -l)
 xfailed=$(grep -E "^Test Case .* failed" "$log" | wc -l)
 echo "$((passed + xpassed)) passed, $((failed + xfailed)) failed"
