@@ -13,7 +13,7 @@ public struct Annot: ParsableCommand {
       Init.self, Status.self, Add.self, Rm.self, Mv.self, Commit.self, Log.self, Show.self,
       Branch.self, Switch.self, Checkout.self, Tag.self, Reset.self, Merge.self, Resolve.self,
       CherryPick.self, Revert.self, Diff.self, Blame.self, Import.self, Export.self, Verify.self, Formats.self,
-      Query.self, Sql.self, Stats.self, Validate.self, Reindex.self, Split.self,
+      Query.self, Sql.self, Stats.self, Validate.self, Reindex.self, Split.self, Review.self,
     ])
   public init() {}
 

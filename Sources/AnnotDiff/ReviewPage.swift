@@ -203,7 +203,8 @@ public enum ReviewPage {
       let boxes = annotations.compactMap(\.boundingBox)
       w = max(100, boxes.map(\.maxX).max() ?? 0); hgt = max(100, boxes.map(\.maxY).max() ?? 0)
     }
-    let font = max(10, min(w, hgt) / 30)
+    // In image units, so captions keep the same size relative to the picture whatever its resolution.
+    let font = min(w, hgt) / 20
     var h = "<figure><figcaption>\(esc(name))</figcaption>"
     h += "<svg class=\"ov\" viewBox=\"0 0 \(n(w)) \(n(hgt))\" style=\"--fs:\(n(font))px\" xmlns=\"http://www.w3.org/2000/svg\">"
     if let p = picture {
@@ -222,7 +223,7 @@ public enum ReviewPage {
     h += shapeSVG(a)
     if let caption {
       let b = a.boundingBox ?? Box(x: 4, y: 4, w: 0, h: 0)
-      h += "<text x=\"\(n(b.x))\" y=\"\(n(max(b.y - 3, 12)))\">\(esc(caption))</text>"
+      h += "<text x=\"\(n(b.x))\" y=\"\(n(max(b.y - 1, 4)))\">\(esc(caption))</text>"
     }
     return h + "</g>"
   }
@@ -347,7 +348,7 @@ public enum ReviewPage {
   .ann rect,.ann path,.ann ellipse,.ann polyline{fill:currentColor;fill-opacity:.12;stroke:currentColor;stroke-width:2;vector-effect:non-scaling-stroke}
   .ann polyline.line{fill:none}.ann .pt{fill:currentColor;stroke:#fff;stroke-width:1;vector-effect:non-scaling-stroke}
   .ann path.mask{fill:none;stroke-width:1;stroke-opacity:.5;vector-effect:none}
-  .ann text{font-size:var(--fs);fill:currentColor;stroke:#000;stroke-width:2px;paint-order:stroke;stroke-opacity:.5;font-weight:bold}
+  .ann text{font-size:var(--fs);fill:currentColor;stroke:#000;stroke-width:.06em;paint-order:stroke;stroke-opacity:.5;font-weight:bold}
   .removed{color:#e53935}.added{color:#43a047}.new{color:#1e88e5}.conflict{color:#8e24aa}
   .old{color:#fb8c00}.old rect,.old path,.old ellipse,.old polyline{stroke-dasharray:6 4;fill-opacity:0}
   ul.changes{margin:6px 0 0;padding-left:18px}ul.changes li.removed{color:#c62828}ul.changes li.added{color:#2e7d32}ul.changes li.modified{color:#6d4c00}

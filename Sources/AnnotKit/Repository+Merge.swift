@@ -223,3 +223,30 @@ extension Repository {
     return .merged(newID, notes: out.notes)
   }
 }
+
+extension Repository {
+  /// The three sides of each conflicted image of the merge in progress, for the review page.
+  public struct ConflictSides: Sendable {
+    public var path: String
+    public var caption: String
+    public var width: Int, height: Int
+    public var base: [Annotation], ours: [Annotation], theirs: [Annotation]
+    public var trees: (base: ObjectID?, ours: ObjectID?, theirs: ObjectID?)
+  }
+
+  public func conflictSides() throws -> [ConflictSides] {
+    guard isMerging, let theirs = try pendingMergeHead(), let ours = try headCommit() else { return [] }
+    let base = try git.mergeBase(ours, theirs)
+    let trees = (base: try base.map { try git.commit($0).tree }, ours: try git.commit(ours).tree, theirs: try git.commit(theirs).tree)
+    var byPath: [String: [LabelConflict]] = [:]
+    for c in try conflicts() where c.path != DatasetPath.manifestEntry { byPath[c.path, default: []].append(c) }
+    return try byPath.keys.sorted().map { p in
+      let docs = try [trees.base, trees.ours, trees.theirs].map { t in try t.flatMap { try document(in: $0, path: p) } }
+      let any = docs.compactMap { $0 }.first
+      let caption = byPath[p]!.map(\.description).joined(separator: "; ")
+      return ConflictSides(path: p, caption: caption, width: any?.image.width ?? 0, height: any?.image.height ?? 0,
+                           base: docs[0]?.annotations ?? [], ours: docs[1]?.annotations ?? [], theirs: docs[2]?.annotations ?? [],
+                           trees: (trees.base, trees.ours, trees.theirs))
+    }
+  }
+}

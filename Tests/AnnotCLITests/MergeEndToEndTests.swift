@@ -90,6 +90,13 @@ import AnnotTestSupport
     let before = try TestSupport.git(["--git-dir", ".annot", "rev-parse", "HEAD"], in: repo).stdout
     #expect(try annot(["merge", "x"]).status == 1)
     #expect(try annot(["merge", "x"]).stderr.contains("a merge is in progress"))
+    // The review page shows the conflicted image with base, ours and theirs.
+    #expect(try annot(["review", dir.appendingPathComponent("review.html").path]).status == 0)
+    let page = try String(contentsOf: dir.appendingPathComponent("review.html"), encoding: .utf8)
+    #expect(page.contains("Conflicts (1)") && page.contains("conflict: img_0.png") && page.contains("data:image/png;base64,"))
+    // Offline: no external source, and a CSP that forbids any fetch (xmlns is not a request).
+    #expect(!page.contains("src=\"http") && !page.contains("href=\"http") && !page.contains("url(http"))
+    #expect(page.contains("default-src 'none'"))
     #expect(try annot(["merge", "--abort"]).status == 0)
     #expect(try TestSupport.git(["--git-dir", ".annot", "rev-parse", "HEAD"], in: repo).stdout == before)
     #expect(try annot(["status", "--json"]).stdout.contains(#""conflicts":[]"#))
