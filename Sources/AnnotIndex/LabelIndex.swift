@@ -198,17 +198,9 @@ public final class LabelIndex {
 
   static func attributes(fromJSON text: String?) -> [String: AttributeValue] {
     guard let text, let v = try? JSONParser.parse(text), case .object(let o) = v else { return [:] }
-    var out: [String: AttributeValue] = [:]
-    for (k, e) in o {
-      switch e {
-      case .bool(let b): out[k] = .bool(b)
-      case .number(let d): out[k] = .number(d)
-      case .string(let s): out[k] = .string(s)
-      default: break
-      }
-    }
-    return out
+    return o.compactMapValues(AttributeValue.init)
   }
+
 
   func documentRowID(_ blob: ObjectID) throws(IndexError) -> Int64? {
     try db.scalarInt("SELECT id FROM docs WHERE blob = ?", [.blob(blob.bytes)])

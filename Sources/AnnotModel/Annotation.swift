@@ -11,6 +11,16 @@ public enum AttributeValue: Sendable, Hashable, CustomStringConvertible {
     case .string(let s): "\"\(s)\""
     }
   }
+  /// The attribute a JSON scalar holds; nil for null, arrays and objects.
+  public init?(_ json: JSONValue) {
+    switch json {
+    case .bool(let b): self = .bool(b)
+    case .number(let d): self = .number(d)
+    case .string(let s): self = .string(s)
+    default: return nil
+    }
+  }
+
   public var json: JSONValue {
     switch self {
     case .bool(let b): .bool(b)

@@ -170,12 +170,10 @@ struct FieldReader {
     guard case .object(let o) = v else { throw DocumentError(path(key), "expected an object, found \(v.typeName)") }
     var out: [String: AttributeValue] = [:]
     for (k, e) in o {
-      switch e {
-      case .bool(let b): out[k] = .bool(b)
-      case .number(let d): out[k] = .number(d)
-      case .string(let s): out[k] = .string(s)
-      default: throw DocumentError("\(path(key)).\(k)", "attribute values are booleans, numbers or strings, found \(e.typeName)")
+      guard let value = AttributeValue(e) else {
+        throw DocumentError("\(path(key)).\(k)", "attribute values are booleans, numbers or strings, found \(e.typeName)")
       }
+      out[k] = value
     }
     return out
   }
