@@ -92,6 +92,7 @@ extension Repository {
     case .detached:
       try git.setHeadDetached(id)
     }
+    recordLabelsMirrorQuietly(id)
     try? FileManager.default.removeItem(atPath: stageFile)
     try clearMergeState()
     indexCommitQuietly(id)
