@@ -13,6 +13,7 @@ public struct Annot: ParsableCommand {
       Init.self, Status.self, Add.self, Rm.self, Mv.self, Commit.self, Log.self, Show.self,
       Branch.self, Switch.self, Checkout.self, Tag.self, Reset.self, Merge.self, Resolve.self,
       CherryPick.self, Revert.self, Import.self, Formats.self,
+      Remote.self, Clone.self, Fetch.self, Pull.self, Push.self, CatImage.self,
     ])
   public init() {}
 

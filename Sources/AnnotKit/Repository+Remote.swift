@@ -94,8 +94,11 @@ extension Repository {
   static func normalizedURL(_ url: String) -> String {
     if url.contains("://") { return url }
     let fm = FileManager.default
-    if fm.fileExists(atPath: url) { return URL(fileURLWithPath: url).standardizedFileURL.path }
-    return url
+    guard fm.fileExists(atPath: url) else { return url }
+    let abs = URL(fileURLWithPath: url).standardizedFileURL
+    // Another annot repository's directory: its repository is the .annot inside.
+    if fm.fileExists(atPath: abs.appendingPathComponent(directoryName + "/HEAD").path) { return abs.appendingPathComponent(directoryName).path }
+    return abs.path
   }
 
   func remoteConfig(_ name: String) throws -> RemoteConfig {
@@ -234,9 +237,8 @@ extension Repository {
     out.remoteDefaultBranch = advertised.defaultBranch.map { $0.hasPrefix("refs/heads/") ? String($0.dropFirst(11)) : $0 }
     out.remoteBranches = advertised.refs.map(\.name).filter { $0.hasPrefix("refs/heads/") }.map { String($0.dropFirst(11)) }
     if isLabelsOnly {
-      let stats = try transfer(remote) {
-        try git.fetch(r, refspecs: ["+refs/annot/labels/*:refs/annot/remotes/\(r)/labels/*"], callbacks: options.callbacks, reflogMessage: "fetch (labels only)")
-      }
+      let specs = ["+refs/annot/labels/*:refs/annot/remotes/\(r)/labels/*"]
+      let stats = try transfer(remote) { try fetchRefs(remote, git, specs, options.callbacks, "fetch (labels only)") }
       (out.receivedObjects, out.receivedBytes) = (stats.receivedObjects, stats.receivedBytes)
       out.notes = try rebuildFromMirrors(remote: r, advertised: advertised.refs)
     } else {
@@ -252,6 +254,15 @@ extension Repository {
       if name.hasPrefix("refs/remotes/") { indexCommitQuietly(id) }
     }
     return out
+  }
+
+  /// Fetches exactly what `specs` name: over the network through libgit2, from a local path by
+  /// packing the wanted objects directly (libgit2's local transport sends every ref).
+  func fetchRefs(_ remote: RemoteConfig, _ into: GitRepository, _ specs: [String], _ callbacks: TransferCallbacks, _ message: String) throws -> FetchStats {
+    if let path = GitRepository.localPath(ofURL: remote.url) {
+      return try into.fetchLocal(from: path, refspecs: specs, callbacks: callbacks, reflogMessage: message)
+    }
+    return try into.fetch(remote.url, refspecs: specs, callbacks: callbacks, reflogMessage: message)
   }
 
   // MARK: Pull
@@ -322,7 +333,10 @@ extension Repository {
     let localTags = options.tags ? try git.references(prefix: "refs/tags/") : []
     // Tag refs resolve to commits in `references`; push what the ref itself names.
     let tagTargets = try localTags.map { t in (t.name, try git.resolveObject(t.name).id) }
+    // `specs` runs inside the push, which holds this handle's lock: read through a second handle.
+    let probe = try GitRepository.open(gitDir: gitDir)
     func specs(_ adv: [RemoteRef]) throws -> [String] {
+      let git = probe
       var byName: [String: ObjectID] = [:]
       for a in adv { byName[a.name] = a.id }
       let remoteTip = byName["refs/heads/\(b)"]
@@ -352,7 +366,7 @@ extension Repository {
     } catch let d as ShardsDiverged {
       // Someone else added images to the same shards: unite them (trees only), then push again.
       let fetchSpecs = d.names.map { "+\($0):refs/annot/remotes/\(r)/images/\($0.dropFirst(Self.shardRefPrefix.count))" }
-      _ = try transfer(remote) { try git.fetch(r, refspecs: fetchSpecs, callbacks: options.callbacks, reflogMessage: "push: fetch image shards") }
+      _ = try transfer(remote) { try fetchRefs(remote, git, fetchSpecs, options.callbacks, "push: fetch image shards") }
       try unionShards(remote: r)
       pushed = try transfer(remote) { try git.push(r, refspecs: specs, callbacks: options.callbacks) }
     }
@@ -715,7 +729,7 @@ extension Repository {
           .write(to: URL(fileURLWithPath: tmp + "/objects/info/alternates"))
       }
       let temp = try GitRepository.open(gitDir: tmp)
-      let stats = try transfer(remote) { try temp.fetch(remote.url, refspecs: specs, callbacks: options.callbacks, reflogMessage: "fetch --images") }
+      let stats = try transfer(remote) { try fetchRefs(remote, temp, specs, options.callbacks, "fetch --images") }
       out.receivedBytes += stats.receivedBytes
       try movePacks(from: tmp + "/objects/pack")
     }

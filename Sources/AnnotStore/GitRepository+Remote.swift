@@ -353,6 +353,103 @@ extension GitRepository {
     }
   }
 
+  /// The local directory a remote URL names (a path or file://), or nil for a network URL.
+  public static func localPath(ofURL url: String) -> String? {
+    if url.hasPrefix("file://") { return URL(string: url)?.path ?? String(url.dropFirst(7)) }
+    if url.contains("://") { return nil }
+    // scp-like host:path is a network remote; a local path with a colon before any slash is rare.
+    if let colon = url.firstIndex(of: ":"), !url[..<colon].contains("/") { return nil }
+    return url
+  }
+
+  /// Fetches `refspecs` from the repository at the local path `source`, sending exactly the
+  /// objects reachable from the matching refs that are not reachable from this repository's
+  /// refs, as one pack. This is what git's upload-pack does; libgit2's local transport would
+  /// send every ref of the source, which a labels-only fetch must avoid.
+  public func fetchLocal(from source: String, refspecs: [String], callbacks: TransferCallbacks = .init(), reflogMessage: String) throws -> FetchStats {
+    _ = libgit2Initialised
+    var src: OpaquePointer?
+    try check("git_repository_open_ext", git_repository_open_ext(&src, source, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil))
+    defer { git_repository_free(src) }
+    // Which source refs go where.
+    var updates: [(dst: String, id: ObjectID)] = []
+    var iter: OpaquePointer?
+    try check("git_reference_iterator_new", git_reference_iterator_new(&iter, src))
+    var names: [String] = []
+    var ref: OpaquePointer?
+    while git_reference_next(&ref, iter) == 0 {
+      if git_reference_type(ref) == GIT_REFERENCE_DIRECT { names.append(String(cString: git_reference_name(ref))) }
+      git_reference_free(ref)
+    }
+    git_reference_iterator_free(iter)
+    for spec in refspecs {
+      var rs: OpaquePointer?
+      try check("git_refspec_parse", git_refspec_parse(&rs, spec, 1))
+      defer { git_refspec_free(rs) }
+      for n in names.sorted() where git_refspec_src_matches(rs, n) == 1 {
+        var buf = git_buf()
+        defer { git_buf_dispose(&buf) }
+        try check("git_refspec_transform", git_refspec_transform(&buf, rs, n))
+        var oid = git_oid()
+        try check("git_reference_name_to_id", git_reference_name_to_id(&oid, src, n))
+        updates.append((String(cString: buf.ptr), ObjectID(oid)))
+      }
+    }
+    let haves = try sync { () throws -> [ObjectID] in
+      var out: [ObjectID] = []
+      var it: OpaquePointer?
+      try check("git_reference_iterator_new", git_reference_iterator_new(&it, raw))
+      defer { git_reference_iterator_free(it) }
+      var r: OpaquePointer?
+      while git_reference_next(&r, it) == 0 {
+        if git_reference_type(r) == GIT_REFERENCE_DIRECT, let t = git_reference_target(r) { out.append(ObjectID(t)) }
+        git_reference_free(r)
+      }
+      return out
+    }
+    var pb: OpaquePointer?
+    try check("git_packbuilder_new", git_packbuilder_new(&pb, src))
+    defer { git_packbuilder_free(pb) }
+    var walk: OpaquePointer?
+    try check("git_revwalk_new", git_revwalk_new(&walk, src))
+    defer { git_revwalk_free(walk) }
+    var pushed = false
+    for u in Set(updates.map(\.id)) where !exists(u) {
+      var oid = u.git
+      var obj: OpaquePointer?
+      try check("git_object_lookup", git_object_lookup(&obj, src, &oid, GIT_OBJECT_ANY))
+      let isCommit = git_object_type(obj) == GIT_OBJECT_COMMIT
+      git_object_free(obj)
+      if isCommit { try check("git_revwalk_push", git_revwalk_push(walk, &oid)); pushed = true }
+      else { try check("git_packbuilder_insert_recur", git_packbuilder_insert_recur(pb, &oid, nil)) }
+    }
+    for h in haves {
+      var oid = h.git
+      // Only commits the source also has can hide anything there.
+      var obj: OpaquePointer?
+      guard git_object_lookup(&obj, src, &oid, GIT_OBJECT_COMMIT) == 0 else { git_error_clear(); continue }
+      git_object_free(obj)
+      _ = git_revwalk_hide(walk, &oid)
+    }
+    if pushed { try check("git_packbuilder_insert_walk", git_packbuilder_insert_walk(pb, walk)) }
+    var stats = FetchStats(receivedObjects: git_packbuilder_object_count(pb), receivedBytes: 0, localObjects: 0)
+    if stats.receivedObjects > 0 {
+      let ctx = RemoteCallbackContext(callbacks)
+      var cb = git_remote_callbacks()
+      ctx.install(&cb)
+      try withExtendedLifetime(ctx) {
+        try check("git_packbuilder_write", git_packbuilder_write(pb, gitDir + "/objects/pack", 0, cb.transfer_progress, cb.payload))
+      }
+      if let name = git_packbuilder_name(pb) {
+        let pack = gitDir + "/objects/pack/pack-" + String(cString: name) + ".pack"
+        stats.receivedBytes = ((try? FileManager.default.attributesOfItem(atPath: pack))?[.size] as? Int) ?? 0
+      }
+      try refreshObjects()
+    }
+    for u in updates { try updateReference(u.dst, to: u.id, message: reflogMessage) }
+    return stats
+  }
+
   // MARK: Raw objects and trees for the labels mirror
 
   /// The raw bytes of an object (for commits: the header lines, a blank line, the message).
