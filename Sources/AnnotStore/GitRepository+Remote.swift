@@ -235,9 +235,19 @@ extension GitRepository {
     }
   }
 
-  /// Removes a remote's configuration and the remote-tracking refs its refspecs map to.
+  /// Removes a remote's configuration and its remote-tracking refs (`refs/remotes/<name>/*`).
   public func deleteRemote(_ name: String) throws {
-    try sync { try check("git_remote_delete", git_remote_delete(raw, name)) }
+    for (ref, _) in try references(prefix: "refs/remotes/\(name)/") { try deleteReference(ref) }
+    try sync {
+      // libgit2 1.5 cannot delete a remote with several fetch refspecs ("entry is not unique
+      // due to being a multivar"): drop them first.
+      var cfg: OpaquePointer?
+      try check("git_repository_config", git_repository_config(&cfg, raw))
+      defer { git_config_free(cfg) }
+      let rc = git_config_delete_multivar(cfg, "remote.\(name).fetch", ".*")
+      if rc != GIT_ENOTFOUND.rawValue { try check("git_config_delete_multivar", rc) }
+      try check("git_remote_delete", git_remote_delete(raw, name))
+    }
   }
 
   // MARK: Transfers
