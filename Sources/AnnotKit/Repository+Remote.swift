@@ -523,6 +523,8 @@ extension Repository {
   /// The hook `commit` and `merge` call: keeps `refs/annot/labels/<branch>` and the image shards
   /// up to date. It never fails the command: `push` recomputes whatever is missing.
   func recordLabelsMirrorQuietly(_ commit: ObjectID) {
+    // For measuring the hook's cost only (Scripts/bench-remote.sh); push catches up anyway.
+    if ProcessInfo.processInfo.environment["ANNOT_NO_LABELS_MIRROR"] != nil { return }
     guard case .branch(let ref)? = try? git.head(), ref.hasPrefix("refs/heads/") else { return }
     let branch = String(ref.dropFirst(11))
     var map = MirrorMap(self)
