@@ -165,7 +165,7 @@ extension Repository {
       if options.labelsOnly { try repo.git.setConfig("annot.labelsonly", "true") }
       var fo = FetchOptions()
       fo.callbacks = options.callbacks
-      let fetched = try repo.fetch("origin", options: fo)
+      let fetched = try repo.fetch("origin", options: fo, advertise: true)
       let _lock = try repo.lockForWriting("clone")
       defer { withExtendedLifetime(_lock) {} }
       let branch = options.branch ?? fetched.remoteDefaultBranch ?? "main"
@@ -176,7 +176,7 @@ extension Repository {
         if let mirror = try repo.git.reference("refs/annot/remotes/origin/labels/\(branch)") {
           try repo.git.updateReference(labelsRefPrefix + branch, to: mirror, message: "clone: labels mirror")
         }
-      } else if options.branch != nil, !fetched.remoteBranches.isEmpty {
+      } else if options.branch != nil {
         throw RemoteError.noSuchRemoteBranch(remote: "origin", branch: branch)
       }
       try repo.git.setHead(branch: "refs/heads/\(branch)")
@@ -226,6 +226,12 @@ extension Repository {
   /// and its labels mirrors and image shards to `refs/annot/remotes/REMOTE/*`. In a labels-only
   /// clone only the labels mirrors travel and the real commits are rebuilt from them.
   public func fetch(_ remoteName: String? = nil, options: FetchOptions = .init()) throws -> FetchOutcome {
+    try fetch(remoteName, options: options, advertise: false)
+  }
+
+  /// `advertise`: list the remote's refs first (one more round trip) to learn its HEAD branch;
+  /// a labels-only fetch always does, to check rebuilt commits against the branch tips.
+  func fetch(_ remoteName: String?, options: FetchOptions, advertise: Bool) throws -> FetchOutcome {
     let _lock = try lockForWriting("fetch")
     defer { withExtendedLifetime(_lock) {} }
     let remote = try remoteConfig(remoteName ?? defaultRemote())
@@ -233,7 +239,8 @@ extension Repository {
     let watched = ["refs/remotes/\(r)/", "refs/tags/", "refs/annot/remotes/\(r)/"]
     let before = try snapshot(watched)
     var out = FetchOutcome(remote: r)
-    let advertised = try transfer(remote) { try git.listRemote(r, callbacks: options.callbacks) }
+    let advertised: (refs: [RemoteRef], defaultBranch: String?) = advertise || isLabelsOnly
+      ? try transfer(remote) { try git.listRemote(r, callbacks: options.callbacks) } : ([], nil)
     out.remoteDefaultBranch = advertised.defaultBranch.map { $0.hasPrefix("refs/heads/") ? String($0.dropFirst(11)) : $0 }
     out.remoteBranches = advertised.refs.map(\.name).filter { $0.hasPrefix("refs/heads/") }.map { String($0.dropFirst(11)) }
     if isLabelsOnly {

@@ -276,6 +276,44 @@ import Glibc
     try labelsOnlyChecks(w, repo: "lo", full: "a", moved: [], relabel: [:])
   }
 
+  @Test func labelsOnlyCloneAddsAnImageToASharedShardAndPushes() throws {
+    let w = try Workspace(images: 4)
+    try w.seeded("a")
+    #expect(try w.annot("a", ["remote", "add", "origin", "../server.git"]).status == 0)
+    #expect(try w.annot("a", ["push"]).status == 0)
+    #expect(try TestSupport.annot(["clone", "--labels-only", w.at("server.git").path, "lo"], in: w.dir).status == 0)
+    // An image whose blob falls in a shard the remote already has: the push must unite them.
+    let existing = try w.git("a", ["--git-dir", ".annot", "ls-tree", "-r", "--format=%(objectname)", "main", "images"]).split(separator: "\n").map(String.init)
+    let prefixes = Set(existing.map { String($0.prefix(2)) })
+    let file = w.at("lo/images/new.png")
+    var blob = ""
+    for seed in 100..<5000 {
+      try TestSupport.write(TestSupport.png(width: 8, height: 8, seed: seed), to: file)
+      blob = try w.git("lo", ["hash-object", "images/new.png"])
+      if prefixes.contains(String(blob.prefix(2))) { break }
+    }
+    let shard = "refs/annot/images/" + blob.prefix(2)
+    let sibling = existing.first { $0.hasPrefix(blob.prefix(2)) }!
+    #expect(try w.annot("lo", ["add", "images/new.png"]).status == 0)
+    #expect(try w.annot("lo", ["commit", "-m", "new image"]).status == 0)
+    let pushed = try w.annot("lo", ["push"])
+    #expect(pushed.status == 0, "\(pushed.stderr)")
+    let names = try w.git("server.git", ["ls-tree", "--name-only", shard]).split(separator: "\n").map(String.init)
+    #expect(names.contains(blob) && names.contains(sibling), "\(names)")
+    try w.fsck(w.at("server.git").path)
+    // The full repository gets the image; a second labels-only clone fetches every image.
+    #expect(try w.annot("a", ["pull"]).stdout.contains("Fast-forward"))
+    #expect(try w.annot("a", ["cat-image", "images/new.png", "-o", w.at("out.png").path]).status == 0)
+    #expect(try Data(contentsOf: w.at("out.png")) == Data(contentsOf: file))
+    #expect(try TestSupport.annot(["clone", "--labels-only", w.at("server.git").path, "lo2"], in: w.dir).status == 0)
+    let all = try w.annot("lo2", ["fetch", "--images"])
+    #expect(all.status == 0 && all.stdout == "Fetched 5 images (\(all.stdout.split(separator: "(")[1].split(separator: " ")[0]) bytes).\n", "\(all.stdout)\(all.stderr)")
+    // Complete again: plain git finds every object, and the rebuilt commits are the originals.
+    try w.fsck(w.at("lo2/.annot").path)
+    #expect(try w.git("lo2", ["--git-dir", ".annot", "config", "annot.labelsonly"]) == "false")
+    #expect(try w.git("lo2", ["--git-dir", ".annot", "rev-parse", "main"]) == w.git("a", ["--git-dir", ".annot", "rev-parse", "main"]))
+  }
+
   @Test func unreachableRemoteFailsCleanlyAndChangesNothing() throws {
     let w = try Workspace(images: 1)
     let port = Self.freePort()
