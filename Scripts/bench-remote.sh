@@ -70,6 +70,11 @@ PREP="cd $R/src && $ANNOT reset --hard r1 >/dev/null && $ANNOT import coco $DATA
 hyperfine --runs 5 --export-markdown "$R/commit.md" \
   -n "annot commit (round 2, with labels mirror)" --prepare "$PREP" "$ANNOT commit -m 'round 2' >/dev/null" \
   -n "annot commit (round 2, ANNOT_NO_LABELS_MIRROR=1)" --prepare "$PREP" "ANNOT_NO_LABELS_MIRROR=1 $ANNOT commit -m 'round 2' >/dev/null"
+PREP1="rm -rf $R/r1 && $ANNOT init $R/r1 >/dev/null && cd $R/r1 && $ANNOT import coco $DATA/round1.json --images $DATA/images >/dev/null"
+hyperfine --runs 3 --export-markdown "$R/commit1.md" \
+  -n "annot commit (round 1, root, with labels mirror)" --prepare "$PREP1" "cd $R/r1 && $ANNOT commit -m 'round 1' >/dev/null" \
+  -n "annot commit (round 1, root, ANNOT_NO_LABELS_MIRROR=1)" --prepare "$PREP1" "cd $R/r1 && ANNOT_NO_LABELS_MIRROR=1 $ANNOT commit -m 'round 1' >/dev/null"
+cd "$R/src"
 eval "$PREP" && "$ANNOT" commit -m "round 2" >/dev/null
 R2=$(git --git-dir .annot rev-parse HEAD)
 R1=$(git --git-dir .annot rev-parse r1)
@@ -92,6 +97,7 @@ hyperfine --runs 3 --export-markdown "$R/push2.md" \
   echo "| annot clone --labels-only (.annot) | $(size "$R/c3/.annot") |"
   echo; echo "## images on demand"; cat "$R/images.md"
   echo; echo "## round 2 (10% of images relabeled): commit cost of the labels mirror"; cat "$R/commit.md"
+  echo; echo "## root commit of round 1: cost of building the mirror and shards from scratch"; cat "$R/commit1.md"
   echo; echo "## incremental push of round 2"; cat "$R/push2.md"
   echo; echo "objects sent by the incremental annot push: $(cd "$R/src" && git --git-dir .annot rev-list --objects $R2 ^$R1 | wc -l) in the branch (+ labels mirror, shards)"
 } > "$OUT"

@@ -92,9 +92,9 @@ extension Repository {
     case .detached:
       try git.setHeadDetached(id)
     }
-    recordLabelsMirrorQuietly(id)
     try? FileManager.default.removeItem(atPath: stageFile)
     try clearMergeState()
+    recordLabelsMirrorQuietly(id)
     indexCommitQuietly(id)
     return id
   }
