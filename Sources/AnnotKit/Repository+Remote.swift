@@ -332,6 +332,10 @@ extension Repository {
     guard let local = try git.reference("refs/heads/\(b)") else {
       throw try git.head() == .branch("refs/heads/\(b)") ? AnnotError.unbornBranch(b) : AnnotError.noSuchBranch(b)
     }
+    // libgit2 1.5 reads its big-file threshold (no delta search above it) from
+    // pack.deltaCacheSize; without a limit it tries to delta every image against ten others,
+    // which is most of the cost of a push. Images are already compressed: skip them.
+    if git.config("pack.deltacachesize") == nil { try git.setConfig("pack.deltaCacheSize", "64k") }
     var map = MirrorMap(self)
     let mirror = try labelsMirror(of: local, map: &map)
     try git.updateReference(Self.labelsRefPrefix + b, to: mirror, message: "push: labels mirror")
