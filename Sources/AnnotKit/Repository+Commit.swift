@@ -94,6 +94,7 @@ extension Repository {
     }
     try? FileManager.default.removeItem(atPath: stageFile)
     try clearMergeState()
+    recordLabelsMirrorQuietly(id)
     indexCommitQuietly(id)
     return id
   }
