@@ -112,14 +112,15 @@ public final class GitRepository: @unchecked Sendable, ObjectReading {
     }
   }
 
-  public func exists(_ id: ObjectID) -> Bool {
+  /// Whether the object store has `id`. A miss normally rescans the object directories (another
+  /// process or handle may have added a pack); bulk writers pass `refresh: false`.
+  public func exists(_ id: ObjectID, refresh: Bool = true) -> Bool {
     sync {
       var odb: OpaquePointer?
       guard git_repository_odb(&odb, raw) == 0 else { return false }
       defer { git_odb_free(odb) }
       var oid = id.git
-      // No refresh: a miss would otherwise rescan the pack directory for every new object.
-      return git_odb_exists_ext(odb, &oid, UInt32(GIT_ODB_LOOKUP_NO_REFRESH.rawValue)) == 1
+      return git_odb_exists_ext(odb, &oid, refresh ? 0 : UInt32(GIT_ODB_LOOKUP_NO_REFRESH.rawValue)) == 1
     }
   }
 

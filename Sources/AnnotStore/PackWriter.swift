@@ -101,7 +101,8 @@ public final class PackWriter {
   /// Appends a prepared blob unless the repository or this pack already has it.
   @discardableResult
   public func append(_ p: Prepared) throws -> ObjectID {
-    if seen.contains(p.id) || repo.exists(p.id) { return p.id }
+    // No refresh: a miss would otherwise rescan the pack directory for every new object.
+    if seen.contains(p.id) || repo.exists(p.id, refresh: false) { return p.id }
     seen.insert(p.id)
     entries.append((p.id.bytes, p.crc, offset))
     try writeAll(p.packed)

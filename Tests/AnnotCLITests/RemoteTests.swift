@@ -248,7 +248,7 @@ import Glibc
     let m = try w.annot(repo, ["merge", "side"])
     #expect(m.status == 0 && m.stdout.contains("Fast-forward"), "\(m.stdout)\(m.stderr)")
     let pushed = try w.annot(repo, ["push"])
-    #expect(pushed.status == 0, "\(pushed.stderr)")
+    #expect(pushed.status == 0, "push failed: \(pushed.stderr) \(pushed.stdout)")
     let afterPull = try w.annot(full, ["pull"])
     #expect(afterPull.status == 0 && afterPull.stdout.contains("Fast-forward"), "\(afterPull.stdout)\(afterPull.stderr)")
     let img1 = try w.annot(full, ["show", "HEAD:images/img_1.png", "--json"]).stdout
@@ -297,7 +297,7 @@ import Glibc
     #expect(try w.annot("lo", ["add", "images/new.png"]).status == 0)
     #expect(try w.annot("lo", ["commit", "-m", "new image"]).status == 0)
     let pushed = try w.annot("lo", ["push"])
-    #expect(pushed.status == 0, "\(pushed.stderr)")
+    #expect(pushed.status == 0, "push failed: \(pushed.stderr) \(pushed.stdout)")
     let names = try w.git("server.git", ["ls-tree", "--name-only", shard]).split(separator: "\n").map(String.init)
     #expect(names.contains(blob) && names.contains(sibling), "\(names)")
     try w.fsck(w.at("server.git").path)
