@@ -107,6 +107,8 @@ extension Repository {
     let exporter = try registry.exporter(named: format)
     let commit = try resolveCommit(rev)
     let tree = try git.commit(commit).tree
+    // A labels-only clone says so before anything is written.
+    if isLabelsOnly { try requireImages(in: tree) }
     try prepareExportDirectory(dir)
     let manifest = try self.manifest(in: tree)
     var items: [ExportItem] = []

@@ -239,6 +239,11 @@ import Glibc
     let needs = try w.annot(repo, ["cat-image", "HEAD:images/img_2.png"])
     #expect(needs.status != 0)
     #expect(needs.stderr.hasPrefix("Error: images not fetched: run 'annot fetch --images'"), "\(needs.stderr)")
+    let export = try w.annot(repo, ["export", "HEAD", "--format", "coco", "--to", w.at("lo-export").path])
+    #expect(export.status != 0 && export.stderr.contains("images not fetched"), "\(export.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: w.at("lo-export").path))
+    // Queries and diffs need no image bytes.
+    #expect(try w.annot(repo, ["query", "label == \"car\"", "--count"]).stdout == w.annot(full, ["query", "label == \"car\"", "--count"]).stdout)
     // Labels work: branch, relabel, merge, push — without the image bytes.
     #expect(try w.annot(repo, ["switch", "-c", "side"]).status == 0)
     var side = relabel
