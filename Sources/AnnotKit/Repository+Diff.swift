@@ -42,8 +42,8 @@ extension Repository {
     let changes = try git.diffTrees(old, new, paths: try pathspecs(paths))
     do {
       return try DatasetDiff.compare(changes, objects: git, imageByteSize: { try self.git.objectSize($0) }, options: options)
-    } catch let e as DiffError {
-      throw AnnotError.other("\(e)")
+    } catch {
+      throw AnnotError.other("\(error)")
     }
   }
 

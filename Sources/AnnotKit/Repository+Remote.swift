@@ -437,7 +437,7 @@ extension Repository {
       if let h = FileHandle(forWritingAtPath: file) {
         h.seekToEndOfFile(); h.write(Data(text.utf8)); try? h.close()
       } else {
-        FileManager.default.createFile(atPath: file, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: file, contents: Data(text.utf8))
       }
       pending = []
     }

@@ -161,7 +161,7 @@ extension GitRepository {
   }
 
   public func setHead(branch refName: String) throws {
-    try sync { try check("git_repository_set_head", git_repository_set_head(raw, refName)) }
+    _ = try sync { try check("git_repository_set_head", git_repository_set_head(raw, refName)) }
   }
 
   public func setHeadDetached(_ id: ObjectID) throws {

@@ -273,7 +273,7 @@ extension GitRepository {
         var cb = git_remote_callbacks()
         try check("git_remote_init_callbacks", git_remote_init_callbacks(&cb, UInt32(GIT_REMOTE_CALLBACKS_VERSION)))
         ctx.install(&cb)
-        try withExtendedLifetime(ctx) {
+        _ = try withExtendedLifetime(ctx) {
           try check("git_remote_connect", git_remote_connect(r, forPush ? GIT_DIRECTION_PUSH : GIT_DIRECTION_FETCH, &cb, nil, nil))
         }
         defer { git_remote_disconnect(r) }
@@ -447,7 +447,7 @@ extension GitRepository {
       let ctx = RemoteCallbackContext(callbacks)
       var cb = git_remote_callbacks()
       ctx.install(&cb)
-      try withExtendedLifetime(ctx) {
+      _ = try withExtendedLifetime(ctx) {
         try check("git_packbuilder_write", git_packbuilder_write(pb, gitDir + "/objects/pack", 0, cb.transfer_progress, cb.payload))
       }
       if let name = git_packbuilder_name(pb) {
@@ -487,7 +487,7 @@ extension GitRepository {
       try check("git_repository_odb", git_repository_odb(&odb, raw))
       defer { git_odb_free(odb) }
       var out = git_oid()
-      try bytes.withUnsafeBytes { p in
+      _ = try bytes.withUnsafeBytes { p in
         try check("git_odb_write", git_odb_write(&out, odb, p.baseAddress, p.count, GIT_OBJECT_COMMIT))
       }
       return ObjectID(out)

@@ -105,7 +105,7 @@ public final class GitRepository: @unchecked Sendable, ObjectReading {
   public func writeBlob(_ bytes: [UInt8]) throws -> ObjectID {
     try sync {
       var oid = git_oid()
-      try bytes.withUnsafeBytes { p in
+      _ = try bytes.withUnsafeBytes { p in
         try check("git_blob_create_from_buffer", git_blob_create_from_buffer(&oid, raw, p.baseAddress, p.count))
       }
       return ObjectID(oid)
