@@ -183,6 +183,23 @@ import AnnotTestSupport
     try fsck(repo)
   }
 
+  @Test func fsckVerifiesObjectsAndFindsAMissingOne() throws {
+    let repo = try newRepo()
+    try TestSupport.write(TestSupport.png(width: 8, height: 8), to: repo.appendingPathComponent("images/a.png"))
+    #expect(try TestSupport.annot(["add", "images"], in: repo).status == 0)
+    #expect(try TestSupport.annot(["commit", "-m", "one"], in: repo).status == 0)
+    let ok = try TestSupport.annot(["fsck"], in: repo)
+    #expect(ok.status == 0 && ok.stdout.hasPrefix("ok: "), "\(ok.stdout)")
+    // The label document is a loose object: remove it and fsck must name it.
+    let doc = try TestSupport.git(["--git-dir", ".annot", "rev-parse", "HEAD:labels/a.png.json"], in: repo).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    let path = repo.appendingPathComponent(".annot/objects/\(doc.prefix(2))/\(doc.dropFirst(2))")
+    #expect(FileManager.default.fileExists(atPath: path.path))
+    try FileManager.default.removeItem(at: path)
+    let bad = try TestSupport.annot(["fsck"], in: repo)
+    #expect(bad.status == 1)
+    #expect(bad.stdout.contains("\(doc): missing or unreadable blob"), "\(bad.stdout)")
+  }
+
   @Test func dashCAndUpwardDiscovery() throws {
     let repo = try newRepo()
     let sub = repo.appendingPathComponent("images/deep")
