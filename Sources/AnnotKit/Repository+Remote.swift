@@ -332,6 +332,8 @@ extension Repository {
     guard let local = try git.reference("refs/heads/\(b)") else {
       throw try git.head() == .branch("refs/heads/\(b)") ? AnnotError.unbornBranch(b) : AnnotError.noSuchBranch(b)
     }
+    // Reach the remote before building anything locally: an unreachable remote changes nothing.
+    _ = try transfer(remote) { try git.listRemote(r, callbacks: options.callbacks, forPush: true) }
     // libgit2 1.5 reads its big-file threshold (no delta search above it) from
     // pack.deltaCacheSize; without a limit it tries to delta every image against ten others,
     // which is most of the cost of a push. Images are already compressed: skip them.
@@ -536,6 +538,9 @@ extension Repository {
   func recordLabelsMirrorQuietly(_ commit: ObjectID) {
     // For measuring the hook's cost only (Scripts/bench-remote.sh); push catches up anyway.
     if ProcessInfo.processInfo.environment["ANNOT_NO_LABELS_MIRROR"] != nil { return }
+    // Without a remote nobody can fetch the mirror yet: the first push builds it, so a local-only
+    // repository pays nothing (the root commit of a large import would pay for all 256 shards).
+    guard let remotes = try? git.remoteConfigs(), !remotes.isEmpty else { return }
     guard case .branch(let ref)? = try? git.head(), ref.hasPrefix("refs/heads/") else { return }
     let branch = String(ref.dropFirst(11))
     var map = MirrorMap(self)
