@@ -128,7 +128,8 @@ public struct VOCExporter: DatasetExporter {
         if a.group != nil { report.lose("mask groups without a box of their own dropped") }
         index = next; next += 1
       }
-      guard index < 255, let k = classIndex[a.label], k < 255 else { report.lose("masks beyond index 254 dropped"); continue }
+      guard let k = classIndex[a.label] else { report.lose("masks of classes missing from the schema dropped"); continue }
+      guard index < 255, k < 255 else { report.lose("masks beyond index 254 dropped"); continue }
       taken.insert(index)
       placed.append((index, k, m))
     }
