@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import AnnotModel
 import AnnotFormats
+import AnnotMedia
 
 /// A LabelMe fixture: the JSON sits in `ann/` and points at `../images/a.png` with Windows
 /// separators, as LabelMe on Windows writes it.
@@ -16,7 +17,7 @@ enum LabelMeFixture {
     {"label": "lane", "points": [[1, 1], [5, 5], [9, 1]], "shape_type": "linestrip"},
     {"label": "sign", "points": [[7, 8]], "shape_type": "point"},
     {"label": "wheel", "points": [[50, 40], [53, 44]], "shape_type": "circle"},
-    {"label": "car", "points": [[1, 1], [4, 4]], "shape_type": "mask", "mask": "iVBORw0KGgo="}
+    {"label": "car", "points": [[1, 1], [4, 4]], "shape_type": "mask", "mask": "iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAAAAACMmsGiAAAAFElEQVR4nGNgZGRgYGJgYGSAA0YAAGQAB2+zdWwAAAAASUVORK5CYII="}
    ]}
   """#
 
@@ -38,6 +39,11 @@ enum LabelMeFixture {
       withID(Annotation(id: "", label: "sign", shape: .points([7, 8]))),
       // sqrt(3² + 4²) = 5
       withID(Annotation(id: "", label: "wheel", shape: .ellipse(cx: 50, cy: 40, rx: 5, ry: 5, rotation: 0))),
+      // The Pillow 'L' mask (0/1) of box (1,1)-(4,4): rows 1100/1110/0000/0001, i.e. image
+      // pixels x=1,2 at y=1; x=1,2,3 at y=2; x=4 at y=4. Column-major (height 80) positions
+      // 81,82 | 161,162 | 242 | 324, as runs:
+      withID(Annotation(id: "", label: "car", shape: .mask(RLEMask(height: 80, width: 100,
+        counts: .compressed(RLE.encode([81, 2, 78, 2, 79, 1, 81, 1, 7675])))))),
     ])
 }
 
@@ -49,7 +55,7 @@ enum LabelMeFixture {
     let d = try LabelMeImporter().importDataset(from: dir, options: ImportOptions())
     #expect(d.items.map(\.document) == [LabelMeFixture.expected])
     #expect(d.manifest.classes == ["car", "lane", "road", "sign", "wheel"].enumerated().map { LabelClass(id: $0 + 1, name: $1) })
-    #expect(d.warnings == ["ann/a.json: shapes[6]: mask shape skipped (PNG mask decoding is not available)"])
+    #expect(d.warnings.isEmpty)
   }
 
   @Test func exportMatchesGolden() throws {
@@ -103,6 +109,24 @@ enum LabelMeFixture {
     #expect(back.manifest == d.manifest)
   }
 
+  @Test func maskExportIsTheTightBoxAndItsPNG() throws {
+    // Pixels (2,3), (3,3), (3,4) of a 6x5 image; column-major positions 13, 18, 19.
+    let m = RLEMask(height: 5, width: 6, counts: .runs([13, 1, 4, 2, 10]))
+    let doc = LabelDocument(image: ImageRecord(path: "m.png", width: 6, height: 5, mediaType: "image/png"),
+                            annotations: [Annotation(id: "1", label: "blob", shape: .mask(m), group: 3)])
+    let sink = MemorySink()
+    let report = try LabelMeExporter().export(manifest: DatasetManifest(), items: [ExportItem(document: doc) { [] }], to: sink, options: ExportOptions())
+    #expect(report.losses.isEmpty)
+    let text = try #require(sink.text("m.json"))
+    #expect(text.contains(#""group_id":3,"label":"blob","mask":""#))
+    #expect(text.contains(#""points":[[2,3],[3,4]],"shape_type":"mask"}"#))
+    let b64 = try #require(text.components(separatedBy: #""mask":""#).last?.components(separatedBy: "\"").first)
+    let png = try PNGCodec.decode([UInt8](try #require(Data(base64Encoded: b64))), name: "m")
+    #expect(png.width == 2 && png.height == 2)
+    guard case .indexed(let idx, _) = png.pixels else { Issue.record("not a palette PNG"); return }
+    #expect(idx == [1, 1, 0, 1])
+  }
+
   @Test func badInputGivesOneLineErrors() throws {
     func run(_ json: String) -> String? {
       let dir = makeTempDir()
@@ -121,5 +145,13 @@ enum LabelMeFixture {
     #expect(run(fx.replacingOccurrences(of: "\"imageWidth\": 100", with: "\"imageWidth\": 99"))
             == "ann/a.json: JSON says 99x80 but images/a.png is 100x80")
     #expect(run("{\"shapes\": [], \"imagePath\": 3}") == "ann/a.json: imagePath: expected a string, found number")
+    // A 3x4 PNG for a 4x4 box.
+    #expect(run(fx.replacingOccurrences(of: "iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAAAAACMmsGiAAAAFElEQVR4nGNgZGRgYGJgYGSAA0YAAGQAB2+zdWwAAAAASUVORK5CYII=",
+                                        with: "iVBORw0KGgoAAAANSUhEUgAAAAMAAAAECAAAAABuRtrbAAAAD0lEQVR4nGNkZGBgYkBgAABfAAkN5uxlAAAAAElFTkSuQmCC"))
+            == "ann/a.json: shapes[6].mask: mask PNG is 3x4 but its points span 4x4")
+    #expect(run(fx.replacingOccurrences(of: "[[1, 1], [4, 4]], \"shape_type\": \"mask\"", with: "[[1, 1], [4, 99]], \"shape_type\": \"mask\""))
+            == "ann/a.json: shapes[6].points[1]: point (4, 99) is outside the 100x80 image")
+    #expect(run(fx.replacingOccurrences(of: "\"mask\": \"iVBORw0KGgoAAAANSUhEUgAAAAQAAAAE", with: "\"mask\": \"iVBORw0KGgoAAAANSUhEUgAAAAQAAAAF"))?
+              .hasPrefix("ann/a.json: shapes[6].mask: ") == true)
   }
 }

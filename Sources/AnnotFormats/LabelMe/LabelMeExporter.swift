@@ -1,9 +1,11 @@
 import Foundation
 import AnnotModel
+import AnnotMedia
 
 /// Writes LabelMe: each image at its dataset path and `<path without extension>.json` beside
 /// it, with `imagePath` the image's file name and `imageData` null. Keys sorted, numbers in
-/// the canonical form, one shape per line.
+/// the canonical form, one shape per line. Masks become `mask` shapes: the tight box as
+/// inclusive corners and a base64 palette PNG (index 0/1) of that box.
 public struct LabelMeExporter: DatasetExporter {
   /// The LabelMe version written into every file.
   public static let version = "5.2.1"
@@ -85,9 +87,27 @@ public struct LabelMeExporter: DatasetExporter {
       if rx == ry { return [shape("circle", [cx, cy, cx + rx, cy])] }
       report.lose("ellipses written as 32-point polygons")
       return [shape("polygon", ShapeMath.ellipsePolygon(cx: cx, cy: cy, rx: rx, ry: ry, rotation: rotation))]
-    case .mask:
-      report.lose("masks dropped")
-      return []
+    case .mask(let m):
+      // labelme's form: the tight box as inclusive corners and a 0/1 PNG of that box.
+      guard let bm = MaskBitmap(coco: m), let box = bm.tightBox else {
+        report.lose("empty or malformed masks dropped")
+        return []
+      }
+      if a.bbox != nil { report.lose("explicit mask bboxes dropped") }
+      var crop: [UInt8] = []
+      crop.reserveCapacity(box.width * box.height)
+      for y in box.top..<(box.top + box.height) {
+        for x in box.left..<(box.left + box.width) { crop.append(bm.bits[y * bm.width + x]) }
+      }
+      guard let png = try? PNGCodec.encodePalette(width: box.width, height: box.height, indices: crop,
+                                                   palette: [PNGColor(0, 0, 0), PNGColor(255, 255, 255)], name: "mask") else {
+        report.lose("empty or malformed masks dropped")
+        return []
+      }
+      guard case .object(var o) = shape("mask", [Double(box.left), Double(box.top),
+                                                 Double(box.left + box.width - 1), Double(box.top + box.height - 1)]) else { return [] }
+      o["mask"] = .string(Data(png).base64EncodedString())
+      return [.object(o)]
     case .keypoints:
       report.lose("keypoint sets dropped")
       return []

@@ -9,7 +9,7 @@ import AnnotMedia
 /// rectangle → box, polygon → polygon, line/linestrip → polyline, point/points → points,
 /// circle → ellipse (rx = ry), image `flags` → image attributes, shape `flags` → boolean
 /// attributes, `description` → the `description` attribute, `group_id` → group.
-/// `mask` shapes (a base64 PNG) are skipped with a warning: annot has no PNG decoder yet.
+/// `mask` (a base64 PNG of the inclusive box `points`) → a full-image COCO RLE mask.
 public struct LabelMeImporter: DatasetImporter {
   /// Points may leave the image by this many pixels; more is an error.
   public static let tolerance = 0.5
@@ -95,10 +95,6 @@ public struct LabelMeImporter: DatasetImporter {
       let label = try s.required("label").string()
       guard !label.isEmpty else { throw s.fail("empty label") }
       let type = try s.optional("shape_type")?.string() ?? "polygon"
-      if type == "mask" {
-        warnings.append("\(rel): \(s.place): mask shape skipped (PNG mask decoding is not available)")
-        continue
-      }
       var flat: [Double] = []
       for p in try s.required("points").array() {
         let xy = try p.numbers()
@@ -122,6 +118,9 @@ public struct LabelMeImporter: DatasetImporter {
       case "linestrip": try need(n >= 2, "at least 2"); shape = .polyline(flat)
       case "point": try need(n == 1, "1"); shape = .points(flat)
       case "points": try need(n >= 1, "at least 1"); shape = .points(flat)
+      case "mask":
+        try need(n == 2, "2")
+        shape = .mask(try Self.readMask(s, corners: flat, width: width, height: height, file: rel))
       case "circle":
         try need(n == 2, "2")
         let r = ((flat[2] - flat[0]) * (flat[2] - flat[0]) + (flat[3] - flat[1]) * (flat[3] - flat[1])).squareRoot()
@@ -143,6 +142,42 @@ public struct LabelMeImporter: DatasetImporter {
       labels.append(label)
     }
     return (LabelDocument(image: image, annotations: annotations), url, labels)
+  }
+
+  /// A `mask` shape: `mask` is a base64 PNG covering the inclusive box `points` (labelme's
+  /// `mask[y1:y2+1, x1:x2+1]`); a pixel is foreground when its grey value, palette index or
+  /// colour is not zero/black. Returned as a full-image COCO RLE mask.
+  static func readMask(_ s: JSONNode, corners: [Double], width: Int, height: Int, file: String) throws(FormatError) -> RLEMask {
+    let place = s.place + ".mask"
+    let ints = corners.map { Int($0.rounded()) }
+    guard zip(corners, ints).allSatisfy({ $0 == Double($1) }) else { throw s.fail("mask points must be whole pixels") }
+    let (x1, y1, x2, y2) = (ints[0], ints[1], ints[2], ints[3])
+    guard x1 >= 0, y1 >= 0, x2 >= x1, y2 >= y1, x2 < width, y2 < height else {
+      throw s.fail("mask box (\(x1), \(y1))-(\(x2), \(y2)) is not inside the \(width)x\(height) image")
+    }
+    let text = try s.required("mask").string()
+    guard let data = Data(base64Encoded: text) else { throw .invalid(file: file, place: place, message: "not base64") }
+    let png: DecodedPNG
+    do { png = try PNGCodec.decode([UInt8](data), name: place) } catch {
+      throw .invalid(file: file, place: place, message: "\(error)".replacingOccurrences(of: place + ": ", with: ""))
+    }
+    let w = x2 - x1 + 1, h = y2 - y1 + 1
+    guard png.width == w, png.height == h else {
+      throw .invalid(file: file, place: place, message: "mask PNG is \(png.width)x\(png.height) but its points span \(w)x\(h)")
+    }
+    var bm = MaskBitmap(width: width, height: height)
+    for y in 0..<h {
+      for x in 0..<w {
+        let on: Bool
+        switch png.pixels {
+        case .indexed(let i, _): on = i[y * w + x] != 0
+        case .grey(let g): on = g[y * w + x] != 0
+        case .rgb(let c): on = c[y * w + x] != PNGColor(0, 0, 0)
+        }
+        if on { bm.bits[(y1 + y) * width + x1 + x] = 1 }
+      }
+    }
+    return bm.rleMask
   }
 
   /// Resolves `.` and `..` in a relative path; nil if it climbs above its start.

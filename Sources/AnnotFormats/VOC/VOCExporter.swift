@@ -1,5 +1,6 @@
 import Foundation
 import AnnotModel
+import AnnotMedia
 
 /// Writes Pascal VOC detection layout: `Annotations/<id>.xml`, `JPEGImages/<path>`,
 /// `ImageSets/Main/<split>.txt` (images without a split go to `default.txt`) and
@@ -14,8 +15,13 @@ import AnnotModel
 /// `occluded` when the annotation has it; boolean attributes that the class defines go to
 /// `<actions>` (and the labelmap's actions column); other attributes go to `<attributes>`.
 ///
-/// Losses reported: non-box shapes (VOC masks need the CPNG target; polygons etc. have no
-/// VOC form), rotations (written as the axis-aligned box around the rotated box), scores,
+/// Masks go to `SegmentationObject/<id>.png` (palette = VOC colormap; a mask grouped with a
+/// written object gets that object's 1-based order as its index, others the indices after the
+/// objects) and `SegmentationClass/<id>.png` (index = class order in the labelmap, palette =
+/// labelmap colours), both 8-bit palette PNGs with no time chunk.
+///
+/// Losses reported: shapes other than boxes and masks (polygons etc. have no VOC form), mask
+/// attributes, overlaps between masks (the later instance keeps shared pixels), masks beyond index 254, rotations (written as the axis-aligned box around the rotated box), scores,
 /// z-orders, crowd flags, part attributes, image attributes.
 public struct VOCExporter: DatasetExporter {
   public init() {}
@@ -26,6 +32,7 @@ public struct VOCExporter: DatasetExporter {
   public func export(manifest: DatasetManifest, items: [ExportItem], to sink: any ExportSink,
                      options: ExportOptions) throws -> ExportReport {
     var report = ExportReport()
+    var masked = 0
     var splits: [String: [String]] = [:]
     var partsOf: [String: Set<String>] = [:]
     // A class's boolean attributes are its VOC actions (labelmap's 4th column, <actions>).
@@ -36,8 +43,12 @@ public struct VOCExporter: DatasetExporter {
       let id = Self.itemID(img.path)
       splits[img.split ?? "default", default: []].append(id)
       if !img.attributes.isEmpty { report.lose("image attributes dropped", img.attributes.count) }
-      let xml = Self.annotationXML(item.document, actionsOf: actionsOf, report: &report, partsOf: &partsOf)
+      var objectGroups: [Int?] = []
+      let xml = Self.annotationXML(item.document, actionsOf: actionsOf, report: &report, partsOf: &partsOf, objectGroups: &objectGroups)
       try sink.write("Annotations/\(id).xml", Array(xml.utf8))
+      if try Self.writeMasks(item.document, id: id, objectGroups: objectGroups, manifest: manifest, sink: sink, report: &report) {
+        masked += 1
+      }
       try sink.writeImage("JPEGImages/\(img.path)", item: item)
     }
     for split in splits.keys.sorted() {
@@ -51,7 +62,7 @@ public struct VOCExporter: DatasetExporter {
       labelmap += "\(c.name):\(Self.rgb(c.color ?? DatasetManifest.defaultColor(for: c.name))):\(parts):\(actions)\n"
     }
     try sink.write("labelmap.txt", Array(labelmap.utf8))
-    report.filesWritten = 2 * items.count + splits.count + 1
+    report.filesWritten = 2 * items.count + 2 * masked + splits.count + 1
     return report
   }
 
@@ -84,11 +95,70 @@ public struct VOCExporter: DatasetExporter {
       + "\(indent)  <xmax>\(n(b.maxX))</xmax>\n\(indent)  <ymax>\(n(b.maxY))</ymax>\n\(indent)</bndbox>\n"
   }
 
-  static func annotationXML(_ doc: LabelDocument, actionsOf: [String: [String]], report: inout ExportReport, partsOf: inout [String: Set<String>]) -> String {
+  /// Writes `SegmentationObject/<id>.png` and `SegmentationClass/<id>.png` when the document has
+  /// masks; false when it has none. Instance index = the 1-based order of the written object of
+  /// the mask's group (first mask of a group only), else after all objects.
+  static func writeMasks(_ doc: LabelDocument, id: String, objectGroups: [Int?], manifest: DatasetManifest,
+                         sink: any ExportSink, report: inout ExportReport) throws -> Bool {
+    let img = doc.image
+    var masks: [(Annotation, RLEMask)] = []
+    for a in doc.annotations {
+      guard case .mask(let m) = a.shape else { continue }
+      guard m.width == img.width, m.height == img.height, MaskBitmap(coco: m) != nil else {
+        report.lose("masks not covering the image exactly dropped"); continue
+      }
+      if !a.attributes.isEmpty { report.lose("mask attributes dropped", a.attributes.count) }
+      if a.score != nil { report.lose("scores dropped") }
+      if a.zOrder != nil { report.lose("z-orders dropped") }
+      if a.crowd { report.lose("crowd flags dropped") }
+      if a.bbox != nil { report.lose("explicit mask bboxes dropped") }
+      masks.append((a, m))
+    }
+    guard !masks.isEmpty else { return false }
+    var classIndex: [String: Int] = [:]
+    for (k, c) in manifest.classes.enumerated() where classIndex[c.name] == nil { classIndex[c.name] = k + 1 }
+    var taken = Set<Int>()
+    var next = objectGroups.count + 1
+    var placed: [(index: Int, classIndex: Int, mask: RLEMask)] = []
+    for (a, m) in masks {
+      var index: Int
+      if let g = a.group, let i = objectGroups.firstIndex(of: g), !taken.contains(i + 1) {
+        index = i + 1
+      } else {
+        if a.group != nil { report.lose("mask groups without a box of their own dropped") }
+        index = next; next += 1
+      }
+      guard let k = classIndex[a.label] else { report.lose("masks of classes missing from the schema dropped"); continue }
+      guard index < 255, k < 255 else { report.lose("masks beyond index 254 dropped"); continue }
+      taken.insert(index)
+      placed.append((index, k, m))
+    }
+    placed.sort { $0.index < $1.index }
+    var seen = [Bool](repeating: false, count: img.width * img.height)
+    var overlap = false
+    for p in placed {
+      let bm = MaskBitmap(coco: p.mask)!
+      for q in bm.bits.indices where bm.bits[q] != 0 { if seen[q] { overlap = true }; seen[q] = true }
+    }
+    if overlap { report.lose("images with overlapping masks (shared pixels go to the later instance)") }
+    let colors = manifest.classes.map { c -> PNGColor in
+      let v = rgb(c.color ?? DatasetManifest.defaultColor(for: c.name)).split(separator: ",").map { UInt8($0)! }
+      return PNGColor(v[0], v[1], v[2])
+    }
+    let (o, c) = try VOCMasks.encode(width: img.width, height: img.height, instances: placed, classColors: colors, id: id)
+    try sink.write("SegmentationObject/\(id).png", o)
+    try sink.write("SegmentationClass/\(id).png", c)
+    return true
+  }
+
+  static func annotationXML(_ doc: LabelDocument, actionsOf: [String: [String]], report: inout ExportReport, partsOf: inout [String: Set<String>],
+                            objectGroups: inout [Int?]) -> String {
     let img = doc.image
     var boxes: [(Annotation, Box)] = []
+    let maskGroups = Set(doc.annotations.compactMap { a -> Int? in if case .mask = a.shape { return a.group } else { return nil } })
     for a in doc.annotations {
-      guard case .box(let b, let r) = a.shape else { report.lose("\(a.shape.kind) annotations dropped (VOC holds boxes)"); continue }
+      if case .mask = a.shape { continue }  // written by writeMasks
+      guard case .box(let b, let r) = a.shape else { report.lose("\(a.shape.kind) annotations dropped (VOC holds boxes and masks)"); continue }
       if r != 0 { report.lose("rotated boxes written as their axis-aligned box") }
       if a.score != nil { report.lose("scores dropped") }
       if a.zOrder != nil { report.lose("z-orders dropped") }
@@ -103,12 +173,15 @@ public struct VOCExporter: DatasetExporter {
     }
     var out = "<annotation>\n  <filename>\(XMLTree.escapeText(img.path))</filename>\n"
     out += "  <size>\n    <width>\(img.width)</width>\n    <height>\(img.height)</height>\n    <depth>3</depth>\n  </size>\n"
-    out += "  <segmented>0</segmented>\n"
+    out += "  <segmented>\(doc.annotations.contains { $0.shape.kind == "mask" } ? 1 : 0)</segmented>\n"
     // Objects: grouped ones first in group order (the importer numbers groups by rank), then
     // ungrouped boxes in document order.
     let grouped = objectOfGroup.keys.sorted().map { objectOfGroup[$0]! }
-    for g in objectOfGroup.keys where boxes.filter({ $0.0.group == g }).count == 1 { report.lose("groups of a single box dropped") }
+    for g in objectOfGroup.keys where boxes.filter({ $0.0.group == g }).count == 1 && !maskGroups.contains(g) {
+      report.lose("groups of a single box dropped")
+    }
     let order = grouped + boxes.indices.filter { boxes[$0].0.group == nil }
+    objectGroups = order.map { boxes[$0].0.group }
     for i in order {
       let (a, b) = boxes[i]
       var attrs = a.attributes

@@ -1,5 +1,6 @@
 import Foundation
 import AnnotModel
+import AnnotMedia
 
 /// Reads a Pascal VOC directory: `Annotations/**/*.xml`, `ImageSets/Main/*.txt` (splits),
 /// `JPEGImages/` and an optional Datumaro-style `labelmap.txt`.
@@ -19,7 +20,15 @@ import AnnotModel
 /// `Annotations/sub/x.xml` is taken as `sub/<filename>`. Splits: every
 /// `ImageSets/Main/<name>.txt` without `_` in the name (class lists like `car_train.txt` are
 /// skipped); `trainval` only applies to ids in neither `train` nor `val`; `default` means no
-/// split. Segmentation PNGs are not read yet (see README.md: needs a CPNG target).
+/// split.
+///
+/// Masks: `SegmentationObject/<id>.png` (instance index per pixel, 0 background, 255 void) and
+/// `SegmentationClass/<id>.png` (class per pixel by colour: the labelmap's colours in order, or
+/// VOC 2012's 20 classes in colormap colours without a labelmap). Each instance becomes a
+/// full-image COCO RLE `.mask` labelled by the majority class of its pixels; instance k shares a
+/// group with the k-th `<object>` when there is one (VOC's convention), else stands alone. A
+/// class PNG without an object PNG gives one mask per class present. Masks must have the
+/// image's size.
 public struct VOCImporter: DatasetImporter {
   public init() {}
   /// `"voc"`.
@@ -51,8 +60,10 @@ public struct VOCImporter: DatasetImporter {
     var schema = DeclaredSchema(existing: options.existingSchema)
     var actionsByLabel: [String: [String]] = [:]
     let labelmap = source.appendingPathComponent("labelmap.txt")
+    // Class order for segmentation PNGs: the labelmap's, else VOC 2012's 20 classes.
+    var maskClasses = VOCMasks.Classes.standard
     if fm.fileExists(atPath: labelmap.path) {
-      try Self.readLabelmap(ImportChecks.read(labelmap, name: "labelmap.txt"), schema: &schema, actions: &actionsByLabel)
+      maskClasses = try Self.readLabelmap(ImportChecks.read(labelmap, name: "labelmap.txt"), schema: &schema, actions: &actionsByLabel)
     }
     let splits = try Self.readSplits(source, warnings: &warnings)
     let imagesDir = options.imagesDirectory ?? source.appendingPathComponent("JPEGImages")
@@ -78,8 +89,10 @@ public struct VOCImporter: DatasetImporter {
       }
       let place = "line \(root.line), <annotation>"
       var filename = root.childValue("filename") ?? ""
-      if filename.isEmpty { filename = (id as NSString).lastPathComponent + ".jpg" }
-      let dir = (id as NSString).deletingLastPathComponent
+      // Split by hand: Foundation's NSString path methods crash on one-character names on Linux.
+      let slash = id.lastIndex(of: "/")
+      if filename.isEmpty { filename = String(slash.map { id[id.index(after: $0)...] } ?? id[...]) + ".jpg" }
+      let dir = slash.map { String(id[..<$0]) } ?? ""
       let path = try ImportChecks.datasetPath(filename.contains("/") || dir.isEmpty ? filename : dir + "/" + filename,
                                               file: file, place: "\(place) filename")
       guard let size = root.child("size") else { throw FormatError.invalid(file: file, place: place, message: "missing <size>") }
@@ -95,13 +108,19 @@ public struct VOCImporter: DatasetImporter {
       var seen = Set<String>()
       var counts: [String: Int] = [:]
       var groups = 0
-      for obj in root.children(named: "object") {
+      let objects = root.children(named: "object")
+      let objectLabels = objects.map { $0.childValue("name") ?? "" }
+      let masks = try Self.readMasks(source, id: id, width: w, height: h, classes: maskClasses, objectLabels: objectLabels)
+      // Objects whose order matches a mask instance share a group with it (VOC's convention).
+      let maskedObjects = Set(masks.map(\.index).filter { $0 <= objects.count })
+      var groupOfObject: [Int: Int] = [:]
+      for (k, obj) in objects.enumerated() {
         let op = "line \(obj.line), <object>"
         var a = try Self.readBox(obj, file: file, place: op)
         try schema.use(a.label, file: file, place: "\(op) name")
         a.attributes = try Self.objectAttributes(obj, file: file, place: op)
         let parts = obj.children(named: "part")
-        if !parts.isEmpty { groups += 1; a.group = groups }
+        if !parts.isEmpty || maskedObjects.contains(k + 1) { groups += 1; a.group = groups; groupOfObject[k + 1] = groups }
         var group: [(Annotation, String)] = [(a, op)]
         for part in parts {
           let pp = "line \(part.line), <part>"
@@ -116,8 +135,13 @@ public struct VOCImporter: DatasetImporter {
           annotations.append(ann)
         }
       }
-      for s in ["SegmentationClass", "SegmentationObject"] where fm.fileExists(atPath: source.appendingPathComponent("\(s)/\(id).png").path) {
-        warnings.append("\(s)/\(id).png: segmentation masks are not imported yet (needs the CPNG target)")
+      for m in masks {
+        let mp = "SegmentationObject/\(id).png instance \(m.index)"
+        try schema.use(m.label, file: "SegmentationClass/\(id).png", place: "instance \(m.index)")
+        var ann = Annotation(id: "-", label: m.label, shape: .mask(m.mask), group: groupOfObject[m.index])
+        try ImportChecks.assignID(&ann, imagePath: path, seed: nil, counts: &counts, seen: &seen, file: file, place: mp)
+        places[ann.id] = mp
+        annotations.append(ann)
       }
       guard seenPaths.insert(path).inserted else {
         throw FormatError.invalid(file: file, place: "\(place) filename", message: "image '\(path)' is described by two annotation files")
@@ -130,6 +154,18 @@ public struct VOCImporter: DatasetImporter {
       warnings.append("ImageSets/Main: '\(id)' has no Annotations/\(id).xml; skipped")
     }
     return ImportedDataset(manifest: schema.manifest, items: items, warnings: warnings)
+  }
+
+  /// The mask instances of image `id` from `SegmentationObject/` and `SegmentationClass/`, if any.
+  static func readMasks(_ source: URL, id: String, width: Int, height: Int, classes: VOCMasks.Classes,
+                        objectLabels: [String]) throws -> [VOCMasks.Instance] {
+    let objectFile = "SegmentationObject/\(id).png", classFile = "SegmentationClass/\(id).png"
+    let objURL = source.appendingPathComponent(objectFile), clsURL = source.appendingPathComponent(classFile)
+    let fm = FileManager.default
+    let obj = fm.fileExists(atPath: objURL.path) ? try VOCMasks.decode(objURL, file: objectFile, width: width, height: height) : nil
+    let cls = fm.fileExists(atPath: clsURL.path) ? try VOCMasks.decode(clsURL, file: classFile, width: width, height: height) : nil
+    return try VOCMasks.instances(objectPNG: obj, classPNG: cls, classes: classes, objectLabels: objectLabels,
+                                  objectFile: objectFile, classFile: classFile)
   }
 
   /// A `<name>` + `<bndbox>` element as a box annotation (id assigned later).
@@ -183,7 +219,11 @@ public struct VOCImporter: DatasetImporter {
   }
 
   /// `name:r,g,b:parts:actions` lines (Datumaro's labelmap.txt); `background` is implicit.
-  static func readLabelmap(_ bytes: [UInt8], schema: inout DeclaredSchema, actions: inout [String: [String]]) throws(FormatError) {
+  /// Returns the classes in file order (mask class index k = k-th non-background line), a
+  /// class without a colour taking the VOC colormap's colour of its index.
+  @discardableResult
+  static func readLabelmap(_ bytes: [UInt8], schema: inout DeclaredSchema, actions: inout [String: [String]]) throws(FormatError) -> VOCMasks.Classes {
+    var classes = VOCMasks.Classes(names: [], colors: [])
     let text = String(decoding: bytes, as: UTF8.self)
     var parts: [String] = []
     for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -200,13 +240,18 @@ public struct VOCImporter: DatasetImporter {
           throw .invalid(file: "labelmap.txt", place: "line \(i + 1)", message: "color must be r,g,b with 0...255, found '\(cols[1])'")
         }
         color = "#" + rgb.map { String(format: "%02x", $0!) }.joined()
+        classes.colors.append(PNGColor(UInt8(rgb[0]!), UInt8(rgb[1]!), UInt8(rgb[2]!)))
+      } else {
+        classes.colors.append(VOCMasks.colormap[min(classes.names.count + 1, 255)])
       }
+      classes.names.append(name)
       let acts = cols.count > 3 ? cols[3].split(separator: ",").map(String.init).filter { !$0.isEmpty } : []
       schema.declare(name, color: color, attributes: acts.map { AttributeDefinition(name: $0, kind: .bool, defaultValue: .bool(false)) })
       actions[name] = acts
       if cols.count > 2 { parts += cols[2].split(separator: ",").map(String.init).filter { !$0.isEmpty } }
     }
     for p in parts where !(schema.declared?.contains(p) ?? false) { schema.declare(p) }
+    return classes
   }
 
   /// Image id → split from `ImageSets/Main/*.txt`.
