@@ -26,7 +26,7 @@ import AnnotTestSupport
     return out
   }
 
-  @Test(arguments: ["coco", "yolo", "voc", "cvat", "labelme", "labelstudio"])
+  @Test(arguments: ["coco", "yolo", "voc", "cvat", "labelme", "labelstudio", "annot"])
   func exportsAreByteIdenticalAcrossClonesAndVerify(_ format: String) throws {
     let (dir, repo) = try repoWithData()
     // A second copy of the repository, made by plain git.
