@@ -20,6 +20,9 @@ extension Repository {
     var out = StageOutcome()
     out.warnings = dataset.warnings
     let pack = try PackWriter(repository: git)
+    // Documents go to a pack of their own: reading them back (index, diff, merge) then touches a
+    // few megabytes instead of paging through the image pack.
+    let docPack = try PackWriter(repository: git)
     var updates: [TreeUpdate] = []
     var seenPaths = Set<String>()
     // Images are read, hashed and framed on all cores, a batch at a time (memory stays bounded);
@@ -47,7 +50,7 @@ extension Repository {
       let parentDoc = try oldImage == nil ? nil : document(in: stage, path: p)
       doc = IdentityMatching.reattach(doc, parent: parentDoc)
       let docBytes = doc.canonicalBytes()
-      let docBlob = try pack.add(docBytes)
+      let docBlob = try docPack.add(docBytes)
       let oldDoc = try git.entry(tree: stage, path: DatasetPath.labelEntry(p))
       out.annotations += doc.annotations.count
       if oldImage?.id == imageBlob && oldDoc?.id == docBlob {
@@ -61,9 +64,10 @@ extension Repository {
       progress?(n + 1, dataset.items.count)
     }
     if try manifest != oldManifest || git.entry(tree: stage, path: DatasetPath.manifestEntry) == nil {
-      updates.append(.upsert(path: DatasetPath.manifestEntry, blob: try pack.add(manifest.canonicalBytes())))
+      updates.append(.upsert(path: DatasetPath.manifestEntry, blob: try docPack.add(manifest.canonicalBytes())))
     }
     try pack.finish()
+    try docPack.finish()
     try setStage(try git.updateTree(stage, updates))
     return out
   }
