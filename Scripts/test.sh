@@ -12,6 +12,7 @@ passed=$(grep -E '^(✔|􁁛) Test .* passed' "$log" | grep -vc ' Test run ' || 
 failed=$(grep -E '^(✘|􀢄) Test .* failed' "$log" | grep -vc ' Test run ' || true)
 xpassed=$(grep -E "^Test Case .* passed" "$log" | wc -l)
 xfailed=$(grep -E "^Test Case .* failed" "$log" | wc -l)
-echo "$((passed + xpassed)) passed, $((failed + xfailed)) failed"
+skipped=$(grep -cE '^➜ Test .* skipped' "$log" || true)
+echo "$((passed + xpassed)) passed, $((failed + xfailed)) failed, $skipped skipped"
 rm -f "$log"
 exit $rc
