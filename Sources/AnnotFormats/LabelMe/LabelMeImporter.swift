@@ -16,7 +16,7 @@ public struct LabelMeImporter: DatasetImporter {
 
   public init() {}
   public var name: String { "labelme" }
-  public var summary: String { "LabelMe JSON per image: rectangles, polygons, lines, points, circles, flags" }
+  public var summary: String { "LabelMe JSON per image: rectangles, polygons, lines, points, circles, masks, flags" }
 
   /// High for a `.json` file, or a directory whose first `.json` files (up to 3, recursively),
   /// that names `shapes` and `imagePath`.

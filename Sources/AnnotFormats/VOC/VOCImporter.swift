@@ -34,7 +34,7 @@ public struct VOCImporter: DatasetImporter {
   /// `"voc"`.
   public var name: String { "voc" }
   /// One line for `annot formats`.
-  public var summary: String { "Pascal VOC: Annotations/*.xml boxes with parts and attributes, ImageSets splits, labelmap.txt" }
+  public var summary: String { "Pascal VOC: Annotations/*.xml boxes with parts and attributes, SegmentationClass/Object PNG masks, ImageSets splits, labelmap.txt" }
 
   /// High for a directory with `Annotations/*.xml` and `ImageSets/` or `JPEGImages/`; medium with
   /// `Annotations/` alone.
