@@ -63,7 +63,7 @@ extension Repository {
     let _lock = try lockForWriting("commit")
     defer { withExtendedLifetime(_lock) {} }
     if FileManager.default.fileExists(atPath: mergeHeadFile) {
-      let remaining = try pendingConflicts().count
+      let remaining = try conflicts().count
       if remaining > 0 { throw AnnotError.unresolvedConflicts(remaining) }
     }
     let tree = try stageTree()

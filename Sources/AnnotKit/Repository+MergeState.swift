@@ -13,13 +13,6 @@ extension Repository {
     return ObjectID(hex: s.trimmingCharacters(in: .whitespacesAndNewlines))
   }
 
-  /// Conflicts still to resolve, as stored by `merge` (JSON objects; see Docs/MERGE.md).
-  public func pendingConflicts() throws -> [JSONValue] {
-    guard let data = FileManager.default.contents(atPath: conflictsFile) else { return [] }
-    let v = try JSONParser.parse(Array(data))
-    return v["conflicts"]?.arrayValue ?? []
-  }
-
   func clearMergeState() throws {
     for f in [mergeHeadFile, conflictsFile, origHeadFile, stateDir + "/MERGE_MSG"] {
       try? FileManager.default.removeItem(atPath: f)

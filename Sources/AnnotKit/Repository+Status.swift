@@ -1,6 +1,7 @@
 import Foundation
 import AnnotModel
 import AnnotStore
+import AnnotMerge
 
 extension Repository {
   /// What `annot status` reports: the branch, and what the stage changes relative to HEAD.
@@ -50,7 +51,7 @@ extension Repository {
       }
     }
     s.merging = try pendingMergeHead()
-    s.conflicts = try pendingConflicts()
+    s.conflicts = try conflicts().map(\.json)
     return s
   }
 

@@ -277,19 +277,23 @@ extension GitRepository {
           try check("git_remote_connect", git_remote_connect(r, forPush ? GIT_DIRECTION_PUSH : GIT_DIRECTION_FETCH, &cb, nil, nil))
         }
         defer { git_remote_disconnect(r) }
-        var heads: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>?
-        var n = 0
-        try check("git_remote_ls", git_remote_ls(&heads, &n, r))
-        var refs: [RemoteRef] = []
-        for i in 0..<n {
-          guard let h = heads?[i]?.pointee else { continue }
-          refs.append(RemoteRef(name: String(cString: h.name), id: ObjectID(h.oid), symrefTarget: h.symref_target.map { String(cString: $0) }))
-        }
+        let refs = try advertisedRefs(r)
         var buf = git_buf()
         defer { git_buf_dispose(&buf) }
         let branch: String? = git_remote_default_branch(&buf, r) == 0 ? String(cString: buf.ptr) : nil
         return (refs, branch)
       }
+    }
+  }
+
+  /// The refs a connected remote advertises.
+  private func advertisedRefs(_ r: OpaquePointer?) throws -> [RemoteRef] {
+    var heads: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>?
+    var n = 0
+    try check("git_remote_ls", git_remote_ls(&heads, &n, r))
+    return (0..<n).compactMap { i -> RemoteRef? in
+      guard let h = heads?[i]?.pointee else { return nil }
+      return RemoteRef(name: String(cString: h.name), id: ObjectID(h.oid), symrefTarget: h.symref_target.map { String(cString: $0) })
     }
   }
 
@@ -337,14 +341,7 @@ extension GitRepository {
           if rc != 0 { ctx.settleHelper(success: false) }
           try check("git_remote_connect", rc)
           defer { git_remote_disconnect(r) }
-          var heads: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>?
-          var n = 0
-          try check("git_remote_ls", git_remote_ls(&heads, &n, r))
-          var refs: [RemoteRef] = []
-          for i in 0..<n {
-            guard let h = heads?[i]?.pointee else { continue }
-            refs.append(RemoteRef(name: String(cString: h.name), id: ObjectID(h.oid), symrefTarget: h.symref_target.map { String(cString: $0) }))
-          }
+          let refs = try advertisedRefs(r)
           let specs = try refspecs(refs)
           if specs.isEmpty { return [] }
           let cstrs = specs.map { strdup($0) }
