@@ -27,6 +27,9 @@ let package = Package(
     .systemLibrary(
       /** libpng (Debian libpng-dev): palette PNG masks of VOC and LabelMe. */
       name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    .systemLibrary(
+      /** libxml2 (Debian libxml2-dev): the CVAT and VOC XML readers, without network or entities. */
+      name: "CXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
 
     // MARK: Plumbing
     .target(
@@ -34,7 +37,7 @@ let package = Package(
       name: "AnnotModel", dependencies: ["CCrypto"], exclude: ["README.md"]),
     .target(
       /** Image header probing (size, media type) and PNG mask codec; never decodes photos. */
-      name: "AnnotMedia", dependencies: ["CZlib", "CPNG"], exclude: ["README.md"]),
+      name: "AnnotMedia", dependencies: ["AnnotModel", "CZlib", "CPNG"], exclude: ["README.md"]),
     .target(
       /** libgit2-backed object store: blobs, trees, commits, refs, fast pack writer, lock. */
       name: "AnnotStore", dependencies: ["AnnotModel", "CGit2", "CZlib", "CCrypto"], exclude: ["README.md"]),
@@ -49,7 +52,7 @@ let package = Package(
       name: "AnnotIndex", dependencies: ["AnnotModel", .product(name: "GRDBSQLite", package: "GRDB.swift")], exclude: ["README.md"]),
     .target(
       /** Dataset format importers and exporters (COCO, YOLO, VOC, CVAT, LabelMe, Label Studio). */
-      name: "AnnotFormats", dependencies: ["AnnotModel", "AnnotMedia"], exclude: ["README.md", "VOC/README.md"]),
+      name: "AnnotFormats", dependencies: ["AnnotModel", "AnnotMedia", "CXML2"], exclude: ["README.md", "VOC/README.md"]),
 
     // MARK: Porcelain
     .target(

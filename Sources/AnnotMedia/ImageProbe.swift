@@ -1,4 +1,5 @@
 import Foundation
+import AnnotModel
 
 /// What an image header says: pixel size, media type and sample depth.
 public struct ImageInfo: Sendable, Hashable {
@@ -82,6 +83,9 @@ public enum ImageProbe {
     do throws(Failure) {
       let info = try sniff(s)
       guard info.width > 0, info.height > 0 else { throw Failure.invalid("image size \(info.width)x\(info.height)") }
+      // A 45-byte PNG may declare 100000x100000; refusing it here keeps every later step
+      // (validation, mask export) from allocating for it.
+      if let problem = Limits.imageSizeProblem(width: info.width, height: info.height) { throw Failure.invalid(problem) }
       return info
     } catch {
       switch error {

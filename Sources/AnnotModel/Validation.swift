@@ -12,6 +12,10 @@ public enum DocumentValidation {
     var out: [Problem] = []
     let W = Double(doc.image.width), H = Double(doc.image.height)
     if doc.image.width <= 0 || doc.image.height <= 0 { out.append(Problem(annotationID: nil, message: "image size \(doc.image.width)x\(doc.image.height)")) }
+    if let tooBig = Limits.imageSizeProblem(width: doc.image.width, height: doc.image.height) {
+      // Nothing below is checked: mask checks would walk runs over a huge image.
+      return out + [Problem(annotationID: nil, message: tooBig)]
+    }
     var ids = Set<String>()
     for a in doc.annotations {
       func bad(_ m: String) { out.append(Problem(annotationID: a.id, message: m)) }

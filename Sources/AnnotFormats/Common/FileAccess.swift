@@ -11,11 +11,46 @@ enum FileAccess {
     var isDirectory: Bool
   }
 
-  static func read(_ url: URL, display: String) throws(FormatError) -> [UInt8] {
-    do { return [UInt8](try Data(contentsOf: url)) } catch {
-      let message = isRegularFile(url) ? "cannot read the file" : "no such file"
-      throw FormatError.invalid(file: display, place: "", message: message)
+  /// Reads a whole annotation file, refusing what would exhaust memory: a file larger than
+  /// ``Limits/maxInputBytes`` (checked on the open descriptor before reading), or anything
+  /// that is not a regular file (a FIFO or device would never end). With `root`, the file must
+  /// also resolve, through symlinks, inside `root`: the same rule as images, so a label file
+  /// linked to `/etc/passwd` is refused before a byte of it is read.
+  static func read(_ url: URL, display: String, inside root: URL? = nil) throws(FormatError) -> [UInt8] {
+    if let root {
+      guard let real = realPath(url) else {
+        throw FormatError.invalid(file: display, place: "", message: exists(url) ? "dangling symlink" : "no such file")
+      }
+      guard let realRoot = realPath(root), real.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") else {
+        throw FormatError.invalid(file: display, place: "", message: "symlink resolves outside \(DisplayText.quoted(root.path)); refused")
+      }
     }
+    let fd = open(url.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    guard fd >= 0 else {
+      throw FormatError.invalid(file: display, place: "", message: exists(url) ? "cannot read the file" : "no such file")
+    }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+      throw FormatError.invalid(file: display, place: "", message: "not a regular file")
+    }
+    let size = Int(st.st_size)
+    guard size <= Limits.maxInputBytes else {
+      throw FormatError.invalid(file: display, place: "",
+                                message: "file is \(size) bytes, over the input limit of \(Limits.maxInputBytes) (raise it with ANNOT_MAX_INPUT_BYTES)")
+    }
+    var out = [UInt8](repeating: 0, count: size)
+    var done = 0
+    while done < size {
+      let n = out.withUnsafeMutableBytes { sysRead(fd, $0.baseAddress! + done, size - done) }
+      if n < 0 && errno == EINTR { continue }
+      guard n > 0 else { break }
+      done += n
+    }
+    // A file that shrank while being read is read as far as it goes; one that grew is cut at
+    // the size it had, so the limit holds.
+    if done < size { out.removeSubrange(done...) }
+    return out
   }
 
   /// True for a regular file, following symlinks.
@@ -94,6 +129,9 @@ enum FileAccess {
     }
   }
 }
+
+/// read(2), named apart from `FileAccess.read`.
+private func sysRead(_ fd: Int32, _ buf: UnsafeMutableRawPointer, _ count: Int) -> Int { read(fd, buf, count) }
 
 /// Number formatting for text formats.
 enum FixedDecimal {

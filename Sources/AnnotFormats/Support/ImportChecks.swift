@@ -77,9 +77,7 @@ enum ImportChecks {
 
   /// Reads a file's bytes; a missing or unreadable file is a FormatError.
   static func read(_ url: URL, name: String) throws(FormatError) -> [UInt8] {
-    do { return Array(try Data(contentsOf: url)) } catch {
-      throw .invalid(file: name, place: "", message: "cannot read file: \(error.localizedDescription)")
-    }
+    try FileAccess.read(url, display: name)
   }
 
   /// Runs the model's validation (finite numbers, positive boxes, inside the image within

@@ -1,7 +1,14 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
+import AnnotModel
+import CXML2
+
+/// libxml2's one-time global set-up (thread-safe through Swift's lazy static initialisation).
+enum LibXML {
+  static let initialize: Void = {
+    xmlInitParser()
+    cxml2_silence()
+  }()
+}
 
 /// One parsed XML element: a small read-only tree, enough for CVAT and VOC files.
 struct XMLNode: Sendable {
@@ -23,16 +30,29 @@ struct XMLNode: Sendable {
   func childValue(_ name: String) -> String? { child(name)?.value }
 }
 
-/// Parses XML with Foundation's XMLParser, after refusing the constructs that make XML hostile.
+/// Parses XML with libxml2 directly, after refusing the constructs that make XML hostile.
 ///
-/// Why the byte scan: libxml2 behind XMLParser expands internal entities even with external
-/// resolution off (billion laughs), and a DOCTYPE is never needed by CVAT or VOC files. So any
-/// `<!DOCTYPE` or `<!ENTITY` is refused before the parser sees the bytes. UTF-16 input would
-/// hide those markers from a byte scan, so only UTF-8 (or ASCII) XML is read.
+/// Why libxml2 and not Foundation's XMLParser: on Linux, XMLParser turns names from libxml2
+/// into Swift strings with a force-unwrap, so one invalid UTF-8 byte in an element or attribute
+/// name killed the process (SIGILL). Here the whole input is checked to be UTF-8 first, the
+/// parser is told the encoding (any `encoding=` declaration is ignored), network access is off
+/// (`XML_PARSE_NONET`), entities are never substituted (no `XML_PARSE_NOENT`, no DTD loading),
+/// and libxml2's depth limit stays on (no `XML_PARSE_HUGE`): nesting deeper than
+/// ``maxDepth`` is an error, not a stack overflow.
+///
+/// Why the byte scan: a DOCTYPE is never needed by CVAT or VOC files, and an internal subset is
+/// where entity bombs live, so any `<!DOCTYPE` or `<!ENTITY` is refused before the parser sees
+/// the bytes.
 enum XMLTree {
+  /// Deepest element nesting read: libxml2's own limit without `XML_PARSE_HUGE`.
+  static let maxDepth = 256
+
   static func parse(_ bytes: [UInt8], file: String) throws(FormatError) -> XMLNode {
     if bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0xFF, 0xFE]) || bytes.contains(0) {
       throw .invalid(file: file, place: "", message: "only UTF-8 XML is read (found UTF-16 or NUL bytes)")
+    }
+    if let (line, column) = firstInvalidUTF8(bytes) {
+      throw .invalid(file: file, place: "line \(line), column \(column)", message: "malformed XML: invalid UTF-8 byte")
     }
     for marker in ["<!DOCTYPE", "<!ENTITY"] {
       if let line = lineOf(marker, in: bytes) {
@@ -40,36 +60,106 @@ enum XMLTree {
                        message: "XML with \(marker) is refused (entity expansion and external entities are unsafe)")
       }
     }
-    let parser = XMLParser(data: Data(bytes))
-    parser.shouldResolveExternalEntities = false
-    parser.shouldProcessNamespaces = false
-    let builder = TreeBuilder()
-    parser.delegate = builder
-    let ok = parser.parse()
-    if !ok || builder.root == nil {
-      let line = builder.failureLine ?? parser.lineNumber
-      let element = (builder.failureElement ?? builder.stack.last?.name).map { ", <\($0)>" } ?? ""
-      let reason = builder.failure ?? parser.parserError.map(describe) ?? "no root element"
-      throw .invalid(file: file, place: "line \(line)\(element)", message: "malformed XML: \(reason)")
+    guard bytes.count <= Int(Int32.max) else {
+      throw .invalid(file: file, place: "", message: "XML file larger than 2 GiB")
     }
-    return builder.root!
+    LibXML.initialize
+    guard let ctxt = xmlNewParserCtxt() else {
+      throw .invalid(file: file, place: "", message: "cannot start the XML parser (out of memory)")
+    }
+    defer { xmlFreeParserCtxt(ctxt) }
+    let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue
+                        | XML_PARSE_IGNORE_ENC.rawValue | XML_PARSE_BIG_LINES.rawValue | XML_PARSE_NOCDATA.rawValue)
+    let doc: xmlDocPtr? = bytes.withUnsafeBufferPointer { buf in
+      buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(buf.count, 1)) { p in
+        xmlCtxtReadMemory(ctxt, p, Int32(buf.count), nil, "UTF-8", options)
+      }
+    }
+    defer { if let doc { xmlFreeDoc(doc) } }
+    guard let doc, ctxt.pointee.wellFormed != 0 else {
+      throw failure(ctxt, file: file)
+    }
+    guard let rootElement = xmlDocGetRootElement(doc) else {
+      throw .invalid(file: file, place: "line 1", message: "malformed XML: no root element")
+    }
+    return try convert(rootElement, file: file, depth: 1)
   }
 
-  /// A readable reason for libxml2's error codes. Matched on the raw libxml2 numbers
-  /// (xmlParserErrors): Foundation's Linux `XMLParser.ErrorCode` cases do not line up with them.
-  static func describe(_ error: Error) -> String {
-    let code = (error as NSError).code
-    switch code {
-    case 4: return "empty document"
-    case 5: return "content after the root element"
-    case 9: return "invalid character"
-    case 23, 26, 27: return "undeclared or malformed entity reference"
-    case 38: return "'<' inside an attribute value"
-    case 39, 40, 41, 42: return "malformed attribute"
-    case 73: return "'>' expected"
-    case 76: return "closing tag does not match the open element"
-    case 77: return "the document ends inside an element"
-    default: return "libxml2 error \(code)"
+  /// The parser's first error as a FormatError naming the line (and the column when known).
+  private static func failure(_ ctxt: xmlParserCtxtPtr, file: String) -> FormatError {
+    guard let err = xmlCtxtGetLastError(ctxt) else {
+      return .invalid(file: file, place: "", message: "malformed XML")
+    }
+    let e = err.pointee
+    var message = e.message.map { String(cString: $0) } ?? "libxml2 error \(e.code)"
+    message = message.trimmingCharacters(in: .whitespacesAndNewlines)
+    if message.contains("Excessive depth") { message = "elements nested deeper than \(maxDepth) levels" }
+    let place = e.int2 > 0 ? "line \(e.line), column \(e.int2)" : "line \(e.line)"
+    return .invalid(file: file, place: place, message: "malformed XML: \(DisplayText.quoted(message))")
+  }
+
+  /// Copies libxml2's tree into XMLNodes. Recursion is bounded by libxml2's depth limit;
+  /// the explicit check keeps that true whatever the library's settings.
+  private static func convert(_ node: xmlNodePtr, file: String, depth: Int) throws(FormatError) -> XMLNode {
+    let line = Int(xmlGetLineNo(node))
+    guard depth <= maxDepth else {
+      throw .invalid(file: file, place: "line \(line)", message: "malformed XML: elements nested deeper than \(maxDepth) levels")
+    }
+    var out = XMLNode(name: qualifiedName(node), attributes: [:], children: [], text: "", line: line)
+    var attr = node.pointee.properties
+    while let a = attr {
+      var name = string(a.pointee.name)
+      if let ns = a.pointee.ns, let prefix = ns.pointee.prefix { name = string(prefix) + ":" + name }
+      var value = ""
+      if let v = xmlNodeListGetString(node.pointee.doc, a.pointee.children, 1) {
+        value = string(v)
+        cxml2_free(v)
+      }
+      out.attributes[name] = value
+      attr = a.pointee.next
+    }
+    var child = node.pointee.children
+    while let c = child {
+      switch c.pointee.type {
+      case XML_ELEMENT_NODE: out.children.append(try convert(c, file: file, depth: depth + 1))
+      case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:
+        if let content = c.pointee.content { out.text += string(content) }
+      default: break
+      }
+      child = c.pointee.next
+    }
+    return out
+  }
+
+  /// `prefix:name` as written (namespaces are not processed, as CVAT and VOC use none).
+  private static func qualifiedName(_ node: xmlNodePtr) -> String {
+    let name = string(node.pointee.name)
+    if let ns = node.pointee.ns, let prefix = ns.pointee.prefix { return string(prefix) + ":" + name }
+    return name
+  }
+
+  private static func string(_ p: UnsafePointer<xmlChar>?) -> String {
+    guard let p else { return "" }
+    return String(decoding: UnsafeBufferPointer(start: p, count: strlen(UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self))), as: UTF8.self)
+  }
+
+  /// The 1-based line and column (in bytes) of the first byte that is not valid UTF-8.
+  static func firstInvalidUTF8(_ bytes: [UInt8]) -> (Int, Int)? {
+    if String(validating: bytes, as: UTF8.self) != nil { return nil }
+    var line = 1, lineStart = 0
+    var it = bytes.makeIterator()
+    var decoder = UTF8()
+    var offset = 0
+    while true {
+      // Track the offset of each scalar by its encoded length.
+      switch decoder.decode(&it) {
+      case .scalarValue(let s):
+        if s == "\n" { line += 1; lineStart = offset + 1 }
+        offset += UTF8.width(s)
+      case .emptyInput: return nil
+      case .error:
+        return (line, offset - lineStart + 1)
+      }
     }
   }
 
@@ -129,47 +219,3 @@ enum XMLTree {
   }
 }
 
-/// Builds the XMLNode tree from parser callbacks with an explicit stack (no recursion).
-private final class TreeBuilder: NSObject, XMLParserDelegate {
-  var stack: [XMLNode] = []
-  var root: XMLNode?
-  var failure: String?
-  var failureLine: Int?
-  var failureElement: String?
-
-  func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-              qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
-    stack.append(XMLNode(name: elementName, attributes: attributeDict, children: [], text: "", line: parser.lineNumber))
-  }
-
-  func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
-    guard let node = stack.popLast() else { return }
-    if stack.isEmpty { root = node } else { stack[stack.count - 1].children.append(node) }
-  }
-
-  func parser(_ parser: XMLParser, foundCharacters string: String) {
-    if !stack.isEmpty { stack[stack.count - 1].text += string }
-  }
-
-  func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
-    if !stack.isEmpty { stack[stack.count - 1].text += String(decoding: CDATABlock, as: UTF8.self) }
-  }
-
-  func parser(_ parser: XMLParser, resolveExternalEntityName name: String, systemID: String?) -> Data? {
-    failure = "external entity '\(name)' refused"
-    parser.abortParsing()
-    return nil
-  }
-
-  func parser(_ parser: XMLParser, foundInternalEntityDeclarationWithName name: String, value: String?) {
-    failure = "entity declaration '\(name)' refused"
-    parser.abortParsing()
-  }
-
-  func parser(_ parser: XMLParser, parseErrorOccurred parseError: Error) {
-    guard failure == nil else { return }
-    failure = XMLTree.describe(parseError)
-    failureLine = parser.lineNumber
-    failureElement = stack.last?.name
-  }
-}
