@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import AnnotKit
+import AnnotModel
 
 /// The root of the `annot` command tree. Each subcommand lives in `Commands/<Name>.swift`.
 public struct Annot: ParsableCommand {
@@ -34,8 +35,28 @@ public struct Annot: ParsableCommand {
       if a.count > 2, a.hasPrefix("-n"), a.dropFirst(2).allSatisfy(\.isNumber) { return ["-n", String(a.dropFirst(2))] }
       return [a]
     }
-    main(args)
+    do {
+      var command = try parseAsRoot(args)
+      do { try command.run() } catch { fail(error, fromRun: true) }
+    } catch {
+      fail(error, fromRun: false)
+    }
     Foundation.exit(0)
+  }
+
+  /// Prints `error` as ArgumentParser would, except that no raw control character from a file
+  /// name or file content reaches the terminal: an error from a command is one line, escaped
+  /// whole (`DisplayText.quoted`); ArgumentParser's own messages (usage, help) keep their
+  /// line breaks and have each line escaped.
+  static func fail(_ error: Error, fromRun: Bool) -> Never {
+    let code = exitCode(for: error)
+    if code == .success || error is CleanExit || error is ExitCode { exit(withError: error) }
+    let message = fullMessage(for: error)
+    let text = fromRun && !(error is ValidationError)
+      ? DisplayText.quoted(message)
+      : message.split(separator: "\n", omittingEmptySubsequences: false).map { DisplayText.quoted(String($0)) }.joined(separator: "\n")
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+    Foundation.exit(code.rawValue)
   }
 }
 

@@ -114,7 +114,10 @@ public enum FormatError: Error, Sendable, Equatable, CustomStringConvertible {
   /// `--strict` export found losses.
   case lossy(format: String, summary: String)
 
-  public var description: String {
+  /// One line: control characters in file names and values are escaped (see `DisplayText`).
+  public var description: String { DisplayText.quoted(text) }
+
+  private var text: String {
     switch self {
     case let .invalid(file, place, message): place.isEmpty ? "\(file): \(message)" : "\(file): \(place): \(message)"
     case let .unknownFormat(name, known): "unknown format '\(name)'; known formats: \(known.joined(separator: ", "))"

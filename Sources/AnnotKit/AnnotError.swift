@@ -25,7 +25,10 @@ public enum AnnotError: Error, Sendable, CustomStringConvertible {
   case unresolvedConflicts(Int)
   case other(String)
 
-  public var description: String {
+  /// One line: control characters in paths and values are escaped (see `DisplayText`).
+  public var description: String { DisplayText.quoted(text) }
+
+  private var text: String {
     switch self {
     case .notARepository(let p): "not an annot repository (or any parent up to /): \(p) (run 'annot init' to create one)"
     case .alreadyARepository(let p): "\(p) is already an annot repository"

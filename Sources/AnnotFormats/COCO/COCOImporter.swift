@@ -111,6 +111,10 @@ public struct COCOImporter: DatasetImporter {
 
     // Annotations.
     var annIDs = Set<Int>()
+    // Absent means an image-info file (no labels); null is a broken file, not "no labels".
+    if case .object(let o) = root.value, o["annotations"]?.isNull == true {
+      throw FormatError.invalid(file: file, place: "annotations", message: "expected an array, found null")
+    }
     for a in try root.optional("annotations")?.array() ?? [] {
       let id = try a.required("id").int()
       let n = a.renamed("\(a.place) (id \(id))")

@@ -86,9 +86,17 @@ public struct CVATImporter: DatasetImporter {
     var items: [Item] = []
     var warnings: [String] = []
     var seenPaths = Set<String>()
+    var seenIDs: [String: Int] = [:]
     for el in root.children {
       switch el.name {
       case "image":
+        if let id = el.attributes["id"] {
+          if let first = seenIDs[id] {
+            throw FormatError.invalid(file: file, place: "line \(el.line), <image>",
+                                      message: "image id \(DisplayText.quoted(id)) already used by the <image> on line \(first)")
+          }
+          seenIDs[id] = el.line
+        }
         let item = try readImage(el, file: file, imagesDir: imagesDir, schema: &schema, specs: specs, warnings: &warnings)
         guard seenPaths.insert(item.document.image.path).inserted else {
           throw FormatError.invalid(file: file, place: "line \(el.line), <image>", message: "image '\(item.document.image.path)' listed twice")

@@ -38,7 +38,10 @@ public struct LabelMeImporter: DatasetImporter {
   public func importDataset(from source: URL, options: ImportOptions) throws -> ImportedDataset {
     let root: URL
     var jsons: [String]
-    if FileAccess.isRegularFile(source) {
+    // Files found by walking a directory must stay inside it (symlinks included); a file named
+    // on the command line is read wherever it is.
+    let walked = !FileAccess.isRegularFile(source)
+    if !walked {
       root = source.deletingLastPathComponent()
       jsons = [source.lastPathComponent]
     } else {
@@ -49,7 +52,7 @@ public struct LabelMeImporter: DatasetImporter {
     var parsed: [(doc: LabelDocument, file: URL, labels: [String])] = []
     var owners: [String: String] = [:]
     for rel in jsons {
-      let node = try JSONNode.parse(try FileAccess.read(root.appendingPathComponent(rel), display: rel), file: rel)
+      let node = try JSONNode.parse(try FileAccess.read(root.appendingPathComponent(rel), display: rel, inside: walked ? root : nil), file: rel)
       guard case .object(let o) = node.value, o["shapes"] != nil, o["imagePath"] != nil else {
         warnings.append("\(rel): not a LabelMe file (no shapes/imagePath); skipped")
         continue

@@ -150,6 +150,7 @@ public struct LabelStudioImporter: DatasetImporter {
       let w = try Self.int(o["original_width"], file: file, place: "\(place).original_width")
       let h = try Self.int(o["original_height"], file: file, place: "\(place).original_height")
       guard w > 0, h > 0 else { throw FormatError.invalid(file: file, place: place, message: "original size \(w)x\(h) is not positive") }
+      if let tooBig = Limits.imageSizeProblem(width: w, height: h) { throw FormatError.invalid(file: file, place: place, message: tooBig) }
       if let s = size, s != (w, h) {
         throw FormatError.invalid(file: file, place: place, message: "original size \(w)x\(h) differs from \(s.0)x\(s.1) of earlier results")
       }

@@ -39,6 +39,7 @@ enum ImportChecks {
     guard width > 0, height > 0 else {
       throw .invalid(file: file, place: place, message: "image size \(width)x\(height) is not positive")
     }
+    if let tooBig = Limits.imageSizeProblem(width: width, height: height) { throw .invalid(file: file, place: place, message: tooBig) }
     return (width, height)
   }
 
@@ -61,8 +62,9 @@ enum ImportChecks {
   }
 
   /// Finds the image for `path` under `directory` and reads its header (size, media type).
-  /// A size in the format's file that differs from the header is a warning, not an error:
-  /// EXIF-rotated JPEGs legitimately disagree.
+  /// A size in the format's file must match the header, or be the header's size turned by 90°
+  /// (an EXIF-rotated JPEG legitimately disagrees that way: kept, with a warning). Any other
+  /// disagreement is an error: a declared size of 2^40 must not override a 640x480 header.
   static func image(_ path: String, in directory: URL, file: String, place: String,
                     declared: (Int, Int)?, warnings: inout [String]) throws(FormatError) -> (URL, ImageInfo) {
     let url = try imageFile(path, in: directory, file: file, place: place)
@@ -70,7 +72,10 @@ enum ImportChecks {
     // directory, never outside it; then the header is probed.
     let info = try FileAccess.probeImage(url, root: directory, errFile: file, place: place)
     if let (w, h) = declared, (w, h) != (info.width, info.height) {
-      warnings.append("\(file): \(place): size \(w)x\(h) in the file, the image header says \(info.width)x\(info.height); kept \(w)x\(h)")
+      guard (w, h) == (info.height, info.width) else {
+        throw .invalid(file: file, place: place, message: "size \(w)x\(h) in the file, but the image header says \(info.width)x\(info.height)")
+      }
+      warnings.append("\(file): \(place): size \(w)x\(h) in the file, the image header says \(info.width)x\(info.height) (EXIF rotation?); kept \(w)x\(h)")
     }
     return (url, info)
   }

@@ -94,8 +94,27 @@ enum XMLTree {
     var message = e.message.map { String(cString: $0) } ?? "libxml2 error \(e.code)"
     message = message.trimmingCharacters(in: .whitespacesAndNewlines)
     if message.contains("Excessive depth") { message = "elements nested deeper than \(maxDepth) levels" }
-    let place = e.int2 > 0 ? "line \(e.line), column \(e.int2)" : "line \(e.line)"
-    return .invalid(file: file, place: place, message: "malformed XML: \(DisplayText.quoted(message))")
+    if let phrase = describe(Int(e.code)) { message = phrase }
+    var place = e.int2 > 0 ? "line \(e.line), column \(e.int2)" : "line \(e.line)"
+    // For a tag mismatch libxml2 names the open element in str1.
+    if e.code == 76, let open = e.str1 { place = "line \(e.line), <\(String(cString: open))>" }
+    return .invalid(file: file, place: DisplayText.quoted(place), message: "malformed XML: \(DisplayText.quoted(message))")
+  }
+
+  /// A readable reason for common libxml2 error codes (xmlParserErrors); nil to keep libxml2's text.
+  static func describe(_ code: Int) -> String? {
+    switch code {
+    case 4: "empty document"
+    case 5: "content after the root element"
+    case 9: "invalid character"
+    case 23, 26, 27: "undeclared or malformed entity reference"
+    case 38: "'<' inside an attribute value"
+    case 39, 40, 41, 42: "malformed attribute"
+    case 73: "'>' expected"
+    case 76: "closing tag does not match the open element"
+    case 77: "the document ends inside an element"
+    default: nil
+    }
   }
 
   /// Copies libxml2's tree into XMLNodes. Recursion is bounded by libxml2's depth limit;

@@ -220,7 +220,7 @@ public struct YOLOImporter: DatasetImporter {
 
   /// Image paths from a list file (one per line, relative to the root, `./` and `data/` allowed).
   func listFile(_ url: URL, display: String, root: URL) throws(FormatError) -> [String] {
-    guard let text = String(validating: try FileAccess.read(url, display: display), as: UTF8.self) else {
+    guard let text = String(validating: try FileAccess.read(url, display: display, inside: root), as: UTF8.self) else {
       throw FormatError.invalid(file: display, place: "", message: "not UTF-8 text")
     }
     var out: [String] = []
@@ -249,7 +249,7 @@ public struct YOLOImporter: DatasetImporter {
     var annotations: [Annotation] = []
     let labelURL = root.appendingPathComponent(labelRel)
     if FileAccess.exists(labelURL) {
-      guard let text = String(validating: try FileAccess.read(labelURL, display: labelRel), as: UTF8.self) else {
+      guard let text = String(validating: try FileAccess.read(labelURL, display: labelRel, inside: root), as: UTF8.self) else {
         throw FormatError.invalid(file: labelRel, place: "", message: "not UTF-8 text")
       }
       annotations = try Self.parseLabels(text, file: labelRel, image: record, names: names)
