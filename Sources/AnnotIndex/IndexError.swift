@@ -17,6 +17,8 @@ public enum IndexError: Error, Sendable, Equatable, CustomStringConvertible {
   case query(QueryParseError)
   /// `sql()` was given something other than one read-only statement.
   case notReadOnly(String)
+  /// `sql()` ran longer than its time limit and was interrupted.
+  case timeout(seconds: Double)
   /// Any other SQLite failure, with its result code and message.
   case sqlite(code: Int32, message: String)
 
@@ -30,6 +32,7 @@ public enum IndexError: Error, Sendable, Equatable, CustomStringConvertible {
     case .missingDocument(let b): "document blob \(b.short) is not indexed; index documents before revisions"
     case .query(let e): e.description
     case .notReadOnly(let m): "sql: \(m)"
+    case .timeout(let s): "sql: the statement ran longer than \(CanonicalNumber.format(s)) s and was stopped (raise the limit with ANNOT_SQL_TIMEOUT)"
     case .sqlite(let c, let m): "sqlite error \(c): \(m)"
     }
   }

@@ -24,8 +24,15 @@ extension LabelIndex {
   /// are refused before they run: `sqlite3_stmt_readonly`, an authorizer that allows only
   /// SELECT/READ/function calls, and `PRAGMA query_only` while the statement runs.
   ///
-  /// - Throws: `.notReadOnly` for a refused statement, `.sqlite` for SQL errors.
-  public func sql(_ statement: String, revision: ObjectID, maxRows: Int? = nil) throws(IndexError) -> SQLResult {
+  /// Only the functions in ``sqlFunctions`` may be called (Docs/INDEX.md lists them): no
+  /// `fts3_tokenizer` (it leaks a pointer), `load_extension`, `randomblob`/`zeroblob`.
+  /// A statement runs at most `timeLimit` seconds (default ``Limits/sqlSeconds``, checked by a
+  /// progress handler), and no string or blob it builds may exceed 16 MiB.
+  ///
+  /// - Throws: `.notReadOnly` for a refused statement, `.timeout` past the time limit,
+  ///   `.sqlite` for SQL errors.
+  public func sql(_ statement: String, revision: ObjectID, maxRows: Int? = nil,
+                  timeLimit: Double? = nil) throws(IndexError) -> SQLResult {
     try prepareViews(try requireRevision(revision))
     try db.exec("PRAGMA query_only=1")
     // The authorizer raises this flag when it denies something, so its refusals are told
@@ -34,10 +41,30 @@ extension LabelIndex {
     denied.initialize(to: 0)
     defer { denied.deallocate() }
     sqlite3_set_authorizer(db.handle, readOnlyAuthorizer, denied)
+    // The deadline (CLOCK_MONOTONIC nanoseconds) for the progress handler, and the flag it
+    // raises when it interrupts.
+    let limit = timeLimit ?? Double(Limits.sqlSeconds)
+    let deadline = UnsafeMutablePointer<UInt64>.allocate(capacity: 2)
+    deadline.initialize(to: monotonicNanos() + UInt64(max(0, limit) * 1e9))
+    (deadline + 1).initialize(to: 0)
+    defer { deadline.deallocate() }
+    sqlite3_progress_handler(db.handle, 1000, deadlineHandler, deadline)
+    let oldLength = sqlite3_limit(db.handle, SQLITE_LIMIT_LENGTH, 1 << 24)
     defer {
+      sqlite3_limit(db.handle, SQLITE_LIMIT_LENGTH, oldLength)
+      sqlite3_progress_handler(db.handle, 0, nil, nil)
       sqlite3_set_authorizer(db.handle, nil, nil)
       try? db.exec("PRAGMA query_only=0")
     }
+    do {
+      return try runReadOnly(statement, denied: denied, maxRows: maxRows)
+    } catch {
+      if (deadline + 1).pointee != 0 { throw .timeout(seconds: limit) }
+      throw error
+    }
+  }
+
+  private func runReadOnly(_ statement: String, denied: UnsafeMutablePointer<Int32>, maxRows: Int?) throws(IndexError) -> SQLResult {
     var stmt: OpaquePointer?
     var tail: UnsafePointer<CChar>?
     // A stable C copy of the text: `tail` points into it after prepare.
@@ -108,15 +135,56 @@ extension LabelIndex {
   }
 }
 
-/// Allows reading only: SELECT, column reads, recursive CTEs and ordinary function calls.
-/// Everything else (writes, DDL, ATTACH, PRAGMA, transactions, load_extension) is denied at prepare.
+/// The functions `annot sql` may call, lower-case (Docs/INDEX.md, "Views for annot sql"):
+/// SQLite's core scalar, aggregate, window, date, math and JSON functions, and the `->`/`->>`
+/// operators. Left out: `load_extension`, `fts3_tokenizer` (returns a pointer), `randomblob`,
+/// `zeroblob`, `sqlite_*` introspection, `unistr`, and anything an extension might register.
+public let sqlFunctions: Set<String> = [
+  // scalar
+  "abs", "char", "coalesce", "concat", "concat_ws", "format", "glob", "hex", "ifnull", "iif", "instr",
+  "length", "like", "likelihood", "likely", "lower", "ltrim", "max", "min", "nullif", "octet_length",
+  "printf", "quote", "random", "replace", "round", "rtrim", "sign", "soundex", "substr", "substring",
+  "trim", "typeof", "unhex", "unicode", "unlikely", "upper",
+  // aggregate
+  "avg", "count", "group_concat", "string_agg", "sum", "total",
+  // window
+  "row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead",
+  "first_value", "last_value", "nth_value",
+  // date and time
+  "date", "time", "datetime", "julianday", "unixepoch", "strftime", "timediff",
+  // math
+  "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "ceil", "ceiling", "cos", "cosh",
+  "degrees", "exp", "floor", "ln", "log", "log10", "log2", "mod", "pi", "pow", "power", "radians",
+  "sin", "sinh", "sqrt", "tan", "tanh", "trunc",
+  // JSON
+  "json", "json_array", "json_array_length", "json_extract", "json_insert", "json_object",
+  "json_patch", "json_remove", "json_replace", "json_set", "json_type", "json_valid", "json_quote",
+  "json_group_array", "json_group_object", "json_each", "json_tree", "->", "->>",
+]
+
+/// CLOCK_MONOTONIC in nanoseconds.
+func monotonicNanos() -> UInt64 {
+  var ts = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &ts)
+  return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// Interrupts the statement (non-zero) once the deadline in `p[0]` has passed, noting it in `p[1]`.
+private let deadlineHandler: @convention(c) (UnsafeMutableRawPointer?) -> Int32 = { p in
+  guard let d = p?.assumingMemoryBound(to: UInt64.self) else { return 0 }
+  if monotonicNanos() > d.pointee { (d + 1).pointee = 1; return 1 }
+  return 0
+}
+
+/// Allows reading only: SELECT, column reads, recursive CTEs and calls of ``sqlFunctions``.
+/// Everything else (writes, DDL, ATTACH, PRAGMA, transactions, other functions) is denied at prepare.
 private let readOnlyAuthorizer: @convention(c) (
   UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?
 ) -> Int32 = { flag, action, _, arg2, _, _ in
   let allowed: Bool
   switch action {
   case SQLITE_SELECT, SQLITE_READ, SQLITE_RECURSIVE: allowed = true
-  case SQLITE_FUNCTION: allowed = arg2.map { String(cString: $0).lowercased() } != "load_extension"
+  case SQLITE_FUNCTION: allowed = arg2.map { sqlFunctions.contains(String(cString: $0).lowercased()) } ?? false
   default: allowed = false
   }
   if !allowed { flag?.assumingMemoryBound(to: Int32.self).pointee = 1 }

@@ -21,6 +21,9 @@ public enum Limits {
   /// GiB. Raise with `ANNOT_MAX_INPUT_BYTES`.
   public static let maxInputBytes: Int = value("ANNOT_MAX_INPUT_BYTES", default: 1 << 30)
 
+  /// Longest an `annot sql` statement may run, in seconds: 30. Raise with `ANNOT_SQL_TIMEOUT`.
+  public static let sqlSeconds: Int = value("ANNOT_SQL_TIMEOUT", default: 30)
+
   /// nil when `width`×`height` is within the image limits, else why not (one phrase).
   public static func imageSizeProblem(width: Int, height: Int) -> String? {
     if width > maxImageSide || height > maxImageSide {

@@ -110,3 +110,50 @@ func sqlRefusesWrites(_ statement: String) throws {
     return false
   }
 }
+
+// MARK: - Function allow-list and time limit (issue 11)
+
+@Test(arguments: ["SELECT fts3_tokenizer('simple')", "SELECT load_extension('x')", "SELECT randomblob(10)",
+                  "SELECT zeroblob(1000000000)", "SELECT sqlite_compileoption_get(0)", "SELECT count(*) FROM annotations WHERE fts3_tokenizer('porter') IS NOT NULL"])
+func functionsOutsideTheListAreRefused(_ statement: String) throws {
+  let idx = try Fixture.index(hostileDocs())
+  #expect {
+    try idx.sql(statement, revision: Fixture.commitID(1))
+  } throws: { e in
+    guard case .notReadOnly(let m)? = e as? IndexError else { return false }
+    return m.contains("refused")
+  }
+}
+
+@Test func listedFunctionsAndTheViewsStillWork() throws {
+  let idx = try Fixture.index(hostileDocs())
+  let rev = Fixture.commitID(1)
+  let r = try idx.sql("""
+    SELECT upper(substr(label, 1, 1)), round(avg(area), 1), json_extract(attrs, '$.note') IS NOT NULL, attrs ->> '$.note' = label,
+           row_number() OVER (ORDER BY path)
+    FROM annotations GROUP BY path ORDER BY path LIMIT 1
+    """, revision: rev)
+  #expect(r.rows.count == 1)
+  #expect(try idx.sql("SELECT count(*) FROM classes", revision: rev).rows.count == 1)
+}
+
+@Test func aRunawayStatementIsStoppedByTheTimeLimit() throws {
+  let idx = try Fixture.index(hostileDocs())
+  let start = monotonicNanos()
+  #expect(throws: IndexError.timeout(seconds: 0.2)) {
+    try idx.sql("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
+                revision: Fixture.commitID(1), timeLimit: 0.2)
+  }
+  #expect(monotonicNanos() - start < 5_000_000_000)
+  // The connection is usable afterwards, with the handler gone.
+  #expect(try idx.sql("SELECT count(*) FROM annotations", revision: Fixture.commitID(1)).rows == [[.integer(4)]])
+}
+
+@Test func builtStringsAreCappedAt16MiB() throws {
+  let idx = try Fixture.index(hostileDocs())
+  // Without the cap (SQLite's default is 1e9 bytes) this returns 100000000; with it SQLite
+  // gives NULL (printf) or an error ("string or blob too big").
+  let r = try? idx.sql("SELECT length(printf('%.*c', 100000000, 'x'))", revision: Fixture.commitID(1))
+  #expect(r == nil || r?.rows == [[.null]])
+  #expect(try idx.sql("SELECT length(printf('%.*c', 1000000, 'x'))", revision: Fixture.commitID(1)).rows == [[.integer(1000000)]])
+}
