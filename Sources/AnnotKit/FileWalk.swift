@@ -4,7 +4,11 @@ import Foundation
 /// are not valid UTF-8 are reported instead of being skipped (FileManager drops them).
 enum FileWalk {
   /// Paths relative to `root`, sorted, of every non-directory under `root/rel`.
+  ///
+  /// `root/rel` must resolve (symlinks followed) inside `root`, and so must every symlink found
+  /// under it: a directory that is a link to somewhere else is refused like a file link is.
   static func files(root: String, under rel: String, skip: (String) -> Bool) throws -> [String] {
+    try requireInside(root: root, rel)
     var out: [String] = []
     func walk(_ relDir: String) throws {
       let abs = relDir.isEmpty ? root : root + "/" + relDir
@@ -21,10 +25,30 @@ enum FileWalk {
         if skip(child) { continue }
         var st = stat()
         guard lstat(root + "/" + child, &st) == 0 else { continue }
-        if (st.st_mode & S_IFMT) == S_IFDIR { try walk(child) } else { out.append(child) }
+        if (st.st_mode & S_IFMT) == S_IFDIR { try walk(child) } else {
+          if (st.st_mode & S_IFMT) == S_IFLNK { try requireInside(root: root, child) }
+          out.append(child)
+        }
       }
     }
     try walk(rel)
     return out.sorted()
+  }
+
+  /// Throws unless `root/rel` resolves, through every symlink on the way, to `root` or a path
+  /// inside it. A dangling link is left to the caller (it fails when read).
+  static func requireInside(root: String, _ rel: String) throws {
+    guard let realRoot = realPath(root) else { return }
+    let path = rel.isEmpty ? root : root + "/" + rel
+    guard let real = realPath(path) else { return }
+    guard real == realRoot || real.hasPrefix(realRoot + "/") else {
+      throw AnnotError.invalidFile(file: rel, place: "", message: "symbolic link resolves outside the repository (\(real)); refused")
+    }
+  }
+
+  static func realPath(_ p: String) -> String? {
+    guard let r = realpath(p, nil) else { return nil }
+    defer { free(r) }
+    return String(cString: r)
   }
 }

@@ -109,6 +109,7 @@ extension Repository {
     let tree = try git.commit(commit).tree
     // A labels-only clone says so before anything is written.
     if isLabelsOnly { try requireImages(in: tree) }
+    try refuseInsideGitDir(dir)
     try prepareExportDirectory(dir)
     let manifest = try self.manifest(in: tree)
     var items: [ExportItem] = []
@@ -138,6 +139,24 @@ extension Repository {
   public static let toolVersion = "0.1.0"
 
   /// Refuses a file, or a non-empty directory that is not an earlier export; clears an earlier export.
+  /// An export into `.annot` (say `--to .annot/refs/heads/x`) would overwrite refs and objects:
+  /// refused, whichever symlinks the path goes through. The deepest existing ancestor of `dir`
+  /// is resolved, so a target that does not exist yet is judged by where it would be created.
+  func refuseInsideGitDir(_ dir: URL) throws {
+    guard let gitReal = FileWalk.realPath(gitDir) else { return }
+    var probe = dir.standardizedFileURL
+    var rest: [String] = []
+    while FileWalk.realPath(probe.path) == nil, probe.path != "/" {
+      rest.insert(probe.lastPathComponent, at: 0)
+      probe.deleteLastPathComponent()
+    }
+    guard let base = FileWalk.realPath(probe.path) else { return }
+    let target = ([base] + rest).joined(separator: "/")
+    if target == gitReal || target.hasPrefix(gitReal + "/") || gitReal.hasPrefix(target + "/") {
+      throw AnnotError.invalidPath(dir.path, reason: "export target is inside (or contains) the repository's .annot directory")
+    }
+  }
+
   func prepareExportDirectory(_ dir: URL) throws {
     let fm = FileManager.default
     var isDir: ObjCBool = false

@@ -145,6 +145,7 @@ extension Repository {
           $0 == Repository.directoryName || $0.hasPrefix(Repository.directoryName + "/")
         })
       } else {
+        try FileWalk.requireInside(root: root.path, rel)
         files.append(rel)
       }
     }

@@ -50,7 +50,8 @@ extension GitRepository {
   /// Writes a commit object (no ref is touched; use `updateReference`).
   public func createCommit(tree: ObjectID, parents: [ObjectID], message: String,
                            author: Signature, committer: Signature) throws -> ObjectID {
-    try sync {
+    if tree == Self.emptyTreeID { _ = try writeEmptyTree() }
+    return try sync {
       var toid = tree.git
       var t: OpaquePointer?
       try check("git_tree_lookup", git_tree_lookup(&t, raw, &toid))

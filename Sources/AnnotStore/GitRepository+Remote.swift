@@ -495,8 +495,9 @@ extension GitRepository {
   /// With `allowMissing`, blob entries may name objects this repository does not hold
   /// (a labels-only clone rebuilding the real trees); libgit2 checks them otherwise.
   public func editTree(_ base: ObjectID?, _ edits: [RawTreeEdit], allowMissing: Bool = false) throws -> ObjectID {
-    let baseID = try base ?? emptyTree()
+    let baseID = base ?? Self.emptyTreeID
     if edits.isEmpty { return baseID }
+    if baseID == Self.emptyTreeID { _ = try writeEmptyTree() }
     return try sync {
       var oid = baseID.git
       var baseline: OpaquePointer?

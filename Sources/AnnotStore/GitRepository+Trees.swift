@@ -19,8 +19,17 @@ public enum TreeUpdate: Sendable, Hashable {
 }
 
 extension GitRepository {
-  /// The id of the empty tree, written if needed.
-  public func emptyTree() throws -> ObjectID {
+  /// git's empty tree, `4b825dc…` (SHA-1 of `tree 0\0`).
+  public static let emptyTreeID = ObjectID(hex: "4b825dc642cb6eb9a060e54bf8d69288fbee4904")!
+
+  /// The id of the empty tree. Nothing is written: the readers here treat it as present
+  /// (no entries), and the writers (`createCommit`, `updateTree`, `editTree`) write it when a
+  /// commit or a new tree needs it. So a read-only command on a repository without commits
+  /// leaves the object database untouched.
+  public func emptyTree() throws -> ObjectID { Self.emptyTreeID }
+
+  /// Writes the empty tree object (idempotent) and returns its id.
+  func writeEmptyTree() throws -> ObjectID {
     try sync {
       var tb: OpaquePointer?
       try check("git_treebuilder_new", git_treebuilder_new(&tb, raw, nil))
@@ -33,7 +42,8 @@ extension GitRepository {
 
   /// Entries of the tree `id` (one level).
   public func treeEntries(_ id: ObjectID) throws -> [TreeEntry] {
-    try sync {
+    if id == Self.emptyTreeID { return [] }
+    return try sync {
       var oid = id.git
       var tree: OpaquePointer?
       let rc = git_tree_lookup(&tree, raw, &oid)
@@ -54,7 +64,8 @@ extension GitRepository {
 
   /// The entry at `path` inside `tree`, or nil.
   public func entry(tree: ObjectID, path: String) throws -> TreeEntry? {
-    try sync {
+    if tree == Self.emptyTreeID { return nil }
+    return try sync {
       var oid = tree.git
       var t: OpaquePointer?
       try check("git_tree_lookup", git_tree_lookup(&t, raw, &oid))
@@ -84,8 +95,9 @@ extension GitRepository {
 
   /// Writes a new tree from `base` with `updates` applied; only changed subtrees are written.
   public func updateTree(_ base: ObjectID?, _ updates: [TreeUpdate]) throws -> ObjectID {
-    let baseID = try base ?? emptyTree()
+    let baseID = base ?? Self.emptyTreeID
     if updates.isEmpty { return baseID }
+    if baseID == Self.emptyTreeID { _ = try writeEmptyTree() }
     return try sync {
       var oid = baseID.git
       var baseline: OpaquePointer?
@@ -119,7 +131,8 @@ extension GitRepository {
     if a == b { return [] }
     return try sync {
       func lookup(_ id: ObjectID?) throws -> OpaquePointer? {
-        guard let id else { return nil }
+        // A NULL tree diffs as empty, so the (possibly unwritten) empty tree needs no lookup.
+        guard let id, id != Self.emptyTreeID else { return nil }
         var oid = id.git
         var t: OpaquePointer?
         try check("git_tree_lookup", git_tree_lookup(&t, raw, &oid))
