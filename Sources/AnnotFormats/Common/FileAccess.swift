@@ -16,7 +16,8 @@ enum FileAccess {
   /// that is not a regular file (a FIFO or device would never end). With `root`, the file must
   /// also resolve, through symlinks, inside `root`: the same rule as images, so a label file
   /// linked to `/etc/passwd` is refused before a byte of it is read.
-  static func read(_ url: URL, display: String, inside root: URL? = nil) throws(FormatError) -> [UInt8] {
+  static func read(_ url: URL, display: String, inside root: URL? = nil,
+                   limit: Int = Limits.maxInputBytes) throws(FormatError) -> [UInt8] {
     if let root {
       guard let real = realPath(url) else {
         throw FormatError.invalid(file: display, place: "", message: exists(url) ? "dangling symlink" : "no such file")
@@ -35,9 +36,9 @@ enum FileAccess {
       throw FormatError.invalid(file: display, place: "", message: "not a regular file")
     }
     let size = Int(st.st_size)
-    guard size <= Limits.maxInputBytes else {
+    guard size <= limit else {
       throw FormatError.invalid(file: display, place: "",
-                                message: "file is \(size) bytes, over the input limit of \(Limits.maxInputBytes) (raise it with ANNOT_MAX_INPUT_BYTES)")
+                                message: "file is \(size) bytes, over the input limit of \(limit) (raise it with ANNOT_MAX_INPUT_BYTES)")
     }
     var out = [UInt8](repeating: 0, count: size)
     var done = 0
