@@ -2,6 +2,7 @@
 // annot: git for image-annotation datasets.
 // Targets are listed bottom-up; every edge points down (see Docs/ARCHITECTURE.md).
 import PackageDescription
+import class Foundation.ProcessInfo
 
 let package = Package(
   name: "annot",
@@ -68,6 +69,9 @@ let package = Package(
     .executableTarget(
       /** The `annot` executable: calls AnnotCLI. */
       name: "annot", dependencies: ["AnnotCLI"]),
+    .target(
+      /** One entry point per fuzz target (every parser), shared by the fuzz harness and the corpus replay test. */
+      name: "AnnotFuzzEntries", dependencies: ["AnnotModel", "AnnotMedia", "AnnotFormats", "AnnotIndex"]),
 
     // MARK: Tests
     .target(
@@ -80,6 +84,18 @@ let package = Package(
     .testTarget(name: "AnnotIndexTests", dependencies: ["AnnotIndex", "AnnotModel", "AnnotTestSupport"]),
     .testTarget(name: "AnnotFormatsTests", dependencies: ["AnnotFormats", "AnnotModel", "AnnotMedia", "AnnotTestSupport"]),
     .testTarget(name: "AnnotCLITests", dependencies: ["AnnotCLI", "AnnotModel", "AnnotTestSupport"]),
+    .testTarget(
+      /** Replays Tests/Fuzz/Corpus through the fuzz entry points. */
+      name: "AnnotFuzzTests", dependencies: ["AnnotFuzzEntries"], path: "Tests/Fuzz/Replay"),
   ],
   swiftLanguageModes: [.v6]
 )
+
+// The libFuzzer harness has no `main` (libFuzzer provides it), so it only links with
+// `-sanitize=fuzzer`: Scripts/fuzz.sh sets ANNOT_FUZZ=1 and builds it in its own scratch
+// directory. A plain `swift build` never sees this target.
+if ProcessInfo.processInfo.environment["ANNOT_FUZZ"] == "1" {
+  package.targets.append(.executableTarget(
+    name: "annot-fuzz", dependencies: ["AnnotFuzzEntries"], path: "Tests/Fuzz/Harness",
+    swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+}
