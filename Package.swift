@@ -95,7 +95,8 @@ let package = Package(
 // `-sanitize=fuzzer`: Scripts/fuzz.sh sets ANNOT_FUZZ=1 and builds it in its own scratch
 // directory. A plain `swift build` never sees this target.
 if ProcessInfo.processInfo.environment["ANNOT_FUZZ"] == "1" {
-  package.targets.append(.executableTarget(
-    name: "annot-fuzz", dependencies: ["AnnotFuzzEntries"], path: "Tests/Fuzz/Harness",
-    swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+  package.targets += [
+    .systemLibrary(name: "CFuzzDriver", path: "Tests/Fuzz/CFuzzDriver"),
+    .executableTarget(name: "annot-fuzz", dependencies: ["AnnotFuzzEntries", "CFuzzDriver"], path: "Tests/Fuzz/Harness"),
+  ]
 }

@@ -21,7 +21,7 @@ case " $targets " in *" $target "*) ;; *) echo "unknown target '$target'; one of
 
 export ANNOT_FUZZ=1
 scratch=.build-fuzz
-swift build --scratch-path "$scratch" --product annot-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library >&2
+swift build --scratch-path "$scratch" --product annot-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld >&2
 bin="$scratch/debug/annot-fuzz"
 mkdir -p "$scratch/corpus/$target" "$scratch/artifacts/$target"
 export ANNOT_FUZZ_TARGET="$target"
