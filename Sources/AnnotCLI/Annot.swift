@@ -82,7 +82,8 @@ struct Console {
     guard progressEnabled, total > 0, done == total || done % 97 == 0 else { return }
     FileHandle.standardError.write(Data("\r\(label): \(done * 100 / total)% (\(done)/\(total))\(done == total ? "\n" : "")".utf8))
   }
-  static func warn(_ s: String) { FileHandle.standardError.write(Data("warning: \(s)\n".utf8)) }
+  /// One line on stderr; control characters from file names are escaped (`DisplayText`).
+  static func warn(_ s: String) { FileHandle.standardError.write(Data("warning: \(DisplayText.quoted(s))\n".utf8)) }
 }
 
 /// `--json` output: canonical JSON on one line, so scripts get stable bytes.

@@ -1,4 +1,5 @@
 import CPNG
+import AnnotModel
 
 /// One RGB colour of a PNG palette or pixel.
 public struct PNGColor: Sendable, Hashable {
@@ -59,6 +60,11 @@ public enum PNGCodec {
     let began = bytes.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
     guard began != 0 else { throw failure(&image, name: name) }
     let width = Int(image.width), height = Int(image.height)
+    // The header alone decides the buffer size below: a 60-byte PNG may declare 100000x100000.
+    if let tooBig = Limits.imageSizeProblem(width: width, height: height) {
+      png_image_free(&image)
+      throw .invalid(file: name, detail: tooBig)
+    }
     let fileFormat = image.format
     let out: DecodedPNG.Pixels
     if fileFormat & flagColormap != 0 {

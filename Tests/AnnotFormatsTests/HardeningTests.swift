@@ -71,6 +71,28 @@ import AnnotMedia
     #expect(Limits.imageSizeProblem(width: Int.max, height: Int.max) != nil)  // no overflow trap
   }
 
+  /// A complete, CRC-correct PNG whose IHDR declares `w`x`h` (grey, 8-bit) and whose data is empty.
+  static func pngFile(_ w: Int, _ h: Int) -> [UInt8] {
+    func be32(_ v: Int) -> [UInt8] { [UInt8(v >> 24 & 255), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)] }
+    func crc(_ b: [UInt8]) -> UInt32 {
+      var c: UInt32 = 0xFFFF_FFFF
+      for x in b { c ^= UInt32(x); for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 } }
+      return ~c
+    }
+    func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+      let body = Array(type.utf8) + data
+      return be32(data.count) + body + be32(Int(crc(body)))
+    }
+    return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", be32(w) + be32(h) + [8, 0, 0, 0, 0])
+      + chunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]) + chunk("IEND", [])
+  }
+
+  @Test func maskPNGsDeclaringHugeSizesAreRefusedBeforeDecoding() {
+    #expect(throws: MediaError.invalid(file: "m.png", detail: "image size 100000x100000 exceeds the limit of 268435456 pixels (raise it with ANNOT_MAX_IMAGE_PIXELS)")) {
+      try PNGCodec.decode(Self.pngFile(100_000, 100_000), name: "m.png")
+    }
+  }
+
   @Test func validationRefusesDocumentsDeclaringHugeImages() {
     let doc = LabelDocument(image: ImageRecord(path: "a.png", width: 1 << 20, height: 1 << 20, mediaType: "image/png"), annotations: [
       Annotation(id: "m", label: "x", shape: .mask(RLEMask(height: 1 << 20, width: 1 << 20, counts: .runs([1 << 40])))),
