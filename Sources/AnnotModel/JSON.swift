@@ -69,6 +69,71 @@ public struct JSONParser {
     try parse(Array(text.utf8))
   }
 
+  /// Parses a JSON object whose named top-level arrays are too large to hold as values (COCO's
+  /// `images` and `annotations`): each element of an array listed in `streamed` is handed to
+  /// `element(key, index, value)` as soon as it is parsed, then dropped, so memory holds one
+  /// element instead of a tree of millions. The returned object has the other keys, and an empty
+  /// array for each streamed key that was present. Syntax errors are `JSONSyntaxError`s; errors
+  /// thrown by `element` propagate unchanged.
+  /// `arrayEnd(key)` is called when a streamed array has been read to its end.
+  public static func parseObject(_ bytes: [UInt8], streaming streamed: Set<String>,
+                                 element: (String, Int, JSONValue) throws -> Void,
+                                 arrayEnd: (String) throws -> Void = { _ in }) throws -> JSONValue {
+    try bytes.withUnsafeBufferPointer { buf in
+      var p = JSONParser(buf)
+      p.skipWhitespace()
+      guard p.i < buf.count, buf[p.i] == UInt8(ascii: "{") else {
+        if p.i < buf.count { _ = try p.parseValue(depth: 0) }   // a syntax error, or the wrong type below
+        throw p.error(p.i >= buf.count ? "unexpected end of input" : "expected an object")
+      }
+      p.i += 1
+      var dict: [String: JSONValue] = [:]
+      p.skipWhitespace()
+      if p.i < buf.count, buf[p.i] == UInt8(ascii: "}") { p.i += 1 } else {
+        while true {
+          p.skipWhitespace()
+          guard p.i < buf.count, buf[p.i] == UInt8(ascii: "\"") else { throw p.error("expected a string key") }
+          let keyStart = p.i
+          let key = try p.parseString()
+          p.skipWhitespace()
+          guard p.i < buf.count, buf[p.i] == UInt8(ascii: ":") else { throw p.error("expected ':' after key") }
+          p.i += 1
+          p.skipWhitespace()
+          if dict[key] != nil { p.i = keyStart; throw p.error("duplicate key \"\(key)\"") }
+          if streamed.contains(key), p.i < buf.count, buf[p.i] == UInt8(ascii: "[") {
+            p.i += 1
+            p.skipWhitespace()
+            var n = 0
+            if p.i < buf.count, buf[p.i] == UInt8(ascii: "]") { p.i += 1 } else {
+              while true {
+                p.skipWhitespace()
+                try element(key, n, try p.parseValue(depth: 2))
+                n += 1
+                p.skipWhitespace()
+                guard p.i < buf.count else { throw p.error("unexpected end of input in array") }
+                if buf[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
+                if buf[p.i] == UInt8(ascii: "]") { p.i += 1; break }
+                throw p.error("expected ',' or ']' in array")
+              }
+            }
+            dict[key] = .array([])
+            try arrayEnd(key)
+          } else {
+            dict[key] = try p.parseValue(depth: 1)
+          }
+          p.skipWhitespace()
+          guard p.i < buf.count else { throw p.error("unexpected end of input in object") }
+          if buf[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
+          if buf[p.i] == UInt8(ascii: "}") { p.i += 1; break }
+          throw p.error("expected ',' or '}' in object")
+        }
+      }
+      p.skipWhitespace()
+      if p.i < buf.count { throw p.error("unexpected data after the JSON value") }
+      return .object(dict)
+    }
+  }
+
   private let b: UnsafeBufferPointer<UInt8>
   private var i = 0
 

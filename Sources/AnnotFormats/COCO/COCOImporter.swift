@@ -30,17 +30,32 @@ public struct COCOImporter: DatasetImporter {
     return .none
   }
 
-  /// Reads the whole file. Throws `FormatError.invalid` naming the JSON file and the place,
-  /// e.g. `annotations[12] (id 57).bbox`.
+  /// Throws `FormatError.invalid` naming the JSON file and the place, e.g. `annotations[12] (id 57).bbox`.
   public func importDataset(from source: URL, options: ImportOptions) throws -> ImportedDataset {
     let file = source.lastPathComponent
-    let root = try JSONNode.parse(try FileAccess.read(source, display: file), file: file)
-    _ = try root.object()
-
-    // Categories keep their real ids.
+    let bytes = try FileAccess.read(source, display: file)
+    // `images`, `annotations` and `categories` are streamed: each element becomes model values as
+    // soon as it is parsed, so memory holds the file and the documents, not a JSON tree of
+    // millions of nodes. Annotations need their image and category; when the file puts them
+    // before those (the order is free), a second pass over the same bytes reads them.
     var classes: [LabelClass] = []
     var classByID: [Int: LabelClass] = [:]
-    for c in try root.optional("categories")?.array() ?? [] {
+    struct Img { var record: ImageRecord; var file: URL; var annotations: [Annotation] = [] }
+    var images: [Int: Img] = [:]
+    var order: [Int] = []
+    var paths = Set<String>()
+    var annIDs = Set<Int>()
+    let split = Self.split(fromFileName: file)
+    let candidates: [URL] = {
+      if let d = options.imagesDirectory { return [d] }
+      let dir = source.deletingLastPathComponent()
+      var c = [dir, dir.appendingPathComponent("images")]
+      if let split { c.append(dir.deletingLastPathComponent().appendingPathComponent("images/\(split)")) }
+      else if Self.isExportName(file) { c.append(dir.deletingLastPathComponent().appendingPathComponent("images/default")) }
+      return c
+    }()
+
+    func category(_ c: JSONNode) throws {
       let id = try c.required("id").int()
       let place = c.place
       let cn = c.renamed("\(place) (id \(id))")
@@ -66,22 +81,7 @@ public struct COCOImporter: DatasetImporter {
       classByID[id] = lc
     }
 
-    let split = Self.split(fromFileName: file)
-    let candidates: [URL] = {
-      if let d = options.imagesDirectory { return [d] }
-      let dir = source.deletingLastPathComponent()
-      var c = [dir, dir.appendingPathComponent("images")]
-      if let split { c.append(dir.deletingLastPathComponent().appendingPathComponent("images/\(split)")) }
-      else if Self.isExportName(file) { c.append(dir.deletingLastPathComponent().appendingPathComponent("images/default")) }
-      return c
-    }()
-
-    // Images.
-    struct Img { var record: ImageRecord; var file: URL; var annotations: [Annotation] = [] }
-    var images: [Int: Img] = [:]
-    var order: [Int] = []
-    var paths = Set<String>()
-    for im in try root.required("images").array() {
+    func image(_ im: JSONNode) throws {
       let id = try im.required("id").int()
       let n = im.renamed("\(im.place) (id \(id))")
       guard images[id] == nil else { throw FormatError.invalid(file: file, place: n.place + ".id", message: "duplicate image id \(id)") }
@@ -109,18 +109,43 @@ public struct COCOImporter: DatasetImporter {
       order.append(id)
     }
 
-    // Annotations.
-    var annIDs = Set<Int>()
-    for a in try root.optional("annotations")?.array() ?? [] {
+    func annotation(_ a: JSONNode) throws {
       let id = try a.required("id").int()
       let n = a.renamed("\(a.place) (id \(id))")
       guard annIDs.insert(id).inserted else { throw FormatError.invalid(file: file, place: n.place + ".id", message: "duplicate annotation id \(id)") }
       let imageID = try n.required("image_id").int()
-      guard var img = images[imageID] else { throw FormatError.invalid(file: file, place: n.place + ".image_id", message: "no image with id \(imageID)") }
+      guard images[imageID] != nil else { throw FormatError.invalid(file: file, place: n.place + ".image_id", message: "no image with id \(imageID)") }
       let catID = try n.required("category_id").int()
       guard let lc = classByID[catID] else { throw FormatError.invalid(file: file, place: n.place + ".category_id", message: "no category with id \(catID)") }
-      img.annotations += try annotations(n, id: id, label: lc, image: img.record)
-      images[imageID] = img
+      let made = try annotations(n, id: id, label: lc, image: images[imageID]!.record)
+      images[imageID]!.annotations += made
+    }
+
+    func parse(_ body: (String, JSONNode) throws -> Void, arrayEnd: (String) -> Void = { _ in }) throws -> JSONValue {
+      do {
+        return try JSONParser.parseObject(bytes, streaming: ["images", "annotations", "categories"]) { key, i, v in
+          try body(key, JSONNode(value: v, file: file, place: "\(key)[\(i)]"))
+        } arrayEnd: { arrayEnd($0) }
+      } catch let e as JSONSyntaxError {
+        throw FormatError.invalid(file: file, place: "line \(e.line), column \(e.column)", message: "malformed JSON: \(e.message)")
+      }
+    }
+    var done = Set<String>()
+    var deferred = false
+    let top = try parse({ key, node in
+      switch key {
+      case "categories": try category(node)
+      case "images": try image(node)
+      default:
+        if done.isSuperset(of: ["images", "categories"]) { try annotation(node) } else { deferred = true }
+      }
+    }, arrayEnd: { done.insert($0) })
+    let root = JSONNode(value: top, file: file, place: "")
+    guard case .array = root.optional("images")?.value else { _ = try root.required("images").array(); throw root.fail("images: expected an array") }
+    if let c = root.optional("categories") { _ = try c.array() }
+    if let a = root.optional("annotations") { _ = try a.array() }
+    if deferred {
+      _ = try parse({ key, node in if key == "annotations" { try annotation(node) } })
     }
 
     let items = order.map { id in

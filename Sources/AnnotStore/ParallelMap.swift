@@ -2,7 +2,7 @@ import Foundation
 
 /// Maps a small array on all cores, keeping order; the first error wins.
 /// For pure per-item work only (reading and hashing files), never for libgit2 calls.
-enum ParallelMap {
+public enum ParallelMap {
   private final class Slots<T>: @unchecked Sendable {
     var values: [T?]
     var error: Error?
@@ -10,7 +10,7 @@ enum ParallelMap {
     init(_ n: Int) { values = Array(repeating: nil, count: n) }
   }
 
-  static func map<T, R>(_ items: [T], _ body: @escaping @Sendable (T) throws -> R) throws -> [R] {
+  public static func map<T, R>(_ items: [T], _ body: @escaping @Sendable (T) throws -> R) throws -> [R] {
     let slots = Slots<R>(items.count)
     nonisolated(unsafe) let input = items
     DispatchQueue.concurrentPerform(iterations: items.count) { i in
@@ -26,10 +26,10 @@ enum ParallelMap {
   }
 
   /// Work started in the background; `wait()` returns its result.
-  final class Pending<R>: @unchecked Sendable {
+  public final class Pending<R>: @unchecked Sendable {
     private let group = DispatchGroup()
     private var result: Result<[R], Error> = .success([])
-    init<T>(_ items: [T], _ body: @escaping @Sendable (T) throws -> R) {
+    public init<T>(_ items: [T], _ body: @escaping @Sendable (T) throws -> R) {
       nonisolated(unsafe) let input = items
       group.enter()
       DispatchQueue.global().async {
@@ -37,7 +37,7 @@ enum ParallelMap {
         self.group.leave()
       }
     }
-    func wait() throws -> [R] {
+    public func wait() throws -> [R] {
       group.wait()
       return try result.get()
     }
