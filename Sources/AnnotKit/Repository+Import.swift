@@ -36,22 +36,48 @@ extension Repository {
       blobs[i] = id
       if let st = stats[i] { cache.record(files[i], st, id) }
     }
-    for (n, item) in dataset.items.enumerated() {
-      let p = item.document.image.path
-      let imageBlob = blobs[n]!
-      let oldImage = try tx.image(p)
-      let oldDoc = try tx.labels(p)
-      let doc = IdentityMatching.reattach(item.document, parent: oldImage == nil ? nil : try tx.document(p))
-      let docBlob = try tx.putDocument(doc)
-      try tx.putImage(p, imageBlob)
-      out.annotations += doc.annotations.count
-      if oldImage == imageBlob && oldDoc == docBlob {
-        out.imagesUnchanged += 1
-      } else {
-        oldImage == nil ? (out.imagesAdded += 1) : (out.imagesUpdated += 1)
-        out.paths.append(p)
+    // Documents a batch at a time: the parent documents are read here (libgit2 handles are not
+    // shared), then decoded, re-attached, validated, canonicalised and hashed on all cores.
+    struct Work: Sendable { var doc: LabelDocument; var parent: [UInt8]?; var parentBlob: ObjectID? }
+    struct Done: Sendable { var prepared: PackWriter.Prepared; var annotations: Int }
+    let schema = tx.manifest
+    let batchSize = 512
+    var n = 0
+    while n < dataset.items.count {
+      let batch = dataset.items[n..<min(n + batchSize, dataset.items.count)]
+      var work: [Work] = []
+      work.reserveCapacity(batch.count)
+      for item in batch {
+        let p = item.document.image.path
+        let oldDoc = try tx.image(p) == nil ? nil : try tx.labels(p)
+        work.append(Work(doc: item.document, parent: try oldDoc.map { try git.blob($0) }, parentBlob: oldDoc))
       }
-      progress?(n + 1, dataset.items.count)
+      let done = try ParallelMap.map(work) { w -> Done in
+        let parent = try w.parent.map { bytes -> LabelDocument in
+          do { return try LabelDocument.decode(bytes) } catch let e as DocumentError {
+            throw AnnotError.invalidFile(file: DatasetPath.labelEntry(w.doc.image.path), place: e.place, message: e.message)
+          }
+        }
+        let doc = IdentityMatching.reattach(w.doc, parent: parent)
+        return Done(prepared: try StageTransaction.prepare(doc, schema: schema), annotations: doc.annotations.count)
+      }
+      for (k, item) in batch.enumerated() {
+        let p = item.document.image.path
+        let imageBlob = blobs[n + k]!
+        let oldImage = try tx.image(p)
+        let oldDoc = try tx.labels(p)
+        let docBlob = try tx.putPrepared(p, done[k].prepared)
+        try tx.putImage(p, imageBlob)
+        out.annotations += done[k].annotations
+        if oldImage == imageBlob && oldDoc == docBlob {
+          out.imagesUnchanged += 1
+        } else {
+          oldImage == nil ? (out.imagesAdded += 1) : (out.imagesUpdated += 1)
+          out.paths.append(p)
+        }
+        progress?(n + k + 1, dataset.items.count)
+      }
+      n += batch.count
     }
     try tx.finish()
     cache.save()

@@ -77,12 +77,24 @@ final class StageTransaction {
   /// returns its blob id. `file` names the source in errors (default: the tree path).
   @discardableResult
   func putDocument(_ doc: LabelDocument, file: String? = nil) throws -> ObjectID {
-    let p = doc.image.path
-    let path = DatasetPath.labelEntry(p)
-    if let problem = DocumentValidation.problems(doc, schema: manifest).first {
-      throw AnnotError.invalidFile(file: file ?? path, place: problem.annotationID.map { "annotation \($0)" } ?? "", message: problem.message)
+    try putPrepared(doc.image.path, Self.prepare(doc, schema: manifest, file: file))
+  }
+
+  /// The one validation every staged document passes, then its canonical bytes framed for the
+  /// pack. Pure, so callers staging many documents run it on all cores and `putPrepared` in order.
+  static func prepare(_ doc: LabelDocument, schema: DatasetManifest, file: String? = nil) throws -> PackWriter.Prepared {
+    if let problem = DocumentValidation.problems(doc, schema: schema).first {
+      throw AnnotError.invalidFile(file: file ?? DatasetPath.labelEntry(doc.image.path),
+                                   place: problem.annotationID.map { "annotation \($0)" } ?? "", message: problem.message)
     }
-    let id = try docs.add(doc.canonicalBytes())
+    return try PackWriter.prepare(doc.canonicalBytes())
+  }
+
+  /// Stages a document made ready by `prepare` as the labels of image `p`; returns its blob id.
+  @discardableResult
+  func putPrepared(_ p: String, _ prepared: PackWriter.Prepared) throws -> ObjectID {
+    let path = DatasetPath.labelEntry(p)
+    let id = try docs.append(prepared)
     documentsPut = true
     if updates[path] == nil, try tree.blob(path) == id { return id }
     set(path, .upsert(path: path, blob: id))
