@@ -69,25 +69,26 @@ public struct JSONParser {
     try parse(Array(text.utf8))
   }
 
-  /// Parses a JSON object whose named top-level arrays are too large to hold as values (COCO's
-  /// `images` and `annotations`): each element of an array listed in `streamed` is handed to
-  /// `element(key, index, value)` as soon as it is parsed, then dropped, so memory holds one
-  /// element instead of a tree of millions. The returned object has the other keys, and an empty
-  /// array for each streamed key that was present. Syntax errors are `JSONSyntaxError`s; errors
-  /// thrown by `element` propagate unchanged.
-  /// `arrayEnd(key)` is called when a streamed array has been read to its end.
-  public static func parseObject(_ bytes: [UInt8], streaming streamed: Set<String>,
-                                 element: (String, Int, JSONValue) throws -> Void,
-                                 arrayEnd: (String) throws -> Void = { _ in }) throws -> JSONValue {
-    try bytes.withUnsafeBufferPointer { buf in
+  /// Scans a top-level object without building the elements of the arrays named in `arrays`
+  /// (COCO's `images` and `annotations`): returns the object, where those keys hold empty arrays,
+  /// and the byte range of each of their elements, so that callers parse the elements a batch at
+  /// a time on several cores (`parse(_:in:)`) instead of holding a tree of millions of values.
+  /// The scan only skips over elements (strings, nesting); their syntax is checked when parsed.
+  public static func scanObject(_ bytes: [UInt8], arrays: Set<String>) throws(JSONSyntaxError)
+    -> (object: JSONValue, elements: [String: [Range<Int>]]) {
+    try bytes.withUnsafeBufferPointer { buf throws(JSONSyntaxError) in
       var p = JSONParser(buf)
       p.skipWhitespace()
-      guard p.i < buf.count, buf[p.i] == UInt8(ascii: "{") else {
-        if p.i < buf.count { _ = try p.parseValue(depth: 0) }   // a syntax error, or the wrong type below
-        throw p.error(p.i >= buf.count ? "unexpected end of input" : "expected an object")
+      guard p.i < buf.count else { throw p.error("unexpected end of input") }
+      guard buf[p.i] == UInt8(ascii: "{") else {
+        _ = try p.parseValue(depth: 0)
+        p.skipWhitespace()
+        if p.i < buf.count { throw p.error("unexpected data after the JSON value") }
+        throw p.error("expected an object")
       }
       p.i += 1
       var dict: [String: JSONValue] = [:]
+      var elements: [String: [Range<Int>]] = [:]
       p.skipWhitespace()
       if p.i < buf.count, buf[p.i] == UInt8(ascii: "}") { p.i += 1 } else {
         while true {
@@ -100,15 +101,16 @@ public struct JSONParser {
           p.i += 1
           p.skipWhitespace()
           if dict[key] != nil { p.i = keyStart; throw p.error("duplicate key \"\(key)\"") }
-          if streamed.contains(key), p.i < buf.count, buf[p.i] == UInt8(ascii: "[") {
+          if arrays.contains(key), p.i < buf.count, buf[p.i] == UInt8(ascii: "[") {
             p.i += 1
             p.skipWhitespace()
-            var n = 0
+            var ranges: [Range<Int>] = []
             if p.i < buf.count, buf[p.i] == UInt8(ascii: "]") { p.i += 1 } else {
               while true {
                 p.skipWhitespace()
-                try element(key, n, try p.parseValue(depth: 2))
-                n += 1
+                let s = p.i
+                try p.skipValue()
+                ranges.append(s..<p.i)
                 p.skipWhitespace()
                 guard p.i < buf.count else { throw p.error("unexpected end of input in array") }
                 if buf[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
@@ -117,7 +119,7 @@ public struct JSONParser {
               }
             }
             dict[key] = .array([])
-            try arrayEnd(key)
+            elements[key] = ranges
           } else {
             dict[key] = try p.parseValue(depth: 1)
           }
@@ -130,8 +132,67 @@ public struct JSONParser {
       }
       p.skipWhitespace()
       if p.i < buf.count { throw p.error("unexpected data after the JSON value") }
-      return .object(dict)
+      return (.object(dict), elements)
     }
+  }
+
+  /// Parses the one JSON value in `bytes[range]` (an element found by `scanObject`); errors give
+  /// the line and column in the whole of `bytes`.
+  public static func parse(_ bytes: [UInt8], in range: Range<Int>) throws(JSONSyntaxError) -> JSONValue {
+    try bytes.withUnsafeBufferPointer { whole throws(JSONSyntaxError) in
+      let buf = UnsafeBufferPointer(rebasing: whole[..<range.upperBound])
+      var p = JSONParser(buf)
+      p.i = range.lowerBound
+      p.skipWhitespace()
+      let v = try p.parseValue(depth: 1)
+      p.skipWhitespace()
+      if p.i < buf.count { throw p.error("unexpected data after the JSON value") }
+      return v
+    }
+  }
+
+  /// Moves past one value without building it: strings are skipped with their escapes and
+  /// brackets counted; anything else runs to the next delimiter.
+  private mutating func skipValue() throws(JSONSyntaxError) {
+    guard i < b.count else { throw error("unexpected end of input") }
+    switch b[i] {
+    case UInt8(ascii: "\""): try skipString()
+    case UInt8(ascii: "{"), UInt8(ascii: "["):
+      var depth = 0
+      repeat {
+        guard i < b.count else { throw error("unexpected end of input") }
+        switch b[i] {
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+          depth += 1
+          if depth > JSONParser.maxDepth { throw error("nesting deeper than \(JSONParser.maxDepth)") }
+          i += 1
+        case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1; i += 1
+        case UInt8(ascii: "\""): try skipString()
+        default: i += 1
+        }
+      } while depth > 0
+    case UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"), UInt8(ascii: ":"):
+      throw error("unexpected character '\(Unicode.Scalar(b[i]))'")
+    default:
+      while i < b.count {
+        switch b[i] {
+        case UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"), 0x20, 0x09, 0x0A, 0x0D: return
+        default: i += 1
+        }
+      }
+    }
+  }
+
+  private mutating func skipString() throws(JSONSyntaxError) {
+    i += 1
+    while i < b.count {
+      switch b[i] {
+      case UInt8(ascii: "\""): i += 1; return
+      case UInt8(ascii: "\\"): i += 2
+      default: i += 1
+      }
+    }
+    throw error("unexpected end of input in string")
   }
 
   private let b: UnsafeBufferPointer<UInt8>

@@ -34,28 +34,40 @@ public struct COCOImporter: DatasetImporter {
   public func importDataset(from source: URL, options: ImportOptions) throws -> ImportedDataset {
     let file = source.lastPathComponent
     let bytes = try FileAccess.read(source, display: file)
-    // `images`, `annotations` and `categories` are streamed: each element becomes model values as
-    // soon as it is parsed, so memory holds the file and the documents, not a JSON tree of
-    // millions of nodes. Annotations need their image and category; when the file puts them
-    // before those (the order is free), a second pass over the same bytes reads them.
+    // The top level is scanned without building `images` and `annotations`: their elements are
+    // parsed and turned into model values a batch at a time on all cores, so memory holds the
+    // file and the documents, never a JSON tree of millions of nodes, and the order of the keys
+    // in the file does not matter.
+    let scanned: (object: JSONValue, elements: [String: [Range<Int>]])
+    do { scanned = try JSONParser.scanObject(bytes, arrays: ["images", "annotations"]) } catch {
+      throw FormatError.invalid(file: file, place: "line \(error.line), column \(error.column)", message: "malformed JSON: \(error.message)")
+    }
+    let root = JSONNode(value: scanned.object, file: file, place: "")
+    func elements(_ key: String) -> [Range<Int>] { scanned.elements[key] ?? [] }
+    /// Parses and converts `key`'s elements in batches on all cores; the first failure in file order is thrown.
+    func convert<T: Sendable>(_ key: String, _ body: @escaping @Sendable (JSONNode) throws -> T) throws -> [T] {
+      let ranges = elements(key)
+      let batch = 2048
+      let starts = Array(stride(from: 0, to: ranges.count, by: batch))
+      nonisolated(unsafe) let input = bytes
+      return try ParallelMap.map(starts) { s -> [T] in
+        var out: [T] = []
+        out.reserveCapacity(min(batch, ranges.count - s))
+        for k in s..<min(s + batch, ranges.count) {
+          let v: JSONValue
+          do { v = try JSONParser.parse(input, in: ranges[k]) } catch let error as JSONSyntaxError {
+            throw FormatError.invalid(file: file, place: "line \(error.line), column \(error.column)", message: "malformed JSON: \(error.message)")
+          }
+          out.append(try body(JSONNode(value: v, file: file, place: "\(key)[\(k)]")))
+        }
+        return out
+      }.flatMap { $0 }
+    }
+
+    // Categories keep their real ids.
     var classes: [LabelClass] = []
     var classByID: [Int: LabelClass] = [:]
-    struct Img { var record: ImageRecord; var file: URL; var annotations: [Annotation] = [] }
-    var images: [Int: Img] = [:]
-    var order: [Int] = []
-    var paths = Set<String>()
-    var annIDs = Set<Int>()
-    let split = Self.split(fromFileName: file)
-    let candidates: [URL] = {
-      if let d = options.imagesDirectory { return [d] }
-      let dir = source.deletingLastPathComponent()
-      var c = [dir, dir.appendingPathComponent("images")]
-      if let split { c.append(dir.deletingLastPathComponent().appendingPathComponent("images/\(split)")) }
-      else if Self.isExportName(file) { c.append(dir.deletingLastPathComponent().appendingPathComponent("images/default")) }
-      return c
-    }()
-
-    func category(_ c: JSONNode) throws {
+    for c in try root.optional("categories")?.array() ?? [] {
       let id = try c.required("id").int()
       let place = c.place
       let cn = c.renamed("\(place) (id \(id))")
@@ -81,16 +93,25 @@ public struct COCOImporter: DatasetImporter {
       classByID[id] = lc
     }
 
-    func image(_ im: JSONNode) throws {
+    let split = Self.split(fromFileName: file)
+    let candidates: [URL] = {
+      if let d = options.imagesDirectory { return [d] }
+      let dir = source.deletingLastPathComponent()
+      var c = [dir, dir.appendingPathComponent("images")]
+      if let split { c.append(dir.deletingLastPathComponent().appendingPathComponent("images/\(split)")) }
+      else if Self.isExportName(file) { c.append(dir.deletingLastPathComponent().appendingPathComponent("images/default")) }
+      return c
+    }()
+
+    // Images: each is parsed and its file probed on all cores; ids and paths are checked in order.
+    guard case .array = root.optional("images")?.value else { _ = try root.required("images").array(); throw root.fail("images: expected an array") }
+    struct Img: Sendable { var id: Int; var place: String; var record: ImageRecord; var file: URL; var annotations: [Annotation] = [] }
+    let parsedImages = try convert("images") { im -> Img in
       let id = try im.required("id").int()
       let n = im.renamed("\(im.place) (id \(id))")
-      guard images[id] == nil else { throw FormatError.invalid(file: file, place: n.place + ".id", message: "duplicate image id \(id)") }
       let path = try n.required("file_name").string()
       if let why = DatasetPath.validate(path) {
         throw FormatError.invalid(file: file, place: n.place + ".file_name", message: "invalid image path \"\(path)\": \(why)")
-      }
-      guard paths.insert(path).inserted else {
-        throw FormatError.invalid(file: file, place: n.place + ".file_name", message: "duplicate file_name \"\(path)\"")
       }
       let width = try n.required("width").int(), height = try n.required("height").int()
       guard width > 0, height > 0 else { throw FormatError.invalid(file: file, place: n.place, message: "image size \(width)x\(height) is not positive") }
@@ -104,52 +125,43 @@ public struct COCOImporter: DatasetImporter {
       guard info.width == width, info.height == height else {
         throw FormatError.invalid(file: file, place: n.place, message: "JSON says \(width)x\(height) but \(path) is \(info.width)x\(info.height)")
       }
-      images[id] = Img(record: ImageRecord(path: path, width: width, height: height, mediaType: info.mediaType,
-                                           sourceID: String(id), split: split), file: url)
-      order.append(id)
+      return Img(id: id, place: n.place, record: ImageRecord(path: path, width: width, height: height, mediaType: info.mediaType,
+                                                             sourceID: String(id), split: split), file: url)
+    }
+    var images: [Int: Img] = [:]
+    images.reserveCapacity(parsedImages.count)
+    var paths = Set<String>()
+    for im in parsedImages {
+      guard images[im.id] == nil else { throw FormatError.invalid(file: file, place: im.place + ".id", message: "duplicate image id \(im.id)") }
+      guard paths.insert(im.record.path).inserted else {
+        throw FormatError.invalid(file: file, place: im.place + ".file_name", message: "duplicate file_name \"\(im.record.path)\"")
+      }
+      images[im.id] = im
     }
 
-    func annotation(_ a: JSONNode) throws {
+    // Annotations, converted on all cores against the images and categories read above.
+    if let a = root.optional("annotations"), elements("annotations").isEmpty { _ = try a.array() }
+    struct Converted: Sendable { var id: Int; var place: String; var imageID: Int; var annotations: [Annotation] }
+    let records = images.mapValues(\.record)
+    let classesByID = classByID
+    let converted = try convert("annotations") { a -> Converted in
       let id = try a.required("id").int()
       let n = a.renamed("\(a.place) (id \(id))")
-      guard annIDs.insert(id).inserted else { throw FormatError.invalid(file: file, place: n.place + ".id", message: "duplicate annotation id \(id)") }
       let imageID = try n.required("image_id").int()
-      guard images[imageID] != nil else { throw FormatError.invalid(file: file, place: n.place + ".image_id", message: "no image with id \(imageID)") }
+      guard let image = records[imageID] else { throw FormatError.invalid(file: file, place: n.place + ".image_id", message: "no image with id \(imageID)") }
       let catID = try n.required("category_id").int()
-      guard let lc = classByID[catID] else { throw FormatError.invalid(file: file, place: n.place + ".category_id", message: "no category with id \(catID)") }
-      let made = try annotations(n, id: id, label: lc, image: images[imageID]!.record)
-      images[imageID]!.annotations += made
+      guard let lc = classesByID[catID] else { throw FormatError.invalid(file: file, place: n.place + ".category_id", message: "no category with id \(catID)") }
+      return Converted(id: id, place: n.place, imageID: imageID, annotations: try self.annotations(n, id: id, label: lc, image: image))
+    }
+    var annIDs = Set<Int>()
+    annIDs.reserveCapacity(converted.count)
+    for c in converted {
+      guard annIDs.insert(c.id).inserted else { throw FormatError.invalid(file: file, place: c.place + ".id", message: "duplicate annotation id \(c.id)") }
+      images[c.imageID]!.annotations += c.annotations
     }
 
-    func parse(_ body: (String, JSONNode) throws -> Void, arrayEnd: (String) -> Void = { _ in }) throws -> JSONValue {
-      do {
-        return try JSONParser.parseObject(bytes, streaming: ["images", "annotations", "categories"]) { key, i, v in
-          try body(key, JSONNode(value: v, file: file, place: "\(key)[\(i)]"))
-        } arrayEnd: { arrayEnd($0) }
-      } catch let e as JSONSyntaxError {
-        throw FormatError.invalid(file: file, place: "line \(e.line), column \(e.column)", message: "malformed JSON: \(e.message)")
-      }
-    }
-    var done = Set<String>()
-    var deferred = false
-    let top = try parse({ key, node in
-      switch key {
-      case "categories": try category(node)
-      case "images": try image(node)
-      default:
-        if done.isSuperset(of: ["images", "categories"]) { try annotation(node) } else { deferred = true }
-      }
-    }, arrayEnd: { done.insert($0) })
-    let root = JSONNode(value: top, file: file, place: "")
-    guard case .array = root.optional("images")?.value else { _ = try root.required("images").array(); throw root.fail("images: expected an array") }
-    if let c = root.optional("categories") { _ = try c.array() }
-    if let a = root.optional("annotations") { _ = try a.array() }
-    if deferred {
-      _ = try parse({ key, node in if key == "annotations" { try annotation(node) } })
-    }
-
-    let items = order.map { id in
-      let img = images[id]!
+    let items = parsedImages.map { im in
+      let img = images[im.id]!
       return ImportedItem(document: LabelDocument(image: img.record, annotations: img.annotations), imageFile: img.file)
     }
     return ImportedDataset(manifest: DatasetManifest(classes: classes, attributes: options.existingSchema?.attributes ?? []), items: items)

@@ -1,11 +1,14 @@
 import Foundation
 
-/// Maps a small array on all cores, keeping order; the first error wins.
-/// For pure per-item work only (reading and hashing files), never for libgit2 calls.
+/// Maps an array on all cores, keeping order; of several errors, the one of the lowest index is
+/// thrown, so a failure reads the same on every run.
+/// For pure per-item work only (parsing, reading and hashing files), never for libgit2 calls.
+/// Here in AnnotModel because the formats (parsing) and the store (hashing) both use it.
 public enum ParallelMap {
   private final class Slots<T>: @unchecked Sendable {
     var values: [T?]
     var error: Error?
+    var errorIndex = Int.max
     let lock = NSLock()
     init(_ n: Int) { values = Array(repeating: nil, count: n) }
   }
@@ -18,7 +21,7 @@ public enum ParallelMap {
         let r = try body(input[i])
         slots.lock.lock(); slots.values[i] = r; slots.lock.unlock()
       } catch {
-        slots.lock.lock(); if slots.error == nil { slots.error = error }; slots.lock.unlock()
+        slots.lock.lock(); if i < slots.errorIndex { slots.error = error; slots.errorIndex = i }; slots.lock.unlock()
       }
     }
     if let e = slots.error { throw e }
