@@ -7,7 +7,7 @@ public struct Annot: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "annot",
     abstract: "Version, diff and merge labeled image datasets.",
-    discussion: "Run 'annot -C DIR <command>' to run as if started in DIR. See Docs/CLI.md.",
+    discussion: "Run 'annot -C DIR <command>' to run as if started in DIR, 'annot --no-pager <command>' to print without a pager. See Docs/CLI.md.",
     version: annotVersion,
     subcommands: [
       Init.self, Status.self, Add.self, Rm.self, Mv.self, Commit.self, Log.self, Show.self,
@@ -21,13 +21,19 @@ public struct Annot: ParsableCommand {
   /// Entry point: handles git's `-C DIR` (change directory first, repeatable), then dispatches.
   public static func run(arguments: [String]) -> Never {
     var args = arguments
-    while args.count >= 2, args[0] == "-C" {
-      let dir = args[1]
-      guard FileManager.default.changeCurrentDirectoryPath(dir) else {
-        FileHandle.standardError.write(Data("annot: cannot change to '\(dir)': No such directory\n".utf8))
-        Foundation.exit(128)
-      }
-      args.removeFirst(2)
+    // git's global options before the command name: -C DIR (repeatable), --no-pager / -P.
+    while let first = args.first {
+      if first == "--no-pager" || first == "-P" {
+        Pager.disabledGlobally = true
+        args.removeFirst()
+      } else if first == "-C", args.count >= 2 {
+        let dir = args[1]
+        guard FileManager.default.changeCurrentDirectoryPath(dir) else {
+          FileHandle.standardError.write(Data("annot: cannot change to '\(dir)': No such directory\n".utf8))
+          Foundation.exit(128)
+        }
+        args.removeFirst(2)
+      } else { break }
     }
     // git accepts "-n5"; ArgumentParser wants "-n 5".
     args = args.flatMap { a -> [String] in
@@ -46,11 +52,12 @@ func openRepository() throws -> Repository {
   try Repository.discover(from: FileManager.default.currentDirectoryPath)
 }
 
-/// Writes to standard output; colours only when it is a terminal and NO_COLOR is unset.
+/// Writes to standard output; colours only when it is a terminal (or the pager annot started
+/// on one) and NO_COLOR is unset or empty (no-color.org).
 struct Console {
-  static let colorEnabled: Bool = isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+  static let colorEnabled: Bool = isatty(1) == 1 && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
   static func line(_ s: String = "") { print(s) }
-  static func color(_ s: String, _ code: String) -> String { colorEnabled ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+  static func color(_ s: String, _ code: String) -> String { colorEnabled && !s.isEmpty ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
   static func green(_ s: String) -> String { color(s, "32") }
   static func red(_ s: String) -> String { color(s, "31") }
   static func yellow(_ s: String) -> String { color(s, "33") }

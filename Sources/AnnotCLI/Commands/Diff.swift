@@ -47,9 +47,9 @@ extension Annot {
       }
       if json { print(String(decoding: DiffRendering.json(outcome), as: UTF8.self)); return }
       let text = TextOptionsFactory.text(color: Console.colorEnabled)
-      if stat { Pager.show(DiffRendering.stat(outcome, options: text), enabled: !noPager); return }
-      if nameStatus { Pager.show(DiffRendering.nameStatus(outcome), enabled: !noPager); return }
-      Pager.show(DiffRendering.text(outcome, options: text), enabled: !noPager)
+      if stat { Pager.show(DiffRendering.stat(outcome, options: text), enabled: !noPager, repository: repo); return }
+      if nameStatus { Pager.show(DiffRendering.nameStatus(outcome), enabled: !noPager, repository: repo); return }
+      Pager.show(DiffRendering.text(outcome, options: text), enabled: !noPager, repository: repo)
     }
   }
 
@@ -57,6 +57,7 @@ extension Annot {
     static let configuration = CommandConfiguration(abstract: "Show, for each annotation of an image, the commit that last changed it.")
     @Flag(help: "Machine-readable output.") var json = false
     @Option(help: "Revision to blame (default HEAD).") var rev: String = "HEAD"
+    @Flag(help: "Do not page the output.") var noPager = false
     @Argument(help: "Image path.") var path: String
     func run() throws {
       let repo = try openRepository()
@@ -69,6 +70,7 @@ extension Annot {
         }))
         return
       }
+      Pager.start(enabled: !noPager, repository: repo)
       for l in lines {
         let date = formatDate(l.commit.author)
         print("\(Console.yellow(l.commit.id.short)) (\(l.commit.author.name) \(date)) \(l.annotation.id) \(l.annotation.shape.kind) \(l.annotation.label)  \(l.commit.summary)")

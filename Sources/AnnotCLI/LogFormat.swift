@@ -1,0 +1,256 @@
+import Foundation
+import AnnotKit
+import AnnotModel
+import AnnotStore
+
+/// How `annot log` and `annot show` print one commit: git's built-in formats and a subset of
+/// its `--format` placeholders (see `LogFormat.expand`).
+enum LogFormat: Equatable {
+  case oneline, short, medium, full
+  /// `format:` (separator semantics) or `tformat:` (terminator semantics; git's default for a
+  /// bare string with `%`).
+  case custom(String, terminator: Bool)
+
+  /// Parses git's `--format`/`--pretty` value.
+  static func parse(_ s: String) -> LogFormat {
+    switch s {
+    case "oneline": return .oneline
+    case "short": return .short
+    case "medium": return .medium
+    case "full": return .full
+    default:
+      if s.hasPrefix("format:") { return .custom(String(s.dropFirst(7)), terminator: false) }
+      if s.hasPrefix("tformat:") { return .custom(String(s.dropFirst(8)), terminator: true) }
+      return .custom(s, terminator: true)
+    }
+  }
+
+  /// How dates print: git's `--date` styles.
+  enum DateStyle: String, CaseIterable {
+    case `default`, iso, isoStrict = "iso-strict", short, unix, rfc, raw
+  }
+
+  static func date(_ s: Signature, _ style: DateStyle) -> String {
+    func f(_ pattern: String) -> String {
+      let d = DateFormatter()
+      d.locale = Locale(identifier: "en_US_POSIX")
+      d.timeZone = TimeZone(secondsFromGMT: s.offsetMinutes * 60)
+      d.dateFormat = pattern
+      return d.string(from: Date(timeIntervalSince1970: TimeInterval(s.time)))
+    }
+    switch style {
+    case .default: return formatDate(s)
+    case .iso: return f("yyyy-MM-dd HH:mm:ss Z")
+    case .isoStrict: return f("yyyy-MM-dd'T'HH:mm:ssxxxxx")
+    case .short: return f("yyyy-MM-dd")
+    case .unix: return String(s.time)
+    case .rfc: return f("EEE, d MMM yyyy HH:mm:ss Z")
+    case .raw: return "\(s.time) \(f("Z"))"
+    }
+  }
+
+  /// The subject (first line) and body (after the first blank line) of a message, as git splits them.
+  static func subjectAndBody(_ message: String) -> (subject: String, body: String) {
+    let lines = message.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    var i = 0
+    var subject: [String] = []
+    while i < lines.count, !lines[i].trimmingCharacters(in: .whitespaces).isEmpty { subject.append(lines[i]); i += 1 }
+    while i < lines.count, lines[i].trimmingCharacters(in: .whitespaces).isEmpty { i += 1 }
+    var body = lines[i...].joined(separator: "\n")
+    if !body.isEmpty, !body.hasSuffix("\n") { body += "\n" }
+    return (subject.joined(separator: " "), body)
+  }
+
+  /// Expands git placeholders in `format` for commit `c`:
+  /// `%H %h %T %t %P %p %an %ae %ad %at %cn %ce %cd %ct %s %b %B %d %D %n %%` and the colours
+  /// `%Cred %Cgreen %Cblue %Creset %C(name)`. Unknown placeholders are printed as they are, as git does.
+  static func expand(_ format: String, _ c: CommitInfo, decorations: Decorations, dates: DateStyle) -> String {
+    var out = ""
+    let chars = Array(format)
+    var i = 0
+    let (subject, body) = subjectAndBody(c.message)
+    func take(_ s: String) -> Bool {
+      let a = Array(s)
+      guard i + 1 + a.count <= chars.count, Array(chars[(i + 1)..<(i + 1 + a.count)]) == a else { return false }
+      i += 1 + a.count
+      return true
+    }
+    while i < chars.count {
+      guard chars[i] == "%", i + 1 < chars.count else { out.append(chars[i]); i += 1; continue }
+      let before = i
+      if take("H") { out += c.id.hex }
+      else if take("h") { out += c.id.short }
+      else if take("T") { out += c.tree.hex }
+      else if take("t") { out += c.tree.short }
+      else if take("P") { out += c.parents.map(\.hex).joined(separator: " ") }
+      else if take("p") { out += c.parents.map(\.short).joined(separator: " ") }
+      else if take("an") { out += c.author.name }
+      else if take("ae") { out += c.author.email }
+      else if take("ad") { out += date(c.author, dates) }
+      else if take("at") { out += String(c.author.time) }
+      else if take("aI") { out += date(c.author, .isoStrict) }
+      else if take("cn") { out += c.committer.name }
+      else if take("ce") { out += c.committer.email }
+      else if take("cd") { out += date(c.committer, dates) }
+      else if take("ct") { out += String(c.committer.time) }
+      else if take("cI") { out += date(c.committer, .isoStrict) }
+      else if take("s") { out += subject }
+      else if take("b") { out += body }
+      else if take("B") { out += c.message.hasSuffix("\n") ? c.message : c.message + "\n" }
+      else if take("d") { out += decorations.text(c.id, wrapped: true) }
+      else if take("D") { out += decorations.text(c.id, wrapped: false) }
+      else if take("n") { out += "\n" }
+      else if take("%") { out += "%" }
+      else if take("Cred") { out += colorCode("31") }
+      else if take("Cgreen") { out += colorCode("32") }
+      else if take("Cblue") { out += colorCode("34") }
+      else if take("Creset") { out += colorCode("0") }
+      else if chars[i + 1] == "C", i + 2 < chars.count, chars[i + 2] == "(", let close = chars[(i + 2)...].firstIndex(of: ")") {
+        let name = String(chars[(i + 3)..<close])
+        out += colorCode(namedColors[name] ?? "")
+        i = close + 1
+      }
+      if i == before { out.append("%"); i += 1 }
+    }
+    return out
+  }
+
+  static let namedColors = ["reset": "0", "bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "blue": "34",
+                            "magenta": "35", "cyan": "36", "white": "37", "auto": ""]
+
+  static func colorCode(_ code: String) -> String { Console.colorEnabled && !code.isEmpty ? "\u{1B}[\(code)m" : "" }
+
+  /// One commit in a built-in format, lines ending in "\n" (the medium format ends with a blank line).
+  static func builtIn(_ f: LogFormat, _ c: CommitInfo, decorations: Decorations, dates: DateStyle) -> String {
+    let deco = decorations.text(c.id, wrapped: true)
+    if f == .oneline { return Console.yellow(c.id.short) + Console.yellow(deco) + " \(subjectAndBody(c.message).subject)\n" }
+    var out = Console.yellow("commit \(c.id.hex)") + Console.yellow(deco) + "\n"
+    if c.parents.count > 1 { out += "Merge: " + c.parents.map(\.short).joined(separator: " ") + "\n" }
+    out += "Author: \(c.author.name) <\(c.author.email)>\n"
+    if f == .full { out += "Commit: \(c.committer.name) <\(c.committer.email)>\n" }
+    if f == .medium { out += "Date:   \(date(c.author, dates))\n" }
+    out += "\n"
+    if f == .short {
+      out += "    \(subjectAndBody(c.message).subject)\n"
+    } else {
+      for l in c.message.split(separator: "\n", omittingEmptySubsequences: false).dropLast(c.message.hasSuffix("\n") ? 1 : 0) { out += "    \(l)\n" }
+    }
+    return out + "\n"
+  }
+}
+
+/// The ref names shown next to commits (`%d`, `--decorate`): HEAD, branches, tags, remote branches.
+struct Decorations {
+  var names: [ObjectID: [String]] = [:]
+
+  static let none = Decorations()
+
+  /// Reads the refs of `repo` in git's order: `HEAD -> branch` first, then tags, branches and remote branches.
+  init(_ repo: Repository) throws {
+    let head = try repo.headCommit()
+    let current = try repo.currentBranch()
+    if let head, current == nil { names[head, default: []].append("HEAD") }
+    for b in try repo.branches() {
+      if b.isCurrent { names[b.commit, default: []].insert("HEAD -> \(b.name)", at: 0) } else { names[b.commit, default: []].append(b.name) }
+    }
+    for r in try repo.git.references(prefix: "refs/remotes/") where !r.name.hasSuffix("/HEAD") {
+      names[r.id, default: []].append(String(r.name.dropFirst("refs/remotes/".count)))
+    }
+    for t in try repo.tags() {
+      let target = (try? repo.resolveCommit("refs/tags/\(t.name)")) ?? t.commit
+      names[target, default: []].append("tag: \(t.name)")
+    }
+  }
+
+  private init() {}
+
+  /// " (HEAD -> main, tag: v1)" (wrapped) or "HEAD -> main, tag: v1"; empty when the commit has no names.
+  func text(_ id: ObjectID, wrapped: Bool) -> String {
+    guard let n = names[id], !n.isEmpty else { return "" }
+    let list = n.joined(separator: ", ")
+    return wrapped ? " (\(list))" : list
+  }
+}
+
+/// The commit graph drawn to the left of `annot log --graph`, in git's style (`*` a commit,
+/// `|` a line of descent, `\` and `/` lines that branch and join).
+///
+/// How it works: `lanes` holds, left to right, the commit each open line is waiting for. A commit
+/// takes the lane that waits for it (or a new one at the right); its parents replace it in that
+/// lane; lanes that now wait for the same commit join into the leftmost. Lines that change column
+/// move one column per transition row, as git draws them.
+struct LogGraph {
+  private(set) var lanes: [ObjectID] = []
+  /// Commits that will be shown; parents outside it (cut by `-n` or a path) end their line.
+  let shown: Set<ObjectID>
+
+  init(shown: Set<ObjectID>) { self.shown = shown }
+
+  /// The prefixes for one commit: `first` for its first line, `transitions` for the lines that
+  /// follow (drawing joins and branches), then `rest` for any further lines.
+  mutating func next(_ c: CommitInfo) -> (first: String, transitions: [String], rest: String) {
+    let i: Int
+    if let k = lanes.firstIndex(of: c.id) { i = k } else { lanes.append(c.id); i = lanes.count - 1 }
+    let old = lanes
+    let parents = c.parents.filter { shown.contains($0) }
+    var replaced = old
+    replaced.remove(at: i)
+    replaced.insert(contentsOf: parents, at: i)
+    // Join lanes waiting for the same commit into the leftmost one.
+    var final: [ObjectID] = []
+    var position: [ObjectID: Int] = [:]
+    for id in replaced where position[id] == nil { position[id] = final.count; final.append(id) }
+    // Edges from each old column to the column of the commit it now waits for.
+    var edges: [(from: Int, to: Int)] = []
+    for (j, id) in old.enumerated() {
+      if j == i {
+        for p in parents { edges.append((j, position[p]!)) }
+      } else if id != c.id {
+        edges.append((j, position[id]!))
+      }
+    }
+    let width = max(old.count, final.count, edges.map { max($0.from, $0.to) + 1 }.max() ?? 0)
+    func pad(_ s: String) -> String { s.padding(toLength: 2 * width, withPad: " ", startingAt: 0) }
+
+    var first = ""
+    for j in 0..<old.count { first += (j == i ? "*" : "|") + " " }
+
+    var transitions: [String] = []
+    var at = edges.map(\.from)
+    while zip(at, edges).contains(where: { $0 != $1.to }) {
+      var row = [Character](repeating: " ", count: 2 * width)
+      for k in edges.indices {
+        let p = at[k], t = edges[k].to
+        if t > p { row[2 * p + 1] = "\\"; at[k] = p + 1 }
+        else if t < p { row[2 * p - 1] = "/"; at[k] = p - 1 }
+        else if row[2 * p] == " " { row[2 * p] = "|" }
+      }
+      transitions.append(String(row))
+    }
+    lanes = final
+    var rest = ""
+    for _ in final { rest += "| " }
+    return (pad(first), transitions.map(pad), pad(rest))
+  }
+
+  /// Prefixes each line of `block` (one commit's output) with the graph.
+  mutating func draw(_ c: CommitInfo, _ block: String) -> String {
+    let (first, transitions, rest) = next(c)
+    var lines = block.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    if lines.last == "" { lines.removeLast() }
+    var out = ""
+    var t = transitions[...]
+    for (n, line) in lines.enumerated() {
+      let prefix = n == 0 ? first : (t.popFirst() ?? rest)
+      out += trimTrailing(prefix + line) + "\n"
+    }
+    for p in t { out += trimTrailing(p) + "\n" }
+    return out
+  }
+
+  private func trimTrailing(_ s: String) -> String {
+    var s = s
+    while s.last == " " { s.removeLast() }
+    return s
+  }
+}
