@@ -35,9 +35,11 @@ public struct Annot: ParsableCommand {
         args.removeFirst(2)
       } else { break }
     }
-    // git accepts "-n5"; ArgumentParser wants "-n 5".
+    // git accepts "-n5" (and "log -5"); ArgumentParser wants "-n 5".
+    let isLog = args.first == "log"
     args = args.flatMap { a -> [String] in
       if a.count > 2, a.hasPrefix("-n"), a.dropFirst(2).allSatisfy(\.isNumber) { return ["-n", String(a.dropFirst(2))] }
+      if isLog, a.count > 1, a.hasPrefix("-"), a.dropFirst().allSatisfy(\.isNumber) { return ["-n", String(a.dropFirst())] }
       return [a]
     }
     main(args)
@@ -62,13 +64,25 @@ struct Console {
   static func red(_ s: String) -> String { color(s, "31") }
   static func yellow(_ s: String) -> String { color(s, "33") }
   static func bold(_ s: String) -> String { color(s, "1") }
-  /// Progress on a terminal only; quiet when stderr is piped.
-  static let progressEnabled: Bool = isatty(2) == 1
+  /// Set by `-q`: no progress lines.
+  nonisolated(unsafe) static var quiet = false
+  /// Progress on a terminal only; quiet when stderr is piped or with `-q`.
+  static var progressEnabled: Bool { !quiet && stderrIsTerminal }
+  static let stderrIsTerminal: Bool = isatty(2) == 1
   static func progress(_ label: String, _ done: Int, _ total: Int) {
     guard progressEnabled, total > 0, done == total || done % 97 == 0 else { return }
     FileHandle.standardError.write(Data("\r\(label): \(done * 100 / total)% (\(done)/\(total))\(done == total ? "\n" : "")".utf8))
   }
   static func warn(_ s: String) { FileHandle.standardError.write(Data("warning: \(s)\n".utf8)) }
+}
+
+/// `-q/--quiet` for the commands that write: they print only errors, warnings and conflicts,
+/// and draw no progress.
+struct QuietOption: ParsableArguments {
+  @Flag(name: .shortAndLong, help: "Print only errors, warnings and conflicts; no progress.") var quiet = false
+  mutating func validate() throws { if quiet { Console.quiet = true } }
+  /// Prints `s` unless `-q`.
+  func say(_ s: String) { if !quiet { print(s) } }
 }
 
 /// `--json` output: canonical JSON on one line, so scripts get stable bytes.

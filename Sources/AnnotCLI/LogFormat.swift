@@ -6,15 +6,18 @@ import AnnotStore
 /// How `annot log` and `annot show` print one commit: git's built-in formats and a subset of
 /// its `--format` placeholders (see `LogFormat.expand`).
 enum LogFormat: Equatable {
-  case oneline, short, medium, full
+  /// `oneline` is `--oneline` (short ids); `onelineFull` is `--format=oneline` (full ids).
+  case oneline, onelineFull, short, medium, full
   /// `format:` (separator semantics) or `tformat:` (terminator semantics; git's default for a
   /// bare string with `%`).
   case custom(String, terminator: Bool)
 
+  var isCustom: Bool { if case .custom = self { return true } else { return false } }
+
   /// Parses git's `--format`/`--pretty` value.
   static func parse(_ s: String) -> LogFormat {
     switch s {
-    case "oneline": return .oneline
+    case "oneline": return .onelineFull
     case "short": return .short
     case "medium": return .medium
     case "full": return .full
@@ -120,10 +123,13 @@ enum LogFormat: Equatable {
 
   static func colorCode(_ code: String) -> String { Console.colorEnabled && !code.isEmpty ? "\u{1B}[\(code)m" : "" }
 
-  /// One commit in a built-in format, lines ending in "\n" (the medium format ends with a blank line).
+  /// One commit in a built-in format, lines ending in "\n". Between two commits of a multi-line
+  /// format the caller adds a blank line, as git does.
   static func builtIn(_ f: LogFormat, _ c: CommitInfo, decorations: Decorations, dates: DateStyle) -> String {
     let deco = decorations.text(c.id, wrapped: true)
-    if f == .oneline { return Console.yellow(c.id.short) + Console.yellow(deco) + " \(subjectAndBody(c.message).subject)\n" }
+    if f == .oneline || f == .onelineFull {
+      return Console.yellow(f == .oneline ? c.id.short : c.id.hex) + Console.yellow(deco) + " \(subjectAndBody(c.message).subject)\n"
+    }
     var out = Console.yellow("commit \(c.id.hex)") + Console.yellow(deco) + "\n"
     if c.parents.count > 1 { out += "Merge: " + c.parents.map(\.short).joined(separator: " ") + "\n" }
     out += "Author: \(c.author.name) <\(c.author.email)>\n"
@@ -135,7 +141,7 @@ enum LogFormat: Equatable {
     } else {
       for l in c.message.split(separator: "\n", omittingEmptySubsequences: false).dropLast(c.message.hasSuffix("\n") ? 1 : 0) { out += "    \(l)\n" }
     }
-    return out + "\n"
+    return out
   }
 }
 
@@ -145,20 +151,25 @@ struct Decorations {
 
   static let none = Decorations()
 
-  /// Reads the refs of `repo` in git's order: `HEAD -> branch` first, then tags, branches and remote branches.
+  /// Reads the refs of `repo` in git's order: `HEAD -> branch` (or `HEAD`) first, then the other
+  /// names in reverse ref-name order (tags, then remote branches, then branches).
   init(_ repo: Repository) throws {
     let head = try repo.headCommit()
-    let current = try repo.currentBranch()
-    if let head, current == nil { names[head, default: []].append("HEAD") }
-    for b in try repo.branches() {
-      if b.isCurrent { names[b.commit, default: []].insert("HEAD -> \(b.name)", at: 0) } else { names[b.commit, default: []].append(b.name) }
-    }
+    let currentRef = try repo.currentBranchRef()
+    var refs: [(name: String, target: ObjectID, label: String)] = []
+    for b in try repo.branches() { refs.append(("refs/heads/\(b.name)", b.commit, b.name)) }
     for r in try repo.git.references(prefix: "refs/remotes/") where !r.name.hasSuffix("/HEAD") {
-      names[r.id, default: []].append(String(r.name.dropFirst("refs/remotes/".count)))
+      refs.append((r.name, r.id, String(r.name.dropFirst("refs/remotes/".count))))
     }
     for t in try repo.tags() {
-      let target = (try? repo.resolveCommit("refs/tags/\(t.name)")) ?? t.commit
-      names[target, default: []].append("tag: \(t.name)")
+      refs.append(("refs/tags/\(t.name)", (try? repo.resolveCommit("refs/tags/\(t.name)")) ?? t.commit, "tag: \(t.name)"))
+    }
+    for r in refs.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }).reversed() where r.name != currentRef {
+      names[r.target, default: []].append(r.label)
+    }
+    if let head {
+      let label = currentRef.map { "HEAD -> \($0.hasPrefix("refs/heads/") ? String($0.dropFirst(11)) : $0)" } ?? "HEAD"
+      names[head, default: []].insert(label, at: 0)
     }
   }
 
@@ -181,10 +192,11 @@ struct Decorations {
 /// move one column per transition row, as git draws them.
 struct LogGraph {
   private(set) var lanes: [ObjectID] = []
-  /// Commits that will be shown; parents outside it (cut by `-n` or a path) end their line.
-  let shown: Set<ObjectID>
+  /// With a path limit, the commits shown: other parents end their line (without one, lines
+  /// to parents that `-n` cut off are drawn on, as git draws them).
+  let shown: Set<ObjectID>?
 
-  init(shown: Set<ObjectID>) { self.shown = shown }
+  init(shown: Set<ObjectID>? = nil) { self.shown = shown }
 
   /// The prefixes for one commit: `first` for its first line, `transitions` for the lines that
   /// follow (drawing joins and branches), then `rest` for any further lines.
@@ -192,7 +204,7 @@ struct LogGraph {
     let i: Int
     if let k = lanes.firstIndex(of: c.id) { i = k } else { lanes.append(c.id); i = lanes.count - 1 }
     let old = lanes
-    let parents = c.parents.filter { shown.contains($0) }
+    let parents = shown.map { s in c.parents.filter { s.contains($0) } } ?? c.parents
     var replaced = old
     replaced.remove(at: i)
     replaced.insert(contentsOf: parents, at: i)
@@ -200,37 +212,65 @@ struct LogGraph {
     var final: [ObjectID] = []
     var position: [ObjectID: Int] = [:]
     for id in replaced where position[id] == nil { position[id] = final.count; final.append(id) }
-    // Edges from each old column to the column of the commit it now waits for.
-    var edges: [(from: Int, to: Int)] = []
-    for (j, id) in old.enumerated() {
-      if j == i {
-        for p in parents { edges.append((j, position[p]!)) }
-      } else if id != c.id {
-        edges.append((j, position[id]!))
-      }
+    // Step 1, lanes move from `old` to `replaced`: a merge fans out into its parents' columns
+    // and the lanes to its right shift over; a root's lane ends and the lanes to its right shift back.
+    var from: [Int] = [], to: [Int] = []
+    for j in old.indices {
+      if j == i { for k in parents.indices { from.append(j); to.append(i + k) } }
+      else { from.append(j); to.append(j < i ? j : j + parents.count - 1) }
     }
-    let width = max(old.count, final.count, edges.map { max($0.from, $0.to) + 1 }.max() ?? 0)
+    // Step 2, lanes of `replaced` that wait for the same commit join the leftmost one.
+    let from2 = Array(replaced.indices), to2 = replaced.map { position[$0]! }
+    let width = max(old.count, replaced.count, 1)
     func pad(_ s: String) -> String { s.padding(toLength: 2 * width, withPad: " ", startingAt: 0) }
 
     var first = ""
     for j in 0..<old.count { first += (j == i ? "*" : "|") + " " }
-
-    var transitions: [String] = []
-    var at = edges.map(\.from)
-    while zip(at, edges).contains(where: { $0 != $1.to }) {
-      var row = [Character](repeating: " ", count: 2 * width)
-      for k in edges.indices {
-        let p = at[k], t = edges[k].to
-        if t > p { row[2 * p + 1] = "\\"; at[k] = p + 1 }
-        else if t < p { row[2 * p - 1] = "/"; at[k] = p - 1 }
-        else if row[2 * p] == " " { row[2 * p] = "|" }
-      }
-      transitions.append(String(row))
-    }
+    let transitions = Self.moves(from: from, to: to, width: width) + Self.moves(from: from2, to: to2, width: width)
     lanes = final
     var rest = ""
     for _ in final { rest += "| " }
     return (pad(first), transitions.map(pad), pad(rest))
+  }
+
+  /// Rows that move lines from columns `from` to columns `to`, one column per row (`\` right,
+  /// `/` left, `|` staying); none when nothing moves.
+  static func moves(from: [Int], to: [Int], width: Int) -> [String] {
+    var rows: [String] = []
+    var at = from
+    while zip(at, to).contains(where: { $0 != $1 }) {
+      var row = [Character](repeating: " ", count: 2 * width)
+      for k in at.indices {
+        let p = at[k], t = to[k]
+        if t > p { row[2 * p + 1] = "\\"; at[k] = p + 1 }
+        else if t < p { row[2 * p - 1] = "/"; at[k] = p - 1 }
+        else if row[2 * p] == " " { row[2 * p] = "|" }
+      }
+      rows.append(String(row))
+    }
+    return rows
+  }
+
+  /// git's `--topo-order` (which `--graph` implies): no parent before all its children, and a
+  /// side branch shown whole before the line it forked from continues (a LIFO of ready commits,
+  /// as in git's `sort_in_topological_order`). `commits` must be newest first.
+  static func topoOrder(_ commits: [CommitInfo]) -> [CommitInfo] {
+    var byID: [ObjectID: CommitInfo] = [:]
+    for c in commits { byID[c.id] = c }
+    var children: [ObjectID: Int] = [:]
+    for c in commits { for p in c.parents where byID[p] != nil { children[p, default: 0] += 1 } }
+    var stack: [CommitInfo] = commits.filter { children[$0.id, default: 0] == 0 }.reversed()
+    var out: [CommitInfo] = []
+    out.reserveCapacity(commits.count)
+    while let c = stack.popLast() {
+      out.append(c)
+      for p in c.parents {
+        guard let pc = byID[p], let n = children[p] else { continue }
+        children[p] = n - 1
+        if n - 1 == 0 { stack.append(pc) }
+      }
+    }
+    return out
   }
 
   /// Prefixes each line of `block` (one commit's output) with the graph.

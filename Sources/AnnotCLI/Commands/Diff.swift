@@ -21,6 +21,8 @@ extension Annot {
     @Flag(help: "Match annotations by geometry even when ids are present.") var byGeometry = false
     @Flag(help: "Also report changed source ids (ids the source format gave).") var sourceIds = false
     @Option(help: "Write an HTML review page with before/after overlays to FILE.") var html: String?
+    @Flag(help: "Exit with status 1 if there are label or schema changes, 0 if none.") var exitCode = false
+    @Flag(help: "Print nothing; exit 1 if there are changes (implies --exit-code).") var quiet = false
     @Flag(help: "Do not page the output.") var noPager = false
     @Argument(help: "The old revision (default: HEAD, comparing with the stage).") var first: String?
     @Argument(help: "The new revision (default: the stage).") var second: String?
@@ -34,6 +36,14 @@ extension Annot {
       if byGeometry { options.document.matching = .geometry }
       options.document.includeSourceIDs = sourceIds
       let outcome = try repo.diff(old: sides.old, new: sides.new, paths: paths, options: options)
+      let differs = !outcome.images.isEmpty || outcome.schema != nil
+      if quiet { if differs { throw ExitCode(1) } else { return } }
+      try show(repo, sides, outcome)
+      if exitCode && differs { throw ExitCode(1) }
+    }
+
+    /// Prints (or writes) the outcome as the flags ask.
+    func show(_ repo: Repository, _ sides: Repository.DiffSides, _ outcome: DatasetDiff.Outcome) throws {
       if let html {
         let page = ReviewPage.render(outcome, options: ReviewPage.Options(title: "annot diff \(sides.oldName) \(sides.newName)")) { path, side in
           let tree = side == .before ? sides.old : sides.new

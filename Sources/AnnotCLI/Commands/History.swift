@@ -56,7 +56,11 @@ extension Annot {
     func run() throws {
       let repo = try openRepository()
       let path = try paths.first.map { try repo.datasetPath(fromUserPath: repo.repositoryRelative($0)) }
-      let commits = try repo.log(from: revision, limit: maxCount, path: path)
+      var commits = try repo.log(from: revision, limit: graph ? nil : maxCount, path: path)
+      if graph {
+        commits = LogGraph.topoOrder(commits)
+        if let maxCount { commits = Array(commits.prefix(max(0, maxCount))) }
+      }
       if json {
         printJSON(.array(try commits.map { c in
           guard patch, var o = commitJSON(c).objectValue else { return commitJSON(c) }
@@ -70,7 +74,7 @@ extension Annot {
       if case .custom(let f, _) = style { usesNames = f.contains("%d") || f.contains("%D") }
       let names = usesNames ? try Decorations(repo) : .none
       Pager.start(enabled: !noPager, repository: repo)
-      var drawing = graph ? LogGraph(shown: Set(commits.map(\.id))) : nil
+      var drawing = graph ? LogGraph(shown: path == nil ? nil : Set(commits.map(\.id))) : nil
       for (n, c) in commits.enumerated() {
         var block: String
         switch style {
@@ -79,7 +83,8 @@ extension Annot {
           if terminator || n < commits.count - 1 || drawing != nil { block += "\n" }
         default: block = LogFormat.builtIn(style, c, decorations: names, dates: date)
         }
-        if patch { block += DiffRendering.text(try commitDiff(repo, c, paths: paths), options: .init(color: Console.colorEnabled)) + "\n" }
+        if patch { block += "\n" + DiffRendering.text(try commitDiff(repo, c, paths: paths), options: .init(color: Console.colorEnabled)) }
+        if style != .oneline, style != .onelineFull, !style.isCustom, n < commits.count - 1 { block += "\n" }
         print(drawing?.draw(c, block) ?? block, terminator: "")
       }
     }
@@ -124,7 +129,7 @@ extension Annot {
       Pager.start(enabled: !noPager, repository: repo)
       switch style {
       case let .custom(f, _): print(LogFormat.expand(f, c, decorations: names, dates: .default))
-      default: print(LogFormat.builtIn(style, c, decorations: names, dates: .default), terminator: "")
+      default: print(LogFormat.builtIn(style, c, decorations: names, dates: .default))
       }
       print(DiffRendering.text(diff, options: .init(color: Console.colorEnabled)), terminator: "")
     }
