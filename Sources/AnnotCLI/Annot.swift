@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import AnnotKit
+import AnnotVersion
 
 /// The root of the `annot` command tree. Each subcommand lives in `Commands/<Name>.swift`.
 public struct Annot: ParsableCommand {
@@ -47,7 +48,8 @@ public struct Annot: ParsableCommand {
   }
 }
 
-public let annotVersion = "0.1.0"
+/// "0.1.0 (git describe)" as built; see AnnotVersion.
+public let annotVersion = AnnotVersion.description
 
 /// Opens the repository containing the current directory.
 func openRepository() throws -> Repository {

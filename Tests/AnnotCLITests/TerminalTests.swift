@@ -138,3 +138,31 @@ import AnnotTestSupport
     #expect(missing.contains("review pass 8"), "the output is lost when the pager cannot run")
   }
 }
+
+/// Docs/CLI.md is what Scripts/gen-cli-docs.sh makes from the built binary's `--help`, and
+/// `--version` names the commit the binary was built from.
+@Suite struct CLIReferenceTests {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+  @Test func cliReferenceIsCurrent() throws {
+    let out = try TestSupport.tempDir("clidoc").appendingPathComponent("CLI.md")
+    let r = try TestSupport.run("/bin/bash", [Self.root.appendingPathComponent("Scripts/gen-cli-docs.sh").path, TestSupport.annotBinary, out.path], in: Self.root)
+    #expect(r.status == 0, "\(r.stderr)")
+    let fresh = try String(contentsOf: out, encoding: .utf8)
+    let committed = try String(contentsOf: Self.root.appendingPathComponent("Docs/CLI.md"), encoding: .utf8)
+    #expect(fresh == committed, "Docs/CLI.md is stale: run Scripts/gen-cli-docs.sh")
+  }
+
+  @Test func versionNamesTheCommit() throws {
+    let v = try TestSupport.annot(["--version"], in: Self.root)
+    #expect(v.status == 0)
+    #expect(v.stdout.hasPrefix("0.1.0"))
+    let describe = try TestSupport.run("/usr/bin/git", ["-C", Self.root.path, "describe", "--always", "--tags"], in: Self.root)
+    if describe.status == 0 {
+      let d = describe.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+      #expect(v.stdout.hasPrefix("0.1.0 (\(d)"), "\(v.stdout) does not name \(d)")
+    } else {
+      #expect(v.stdout == "0.1.0\n")
+    }
+  }
+}

@@ -119,9 +119,9 @@ extension Annot {
     static let configuration = CommandConfiguration(
       abstract: "Record the stage as a new commit.",
       discussion: """
-        Without -m, opens an editor on .annot/COMMIT_EDITMSG, as git does: $ANNOT_EDITOR, $GIT_EDITOR,
-        core.editor, $VISUAL, $EDITOR, then vi. Lines starting with '#' are dropped; an empty message
-        aborts the commit.
+        Without -m, opens an editor on .annot/COMMIT_EDITMSG, as git does: the
+        first of $ANNOT_EDITOR, $GIT_EDITOR, core.editor, $VISUAL, $EDITOR, vi.
+        Lines starting with '#' are dropped; an empty message aborts the commit.
         """)
     @Option(name: .shortAndLong, help: "Commit message (without it, an editor opens).") var message: String?
     @Option(help: "Override the author: 'Name <email>'.") var author: String?

@@ -36,17 +36,18 @@ extension Annot {
     static let configuration = CommandConfiguration(
       abstract: "Show commit history.",
       discussion: """
-        --format takes git's built-in names (oneline, short, medium, full) or a string with
-        placeholders: %H %h (commit), %T %t (tree), %P %p (parents), %an %ae %ad %at (author name,
-        email, date, unix time), %cn %ce %cd %ct (committer), %s (subject), %b (body), %B (message),
-        %d %D (ref names), %n (newline), %% and colours %Cred %Cgreen %Cblue %Creset %C(yellow).
+        --format takes git's built-in names (oneline, short, medium, full) or a
+        string of placeholders: %H %h commit, %T %t tree, %P %p parents,
+        %an %ae %ad %at author name, email, date, time; %cn %ce %cd %ct committer;
+        %s subject, %b body, %B message, %d %D ref names, %n newline, %%;
+        colours %Cred %Cgreen %Cblue %Creset %C(yellow).
         """)
     @Flag(help: "One line per commit (--format=oneline with short ids).") var oneline = false
     @Option(name: [.customLong("format"), .customLong("pretty")], help: "Output format: oneline, short, medium, full, or a placeholder string (see below).")
     var format: String?
     @Flag(help: "Draw the commit graph to the left of the history.") var graph = false
     @Flag(inversion: .prefixedNo, help: "Show branch and tag names next to commits (default: on a terminal).") var decorate: Bool?
-    @Option(help: "Date style for %ad and the Date: line: default, iso, iso-strict, short, unix, rfc, raw.") var date: LogFormat.DateStyle = .default
+    @Option(help: "Date style for %ad and the Date: line.") var date: LogFormat.DateStyle = .default
     @Option(name: [.customShort("n"), .customLong("max-count")], help: "Show at most N commits.") var maxCount: Int?
     @Flag(help: "Machine-readable output.") var json = false
     @Flag(name: [.customShort("p"), .customLong("patch")], help: "Show each commit's label diff.") var patch = false
