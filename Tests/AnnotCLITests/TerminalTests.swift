@@ -29,6 +29,16 @@ import AnnotTestSupport
 
   static let esc = "\u{1B}["
 
+  /// Types `q` until the program exits (less drops typeahead while it handles an interrupt, so
+  /// one key can be lost on a loaded machine); returns the exit status, nil after 20 s.
+  func quit(_ t: PseudoTerminal) -> Int32? {
+    for _ in 0..<4 {
+      t.send("q")
+      if let status = t.waitForExit(timeout: 5) { return status }
+    }
+    return nil
+  }
+
   /// Runs `args` on a 24-line terminal and checks the pager is shown and waits for a key:
   /// the output arrives, nothing in the session is stopped, and `q` ends the command with 0.
   func expectPagedAndQuits(_ args: [String], in repo: URL, expecting text: String) throws {
@@ -40,8 +50,7 @@ import AnnotTestSupport
     #expect(t.isRunning, "the pager quit without a key although the output is longer than the screen")
     #expect(t.stoppedProcesses().isEmpty, "stopped processes: \(t.stoppedProcesses())")
     #expect(t.output.contains(Self.esc), "no colour on a terminal")
-    t.send("q")
-    let status = t.waitForExit(timeout: 20)
+    let status = quit(t)
     #expect(status == 0, "annot \(args.joined(separator: " ")) after 'q': status \(String(describing: status)), stopped: \(t.stoppedProcesses())")
   }
 
@@ -79,6 +88,37 @@ import AnnotTestSupport
     if args.contains("--name-status") { #expect(t.output.contains("img_2.png") && !t.output.contains("img_3.png"), "\(t.output.debugDescription)") }
   }
 
+  /// `q` long before the end of an output larger than the pipe: annot is blocked writing, gets
+  /// SIGPIPE, lets the pager finish and dies of SIGPIPE (141), as git does; nothing hangs.
+  @Test func quitBeforeTheEndOfALongOutput() throws {
+    let dir = try TestSupport.tempDir("terminal-long")
+    try TestSupport.annot(["init", "repo"], in: dir)
+    let repo = dir.appendingPathComponent("repo")
+    let data = dir.appendingPathComponent("data")
+    let images = data.appendingPathComponent("images").path
+    let first = try TestSupport.cocoDataset(in: data, count: 800)
+    for args in [["import", "-q", "coco", first.path, "--images", images], ["commit", "-q", "-m", "round 1"]] {
+      let r = try TestSupport.annot(args, in: repo)
+      #expect(r.status == 0, "\(args): \(r.stderr)")
+    }
+    let second = try TestSupport.cocoDataset(in: data, count: 800, moved: Set(1...1600), dx: 3, name: "round2.json")
+    try TestSupport.annot(["import", "-q", "coco", second.path, "--images", images], in: repo)
+    try TestSupport.annot(["commit", "-q", "-m", "round 2"], in: repo)
+    let third = try TestSupport.cocoDataset(in: data, count: 800, moved: Set(1...1600), dx: 6, name: "round3.json")
+    try TestSupport.annot(["import", "-q", "coco", third.path, "--images", images], in: repo)
+    try TestSupport.annot(["commit", "-q", "-m", "round 3"], in: repo)
+    let piped = try TestSupport.annot(["log", "-p"], in: repo)
+    #expect(piped.stdout.utf8.count > 200_000, "the log (\(piped.stdout.utf8.count) bytes) must not fit in a pipe")
+
+    let t = try PseudoTerminal(TestSupport.annotBinary, ["log", "-p"], in: repo)
+    defer { t.terminate() }
+    #expect(t.waitFor("round 3", timeout: 60), "stopped: \(t.stoppedProcesses()); shown: \(t.output.suffix(300))")
+    usleep(300_000)
+    #expect(t.isRunning)
+    let status = quit(t)
+    #expect(status == 141, "status \(String(describing: status)); shown: \(t.output.suffix(200).debugDescription)")
+  }
+
   /// Ctrl-C while the pager shows: annot waits for the pager to give the terminal back, then
   /// dies of SIGINT (130), as git does; the pager is never orphaned on the terminal.
   @Test func interruptWaitsForThePager() throws {
@@ -89,8 +129,7 @@ import AnnotTestSupport
     t.send("\u{3}")
     usleep(300_000)
     #expect(t.isRunning, "annot exited while its pager still holds the terminal")
-    t.send("q")
-    let status = t.waitForExit(timeout: 20)
+    let status = quit(t)
     #expect(status == 130, "status \(String(describing: status)); stopped \(t.stoppedProcesses()); shown: \(t.output.suffix(300).debugDescription)")
   }
 
@@ -151,6 +190,13 @@ import AnnotTestSupport
     let fresh = try String(contentsOf: out, encoding: .utf8)
     let committed = try String(contentsOf: Self.root.appendingPathComponent("Docs/CLI.md"), encoding: .utf8)
     #expect(fresh == committed, "Docs/CLI.md is stale: run Scripts/gen-cli-docs.sh")
+  }
+
+  /// The README's completion commands work for each shell.
+  @Test(arguments: ["bash", "zsh", "fish"]) func completionScripts(_ shell: String) throws {
+    let r = try TestSupport.annot(["--generate-completion-script", shell], in: Self.root)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("annot") && r.stdout.contains("switch") && r.stdout.contains("graph"))
   }
 
   @Test func versionNamesTheCommit() throws {
