@@ -132,6 +132,9 @@ import AnnotTestSupport
     #expect(r.status == 0, "git fsck: \(r.stdout)\(r.stderr)")
   }
 
+  /// An empty HOME, so the user's core.editor cannot win over the variables under test.
+  let home = FileManager.default.temporaryDirectory.appendingPathComponent("annot-editor-home").path
+
   /// An editor (`sh SCRIPT`) whose script saves the template it was given and writes `message`.
   func editor(_ dir: URL, name: String, message: String, status: Int = 0) throws -> String {
     let path = dir.appendingPathComponent(name).path
@@ -153,15 +156,15 @@ import AnnotTestSupport
     // Nothing is written when the message is empty, or the editor fails.
     let head = try git(repo, ["rev-parse", "HEAD"])
     let empty = try editor(tools, name: "empty", message: "# only comments\n\n   \n")
-    let e = try TestSupport.annot(["commit"], in: repo, env: ["EDITOR": "sh " + empty, "GIT_EDITOR": "", "VISUAL": "", "ANNOT_EDITOR": ""])
+    let e = try TestSupport.annot(["commit"], in: repo, env: ["EDITOR": "sh " + empty, "GIT_EDITOR": "", "VISUAL": "", "ANNOT_EDITOR": "", "HOME": home, "GIT_CONFIG_NOSYSTEM": "1"])
     #expect(e.status != 0 && e.stderr.contains("empty commit message"), "\(e)")
     let failing = try editor(tools, name: "failing", message: "fine\n", status: 3)
-    let f = try TestSupport.annot(["commit"], in: repo, env: ["EDITOR": "sh " + failing, "GIT_EDITOR": "", "VISUAL": "", "ANNOT_EDITOR": ""])
+    let f = try TestSupport.annot(["commit"], in: repo, env: ["EDITOR": "sh " + failing, "GIT_EDITOR": "", "VISUAL": "", "ANNOT_EDITOR": "", "HOME": home, "GIT_CONFIG_NOSYSTEM": "1"])
     #expect(f.status != 0 && f.stderr.contains("problem with the editor"), "\(f)")
     #expect(try git(repo, ["rev-parse", "HEAD"]) == head)
 
     // GIT_EDITOR before VISUAL before EDITOR (VISUAL counts on a terminal that is not dumb).
-    let c = try TestSupport.annot(["commit"], in: repo, env: ["GIT_EDITOR": "sh " + good, "VISUAL": "sh " + wrong, "EDITOR": "sh " + wrong, "TERM": "xterm", "ANNOT_EDITOR": ""])
+    let c = try TestSupport.annot(["commit"], in: repo, env: ["GIT_EDITOR": "sh " + good, "VISUAL": "sh " + wrong, "EDITOR": "sh " + wrong, "TERM": "xterm", "ANNOT_EDITOR": "", "HOME": home, "GIT_CONFIG_NOSYSTEM": "1"])
     #expect(c.status == 0, "\(c.stderr)")
     #expect(c.stdout.hasSuffix("] Relabel b\n"))
     #expect(try git(repo, ["log", "-1", "--format=%B"]) == "Relabel b\n\nBody\n\n")
@@ -172,11 +175,11 @@ import AnnotTestSupport
 
     // VISUAL before EDITOR; --amend starts from the old message.
     let amend = try editor(tools, name: "amend", message: "Relabel b, amended\n")
-    _ = try annot(repo, ["commit", "--amend"], env: ["VISUAL": "sh " + amend, "EDITOR": "sh " + wrong, "TERM": "xterm", "GIT_EDITOR": "", "ANNOT_EDITOR": ""])
+    _ = try annot(repo, ["commit", "--amend"], env: ["VISUAL": "sh " + amend, "EDITOR": "sh " + wrong, "TERM": "xterm", "GIT_EDITOR": "", "ANNOT_EDITOR": "", "HOME": home, "GIT_CONFIG_NOSYSTEM": "1"])
     #expect(try git(repo, ["log", "-1", "--format=%s"]) == "Relabel b, amended\n")
     #expect(try String(contentsOfFile: amend + ".seen", encoding: .utf8).hasPrefix("Relabel b\n\nBody\n"))
     // Nothing staged: refused before any editor opens.
-    let nothing = try TestSupport.annot(["commit"], in: repo, env: ["EDITOR": "sh " + wrong, "GIT_EDITOR": "", "VISUAL": "", "ANNOT_EDITOR": ""])
+    let nothing = try TestSupport.annot(["commit"], in: repo, env: ["EDITOR": "sh " + wrong, "GIT_EDITOR": "", "VISUAL": "", "ANNOT_EDITOR": "", "HOME": home, "GIT_CONFIG_NOSYSTEM": "1"])
     #expect(nothing.status != 0)
     #expect(!FileManager.default.fileExists(atPath: wrong + ".seen"))
     try fsck(repo)
@@ -190,7 +193,7 @@ import AnnotTestSupport
     let path = tools.appendingPathComponent("ttyeditor").path
     try TestSupport.write("printf 'message: '\nread line < /dev/tty\necho \"$line\" > \"$1\"\n", to: URL(fileURLWithPath: path))
     _ = try annot(repo, ["switch", "-c", "typed"])
-    let t = try PseudoTerminal(TestSupport.annotBinary, ["commit", "--allow-empty"], in: repo, env: ["EDITOR": "sh " + path, "GIT_EDITOR": "", "VISUAL": "", "ANNOT_EDITOR": ""])
+    let t = try PseudoTerminal(TestSupport.annotBinary, ["commit", "--allow-empty"], in: repo, env: ["EDITOR": "sh " + path, "GIT_EDITOR": "", "VISUAL": "", "ANNOT_EDITOR": "", "HOME": home, "GIT_CONFIG_NOSYSTEM": "1"])
     defer { t.terminate() }
     #expect(t.waitFor("message: ", timeout: 30), "\(t.output) stopped: \(t.stoppedProcesses())")
     #expect(t.stoppedProcesses().isEmpty)

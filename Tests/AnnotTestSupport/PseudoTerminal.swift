@@ -21,7 +21,8 @@ public final class PseudoTerminal: @unchecked Sendable {
   public var output: String { String(decoding: buffer, as: UTF8.self) }
 
   /// Starts `executable` on a new pty of `rows`×`columns`, in `cwd`, with the fixed test author
-  /// and date, `TERM=xterm`, and no pager or colour settings inherited from the caller.
+  /// and date, `TERM=xterm`, and no pager, editor or colour settings inherited from the caller
+  /// (nor its git config: HOME is an empty directory).
   /// `env` entries are set last; an empty value removes the variable.
   public init(_ executable: String, _ arguments: [String], in cwd: URL, env extra: [String: String] = [:],
               rows: Int = 24, columns: Int = 80) throws {
@@ -42,6 +43,10 @@ public final class PseudoTerminal: @unchecked Sendable {
     var env = ProcessInfo.processInfo.environment
     for k in ["PAGER", "ANNOT_PAGER", "GIT_PAGER", "LESS", "LV", "NO_COLOR", "EDITOR", "VISUAL", "GIT_EDITOR", "ANNOT_PAGER_IN_USE"] { env[k] = nil }
     env["TERM"] = "xterm"
+    // No user or system git config (core.pager, core.editor) leaks into the test.
+    env["HOME"] = FileManager.default.temporaryDirectory.appendingPathComponent("annot-pty-home").path
+    env["XDG_CONFIG_HOME"] = nil
+    env["GIT_CONFIG_NOSYSTEM"] = "1"
     env["GIT_AUTHOR_NAME"] = "Test Labeler"; env["GIT_AUTHOR_EMAIL"] = "test@example.com"
     env["GIT_COMMITTER_NAME"] = "Test Labeler"; env["GIT_COMMITTER_EMAIL"] = "test@example.com"
     env["GIT_AUTHOR_DATE"] = "1767225600 +0000"; env["GIT_COMMITTER_DATE"] = "1767225600 +0000"
