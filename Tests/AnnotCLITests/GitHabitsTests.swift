@@ -79,6 +79,35 @@ import AnnotTestSupport
     #expect(try annot(repo, ["show", "--format=%h %s", "HEAD"]).stdout.hasPrefix(try git(repo, ["log", "-1", "--format=%h %s"])))
   }
 
+  /// `-q` leaves stdout (and stderr) empty on the commands that write.
+  @Test func quietWritingCommands() throws {
+    let repo = try history()
+    let dir = repo.deletingLastPathComponent()
+    let coco = try TestSupport.cocoDataset(in: dir.appendingPathComponent("data"), count: 3)
+    try TestSupport.write(TestSupport.png(width: 8, height: 8, seed: 4), to: repo.appendingPathComponent("images/c.png"))
+    let commands: [[String]] = [
+      ["import", "-q", "coco", coco.path, "--images", dir.appendingPathComponent("data/images").path],
+      ["add", "-q", "images/c.png"], ["mv", "-q", "images/c.png", "images/d.png"], ["rm", "-q", "images/d.png"],
+      ["split", "-q"], ["commit", "-q", "-m", "quiet"], ["reindex", "-q"],
+      ["export", "-q", "HEAD", "--format", "coco", "--to", dir.appendingPathComponent("out").path],
+      ["branch", "-q", "-d", "zz"], ["tag", "-q", "-d", "v1"], ["reset", "-q", "--soft", "HEAD"], ["checkout", "-q", "side"],
+      ["cherry-pick", "-q", "main"], ["revert", "-q", "HEAD"], ["switch", "-q", "main"],
+    ]
+    for args in commands {
+      let r = try TestSupport.annot(args, in: repo)
+      #expect(r.status == 0, "annot \(args.joined(separator: " ")): \(r.stderr)")
+      #expect(r.stdout.isEmpty && r.stderr.isEmpty, "annot \(args.joined(separator: " ")) printed \(r.stdout.debugDescription) \(r.stderr.debugDescription)")
+    }
+    let clone = try TestSupport.annot(["clone", "-q", repo.path, dir.appendingPathComponent("copy").path], in: dir)
+    #expect(clone.status == 0 && clone.stdout.isEmpty && clone.stderr.isEmpty, "\(clone)")
+    let copy = dir.appendingPathComponent("copy")
+    for args in [["fetch", "-q"], ["pull", "-q"], ["push", "-q", "origin", "main"]] {
+      let r = try TestSupport.annot(args, in: copy)
+      #expect(r.status == 0 && r.stdout.isEmpty && r.stderr.isEmpty, "annot \(args.joined(separator: " ")): \(r)")
+    }
+    try fsck(repo)
+  }
+
   @Test func branchVerboseMatchesGit() throws {
     let repo = try history()
     #expect(try annot(repo, ["branch", "-v"]).stdout == (try git(repo, ["branch", "-v"])))
