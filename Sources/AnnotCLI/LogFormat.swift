@@ -145,6 +145,44 @@ enum LogFormat: Equatable {
   }
 }
 
+/// The order `git log` shows commits in: newest committer date first, and among equal dates the
+/// order in which the walk reached them (first parents before later ones), as git's date-ordered
+/// queue does. `limit` stops the walk early; commits are read on demand.
+enum GitLogOrder {
+  static func walk(from start: ObjectID, limit: Int?, commit: (ObjectID) throws -> CommitInfo) throws -> [CommitInfo] {
+    struct Entry { let info: CommitInfo; let seq: Int }
+    // Sorted so that the next commit to show is last: older dates first, later arrivals first.
+    var queue: [Entry] = []
+    var seen: Set<ObjectID> = [start]
+    var seq = 0
+    func push(_ c: CommitInfo) {
+      let e = Entry(info: c, seq: seq)
+      seq += 1
+      // Insert before every entry that should come out after it.
+      var lo = 0, hi = queue.count
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        let m = queue[mid]
+        let comesOutAfter = m.info.committer.time < e.info.committer.time
+          || (m.info.committer.time == e.info.committer.time && m.seq > e.seq)
+        if comesOutAfter { lo = mid + 1 } else { hi = mid }
+      }
+      queue.insert(e, at: lo)
+    }
+    push(try commit(start))
+    var out: [CommitInfo] = []
+    while let next = queue.popLast() {
+      out.append(next.info)
+      if let limit, out.count >= limit { break }
+      for p in next.info.parents where !seen.contains(p) {
+        seen.insert(p)
+        push(try commit(p))
+      }
+    }
+    return out
+  }
+}
+
 /// The ref names shown next to commits (`%d`, `--decorate`): HEAD, branches, tags, remote branches.
 struct Decorations {
   var names: [ObjectID: [String]] = [:]

@@ -75,6 +75,11 @@ import AnnotTestSupport
       #expect(mine == (try git(repo, ["log", "-1", "--date=\(date)", "--format=%ad"])), "--date=\(date): \(mine)")
     }
     #expect(try annot(repo, ["log", "--oneline", "side"]).stdout == (try git(repo, ["log", "--oneline", "side"])))
+    // Across merges with equal commit times, the order is git's too.
+    for args in [["log", "--format=%h %s"], ["log", "--oneline", "-n", "4"], ["log", "-3"], ["log", "--format=%s", "other"]] {
+      let mine = try annot(repo, args).stdout
+      #expect(mine == (try git(repo, args)), "annot \(args.joined(separator: " ")):\n\(mine)")
+    }
     #expect(try annot(repo, ["log", "--pretty=%s", "-2", "side"]).stdout == "s2\ns1\n")
     #expect(try annot(repo, ["show", "--format=%h %s", "HEAD"]).stdout.hasPrefix(try git(repo, ["log", "-1", "--format=%h %s"])))
   }

@@ -57,7 +57,13 @@ extension Annot {
     func run() throws {
       let repo = try openRepository()
       let path = try paths.first.map { try repo.datasetPath(fromUserPath: repo.repositoryRelative($0)) }
-      var commits = try repo.log(from: revision, limit: graph ? nil : maxCount, path: path)
+      var commits: [CommitInfo]
+      let unborn = try revision == "HEAD" && repo.headCommit() == nil
+      if path == nil, !unborn {
+        commits = try GitLogOrder.walk(from: repo.resolveCommit(revision), limit: graph ? nil : maxCount) { try repo.git.commit($0) }
+      } else {
+        commits = try repo.log(from: revision, limit: graph ? nil : maxCount, path: path)
+      }
       if graph {
         commits = LogGraph.topoOrder(commits)
         if let maxCount { commits = Array(commits.prefix(max(0, maxCount))) }
