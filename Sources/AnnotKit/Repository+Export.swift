@@ -103,9 +103,12 @@ extension Repository {
   /// by path, exporters use fixed number formats, and nothing reads the clock.
   ///
   /// `dir` must not exist, be empty, or hold an earlier export (whose files are replaced).
+  ///
+  /// `progress(done, total)` is called as the exporter reads each image's bytes (from any thread).
   public func export(_ rev: String, format: String, to dir: URL, options: [String: String] = [:],
                      include: ((LabelDocument) -> Bool)? = nil, strict: Bool = false,
-                     registry: FormatRegistry = .builtIn) throws -> ExportOutcome {
+                     registry: FormatRegistry = .builtIn,
+                     progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> ExportOutcome {
     let exporter = try registry.exporter(named: format)
     let commit = try resolveCommit(rev)
     let tree = try git.commit(commit).tree
@@ -130,6 +133,13 @@ extension Repository {
         if let include, !include(doc) { continue }
         let image = e.image!
         items.append(ExportItem(document: doc, imageBytes: { try store.blob(image) }))
+      }
+    }
+    if let progress {
+      let counter = ExportProgressCounter(total: items.count, report: progress)
+      items = items.map { item in
+        let read = item.imageBytes
+        return ExportItem(document: item.document, imageBytes: { defer { counter.tick() }; return try read() })
       }
     }
     let sink = DirectorySink(root: dir)
@@ -176,5 +186,21 @@ extension Repository {
     } else {
       try fm.createDirectory(at: dir, withIntermediateDirectories: true)
     }
+  }
+}
+
+/// Counts image reads of an export for its progress callback.
+final class ExportProgressCounter: @unchecked Sendable {
+  private let lock = NSLock()
+  private var done = 0
+  let total: Int
+  let report: @Sendable (Int, Int) -> Void
+  init(total: Int, report: @escaping @Sendable (Int, Int) -> Void) { self.total = total; self.report = report }
+  func tick() {
+    lock.lock()
+    done += 1
+    let n = done
+    lock.unlock()
+    report(n, total)
   }
 }

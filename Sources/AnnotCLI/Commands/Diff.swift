@@ -21,6 +21,8 @@ extension Annot {
     @Flag(help: "Match annotations by geometry even when ids are present.") var byGeometry = false
     @Flag(help: "Also report changed source ids (ids the source format gave).") var sourceIds = false
     @Option(help: "Write an HTML review page with before/after overlays to FILE.") var html: String?
+    @Flag(help: "Exit with status 1 if there are label or schema changes, 0 if none.") var exitCode = false
+    @Flag(help: "Print nothing; exit 1 if there are changes (implies --exit-code).") var quiet = false
     @Flag(help: "Do not page the output.") var noPager = false
     @Argument(help: "The old revision (default: HEAD, comparing with the stage).") var first: String?
     @Argument(help: "The new revision (default: the stage).") var second: String?
@@ -34,6 +36,14 @@ extension Annot {
       if byGeometry { options.document.matching = .geometry }
       options.document.includeSourceIDs = sourceIds
       let outcome = try repo.diff(old: sides.old, new: sides.new, paths: paths, options: options)
+      let differs = !outcome.images.isEmpty || outcome.schema != nil
+      if quiet { if differs { throw ExitCode(1) } else { return } }
+      try show(repo, sides, outcome)
+      if exitCode && differs { throw ExitCode(1) }
+    }
+
+    /// Prints (or writes) the outcome as the flags ask.
+    func show(_ repo: Repository, _ sides: Repository.DiffSides, _ outcome: DatasetDiff.Outcome) throws {
       if let html {
         let page = ReviewPage.render(outcome, options: ReviewPage.Options(title: "annot diff \(sides.oldName) \(sides.newName)")) { path, side in
           let tree = side == .before ? sides.old : sides.new
@@ -47,9 +57,9 @@ extension Annot {
       }
       if json { print(String(decoding: DiffRendering.json(outcome), as: UTF8.self)); return }
       let text = TextOptionsFactory.text(color: Console.colorEnabled)
-      if stat { Pager.show(DiffRendering.stat(outcome, options: text), enabled: !noPager); return }
-      if nameStatus { Pager.show(DiffRendering.nameStatus(outcome), enabled: !noPager); return }
-      Pager.show(DiffRendering.text(outcome, options: text), enabled: !noPager)
+      if stat { Pager.show(DiffRendering.stat(outcome, options: text), enabled: !noPager, repository: repo); return }
+      if nameStatus { Pager.show(DiffRendering.nameStatus(outcome), enabled: !noPager, repository: repo); return }
+      Pager.show(DiffRendering.text(outcome, options: text), enabled: !noPager, repository: repo)
     }
   }
 
@@ -57,6 +67,7 @@ extension Annot {
     static let configuration = CommandConfiguration(abstract: "Show, for each annotation of an image, the commit that last changed it.")
     @Flag(help: "Machine-readable output.") var json = false
     @Option(help: "Revision to blame (default HEAD).") var rev: String = "HEAD"
+    @Flag(help: "Do not page the output.") var noPager = false
     @Argument(help: "Image path.") var path: String
     func run() throws {
       let repo = try openRepository()
@@ -69,6 +80,7 @@ extension Annot {
         }))
         return
       }
+      Pager.start(enabled: !noPager, repository: repo)
       for l in lines {
         let date = formatDate(l.commit.author)
         print("\(Console.yellow(l.commit.id.short)) (\(l.commit.author.name) \(date)) \(l.annotation.id) \(l.annotation.shape.kind) \(l.annotation.label)  \(l.commit.summary)")
