@@ -136,5 +136,13 @@ size=$(stat -c %s "$work/review.png" 2>/dev/null || echo 0)
 [ "$size" -ge 20000 ] || fail "round screenshot missing or blank ($size bytes)"
 echo "chromium:    page + screenshot ${best_page} s, blank page ${best_blank} s: the page costs ${load} s (best of 3; limit ${limit} s)"
 echo "screenshot:  $work/review.png ($size bytes)"
+# At load only the first screen's pictures are fetched, not all N.
+fetched="$(chrome --window-size=1200,900 --dump-dom "file://$page" | python3 -c '
+import re, sys
+dom = re.sub(r"<noscript>.*?</noscript>", "", sys.stdin.read(), flags=re.S)
+print(len(re.findall(r"<img[^>]* src=\"review_files/", dom)), "ready" if "<body data-ready=\"1\"" in dom else "not-ready")')"
+echo "pictures:    $fetched at load (of $((2 * n)) panels)"
+[ "${fetched#* }" = ready ] || fail "the page script did not run on the round page"
+[ "${fetched% *}" -le 12 ] || fail "the page fetched ${fetched% *} pictures at load: not lazy"
 [ "$(echo "$load < $limit" | bc)" -eq 1 ] || fail "the page of $n changed images took ${load} s to load (limit ${limit} s)"
 echo "ok"

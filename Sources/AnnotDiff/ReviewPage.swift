@@ -79,9 +79,11 @@ public struct ReviewConflict: Sendable, Equatable {
 
 /// The HTML review page: one HTML file plus a folder of pictures beside it.
 ///
-/// Each changed image shows a "before" and an "after" panel: the picture as an `<img
-/// loading="lazy">` (so a page of thousands of images loads only what is on screen) under an
-/// SVG overlay. Removed annotations are red, added green, modified ones have the old outline
+/// Each changed image shows a "before" and an "after" panel: the picture as an `<img>` that
+/// the page's script loads when the panel comes within two screens of the viewport (so a page
+/// of thousands of images fetches only what is near the screen; `loading="lazy"` too, and a
+/// `<noscript>` copy without JavaScript; the first few panels load with the page) under an SVG
+/// overlay. Removed annotations are red, added green, modified ones have the old outline
 /// dashed orange and the new one solid blue, relabels are captioned `car → truck`, and the
 /// unchanged annotations are drawn faintly for context; a legend says so. Captions stay inside
 /// the picture. Filters by change kind and class, a summary table, and keyboard navigation (j/k
@@ -248,7 +250,7 @@ public enum ReviewPage {
         shapes += group(a, cssClass: c.status == .removed ? "removed" : "old", kinds: c.kinds, frame: frame,
                         caption: c.status == .removed ? "\(a.label) (removed)" : a.label, title: "\(c.shapeKind) \(c.oldID ?? c.id)")
       }
-      h += panel("before", frame: frame, picture: picture(beforePath, .before), shapes: shapes)
+      h += panel("before", frame: frame, picture: picture(beforePath, .before), shapes: shapes, eager: index * 2 < eagerPanels)
     }
     if img.status != .removed {
       let frame = Frame(record: after, annotations: changes.compactMap(\.new))
@@ -263,7 +265,7 @@ public enum ReviewPage {
         shapes += group(b, cssClass: c.status == .added ? "added" : "new", kinds: c.kinds, frame: frame, caption: caption,
                         title: "\(c.shapeKind) \(c.id): \(DiffRendering.describe(c))")
       }
-      h += panel("after", frame: frame, picture: picture(img.path, .after), shapes: shapes)
+      h += panel("after", frame: frame, picture: picture(img.path, .after), shapes: shapes, eager: index * 2 < eagerPanels)
     }
     h += "</div>\n"
     if !changes.isEmpty {
@@ -354,12 +356,24 @@ public enum ReviewPage {
     }
   }
 
-  static func panel(_ name: String, frame: Frame, picture: String?, shapes: String) -> String {
+  /// Panels at the top of the page whose pictures load with the page (`src`, not `data-src`),
+  /// so the first screen is complete when the page's load event fires.
+  static let eagerPanels = 6
+
+  static func panel(_ name: String, frame: Frame, picture: String?, shapes: String, eager: Bool = false) -> String {
     let w = n(frame.width), h = n(frame.height)
     var out = "<figure><figcaption>\(esc(name))</figcaption>"
     out += "<div class=\"pic\" style=\"aspect-ratio:\(w)/\(h);width:min(100%,calc(70vh*\(w)/\(h)))\">"
     if let picture {
-      out += "<img src=\"\(esc(picture))\" loading=\"lazy\" decoding=\"async\" width=\"\(w)\" height=\"\(h)\" alt=\"\">"
+      // The script sets src when the panel nears the viewport (browsers differ in how far
+      // ahead loading="lazy" fetches; headless Chromium fetches everything). Without
+      // JavaScript, the <noscript> copy loads.
+      let attrs = "loading=\"lazy\" decoding=\"async\" width=\"\(w)\" height=\"\(h)\" alt=\"\""
+      if eager {
+        out += "<img src=\"\(esc(picture))\" decoding=\"async\" width=\"\(w)\" height=\"\(h)\" alt=\"\">"
+      } else {
+        out += "<img data-src=\"\(esc(picture))\" \(attrs)><noscript><img src=\"\(esc(picture))\" \(attrs)></noscript>"
+      }
     }
     out += "<svg class=\"ov\" viewBox=\"0 0 \(w) \(h)\" style=\"--fs:\(n(frame.font))px\">"
     out += shapes
@@ -551,6 +565,14 @@ public enum ReviewPage {
       });
     });
     if(preset)apply();
+    // Pictures load when their panel comes within two screens of the viewport.
+    var loaded=0;
+    function show(img){if(!img.src){img.src=img.getAttribute('data-src');loaded++;document.body.setAttribute('data-pictures',loaded);}}
+    var pics=[].slice.call(document.querySelectorAll('img[data-src]'));
+    if('IntersectionObserver' in window){
+      var io=new IntersectionObserver(function(es){es.forEach(function(e){if(e.isIntersecting){show(e.target);io.unobserve(e.target);}});},{rootMargin:'200% 0px'});
+      pics.forEach(function(i){io.observe(i);});
+    }else pics.forEach(show);
     document.body.setAttribute('data-ready','1');
   })();
   """
