@@ -114,4 +114,63 @@ import AnnotTestSupport
     #expect(try annot(["merge", "--continue"]).status == 0)
     #expect(try annot(["show", "HEAD:images/img_0.png", "--json"]).stdout.contains(#""label":"person""#))
   }
+
+  static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+  /// The page of a round in headless Chromium (network off): it renders, its script runs, the
+  /// first screen's pictures load and the rest wait. The screenshot stays in
+  /// `.build/artifacts/review-page-test/review.png` to look at (`apt-get install -y chromium`;
+  /// skipped without it). Scripts/check-review-page.sh does the same for 1,000 images and times it.
+  @Test(.enabled(if: chromium != nil, "needs headless Chromium (apt-get install -y chromium)"))
+  func reviewPageRendersInHeadlessChromium() throws {
+    let dir = try TestSupport.tempDir("review-chromium")
+    let data = dir.appendingPathComponent("data")
+    let count = 24
+    let r1 = try TestSupport.cocoDataset(in: data, count: count, name: "r1.json", width: 320, height: 240)
+    // Every image changes: its first box moves 5 px, every third image's second box is relabeled.
+    let r2 = try TestSupport.cocoDataset(in: data, count: count, moved: Set(stride(from: 1, to: 2 * count, by: 2)), dx: 5,
+                                         relabel: Dictionary(uniqueKeysWithValues: stride(from: 2, to: 2 * count, by: 6).map { ($0, 3) }),
+                                         name: "r2.json", width: 320, height: 240)
+    let repo = dir.appendingPathComponent("repo")
+    func annot(_ args: [String]) throws -> TestSupport.Result { try TestSupport.annot(args, in: repo) }
+    #expect(try TestSupport.annot(["init", "repo"], in: dir).status == 0)
+    let images = data.appendingPathComponent("images").path
+    #expect(try annot(["import", "coco", r1.path, "--images", images]).status == 0)
+    #expect(try annot(["commit", "-m", "round 1"]).status == 0)
+    #expect(try annot(["switch", "-c", "r2"]).status == 0)
+    #expect(try annot(["import", "coco", r2.path, "--images", images]).status == 0)
+    #expect(try annot(["commit", "-m", "round 2"]).status == 0)
+
+    let artifacts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent(".build/artifacts/review-page-test")
+    try? FileManager.default.removeItem(at: artifacts)
+    try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
+    let page = artifacts.appendingPathComponent("review.html")
+    let html = try annot(["diff", "main", "r2", "--html", page.path])
+    #expect(html.status == 0, "\(html.stderr)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: artifacts.appendingPathComponent("review_files").path).count == count)
+
+    let browser = try #require(Self.chromium)
+    let common = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--proxy-server=127.0.0.1:9",
+                  "--user-data-dir=\(dir.appendingPathComponent("chromium").path)", "--window-size=1200,900"]
+    let shot = artifacts.appendingPathComponent("review.png")
+    let s = try TestSupport.run(browser, common + ["--screenshot=\(shot.path)", page.absoluteString], in: dir)
+    #expect(s.status == 0, "\(s.stderr.suffix(2000))")
+    let png = try Data(contentsOf: shot)
+    // A 1200×900 PNG with real content (a blank one compresses to a few KB).
+    #expect(png.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
+    #expect(png.count > 20_000, "screenshot of \(png.count) bytes")
+    let size = png.subdata(in: 16..<24).map { Int($0) }
+    #expect((size[0] << 24 | size[1] << 16 | size[2] << 8 | size[3]) == 1200 && (size[4] << 24 | size[5] << 16 | size[6] << 8 | size[7]) == 900)
+
+    let dom = try TestSupport.run(browser, common + ["--enable-logging=stderr", "--v=0", "--dump-dom", page.absoluteString], in: dir)
+    #expect(dom.stdout.contains("<body data-ready=\"1\""), "the page script did not run")
+    #expect(!dom.stderr.contains(":CONSOLE"), "\(dom.stderr.split(separator: "\n").filter { $0.contains(":CONSOLE") })")
+    // Loaded with the page: the first 6 panels; the panels far below still wait for their picture.
+    let live = dom.stdout.replacingOccurrences(of: #"<noscript>.*?</noscript>"#, with: "", options: .regularExpression)
+    // (" src=", not "data-src=": the script copies data-src to src when a panel nears the screen.)
+    let fetched = live.components(separatedBy: " src=\"review_files/").count - 1
+    #expect(fetched >= 6 && fetched < 2 * count, "\(fetched) pictures fetched at load")
+    print("review page screenshot: \(shot.path)")
+  }
 }
