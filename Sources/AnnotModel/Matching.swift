@@ -60,8 +60,9 @@ public enum AnnotationMatcher {
     /// `labelBonus`): tools renumber, so a source id only settles shapes that are nearly as similar.
     public var sourceIDBonus: Double
     /// The largest group of mutually overlapping annotations (old × new × min(old, new)) paired
-    /// by the exact assignment; larger groups are paired greedily by score. The default, 2²⁴,
-    /// is a group of 256 × 256 annotations, about 16 M steps.
+    /// by the exact assignment; larger groups (and any with more than 2²⁰ old × new cells) are
+    /// paired greedily by score. The default, 2²⁴, is a group of 256 × 256 annotations, about
+    /// 16 M steps.
     public var exactAssignmentLimit: Int
 
     /// Defaults: threshold 0.5, 256-cell raster, sigma 0.07, source ids preferred, label bonus
@@ -176,7 +177,8 @@ public enum AnnotationMatcher {
       let cols = Array(Set(group.map(\.j))).sorted(by: newOrder)
       let (rc, o1) = rows.count.multipliedReportingOverflow(by: cols.count)
       let (steps, o2) = rc.multipliedReportingOverflow(by: min(rows.count, cols.count))
-      let exact = !o1 && !o2 && steps <= options.exactAssignmentLimit && min(rows.count, cols.count) > 1
+      // The matrix (rows × cols, 8 bytes a cell) also stays under 8 MB.
+      let exact = !o1 && !o2 && steps <= options.exactAssignmentLimit && rc <= 1 << 20 && min(rows.count, cols.count) > 1
       for c in exact ? assign(group, rows: rows, cols: cols) : greedy(group, rows: rows, cols: cols) {
         partnerOfOld[c.i] = c.j; partnerOfNew[c.j] = c.i
         pairs.append(Pair(oldIndex: c.i, newIndex: c.j, similarity: c.similarity))
