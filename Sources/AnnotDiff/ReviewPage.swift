@@ -508,7 +508,7 @@ public enum ReviewPage {
   .ann polyline.line{fill:none}.ann .pt{fill:currentColor;stroke:#fff;stroke-width:1;vector-effect:non-scaling-stroke}
   .ann path.mask{fill:none;stroke-width:1;stroke-opacity:.5;vector-effect:none}
   .ann text{font-size:var(--fs);fill:currentColor;stroke:#000;stroke-width:.06em;paint-order:stroke;stroke-opacity:.6;font-weight:bold}
-  .ctx{color:#fff;opacity:.45}.ctx rect,.ctx path,.ctx ellipse,.ctx polyline{fill:none;stroke:currentColor;stroke-width:1;vector-effect:non-scaling-stroke}
+  .ctx{color:#fff;opacity:.75;filter:drop-shadow(0 0 1px #000)}.ctx rect,.ctx path,.ctx ellipse,.ctx polyline{fill:none;stroke:currentColor;stroke-width:1;vector-effect:non-scaling-stroke}
   .ctx .pt{fill:currentColor}.ctx path.mask{stroke-width:1;vector-effect:none}
   body.noctx .ctx{display:none}
   .removed{color:#e53935}.added{color:#43a047}.new{color:#1e88e5}.conflict{color:#8e24aa}
