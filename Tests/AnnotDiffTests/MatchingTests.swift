@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import AnnotModel
 
-/// AnnotationMatcher: similarity per shape kind, greedy one-to-one pairing, reattachIDs.
+/// AnnotationMatcher: similarity per shape kind, one-to-one pairing (unchanged first, then a global assignment), reattachIDs.
 /// Expected values are worked out by hand in the comments.
 @Suite struct MatchingTests {
   // MARK: similarity
@@ -90,7 +90,7 @@ import AnnotModel
 
   // MARK: match
 
-  @Test func greedyOneToOne() {
+  @Test func oneToOne() {
     let old = [F.box("A", "car", 0, 0, 10, 10), F.box("B", "car", 20, 0, 10, 10)]
     let new = [F.box("Z", "car", 100, 100, 10, 10), F.box("Y", "car", 21, 0, 10, 10),
                F.box("X", "car", 1, 0, 10, 10), F.box("W", "car", 0, 0, 10, 10)]
