@@ -20,7 +20,7 @@ extension Annot {
     @Option(help: "IoU (or OKS) threshold for matching annotations by geometry when ids do not line up.") var iou: Double = 0.5
     @Flag(help: "Match annotations by geometry even when ids are present.") var byGeometry = false
     @Flag(help: "Also report changed source ids (ids the source format gave).") var sourceIds = false
-    @Option(help: "Write an HTML review page with before/after overlays to FILE.") var html: String?
+    @Option(help: "Write an HTML review page with before/after overlays to FILE, its pictures to FILE's _files folder beside it.") var html: String?
     @Flag(help: "Exit with status 1 if there are label or schema changes, 0 if none.") var exitCode = false
     @Flag(help: "Print nothing; exit 1 if there are changes (implies --exit-code).") var quiet = false
     @Flag(help: "Do not page the output.") var noPager = false
@@ -45,14 +45,17 @@ extension Annot {
     /// Prints (or writes) the outcome as the flags ask.
     func show(_ repo: Repository, _ sides: Repository.DiffSides, _ outcome: DatasetDiff.Outcome) throws {
       if let html {
-        let page = ReviewPage.render(outcome, options: ReviewPage.Options(title: "annot diff \(sides.oldName) \(sides.newName)")) { path, side in
-          let tree = side == .before ? sides.old : sides.new
-          let doc = outcome.images.first { $0.path == path || $0.oldPath == path }
-          let media = (side == .before ? doc?.labels.oldImage : doc?.labels.newImage)?.mediaType ?? "image/png"
-          return (try? repo.imageBytes(in: tree, path: path)).flatMap { $0 }.map { ReviewImage(bytes: $0, mediaType: media) }
-        }
-        try writeOutputFile(html, Array(page.utf8))
-        FileHandle.standardError.write(Data("wrote review page \(html) (\(outcome.images.count) changed images)\n".utf8))
+        var output = ReviewPageOutput(repo: repo, page: html)
+        var records: [String: (ImageRecord?, ImageRecord?)] = [:]
+        for i in outcome.images { records[i.oldPath ?? i.path, default: (nil, nil)].0 = i.labels.oldImage; records[i.path, default: (nil, nil)].1 = i.labels.newImage }
+        let page = ReviewPage.render(outcome, options: ReviewPage.Options(title: "annot diff \(sides.oldName) \(sides.newName)", filesFolder: output.folder),
+          image: { path, side in
+            output.image(in: side == .before ? sides.old : sides.new, path: path,
+                         mediaType: (side == .before ? records[path]?.0 : records[path]?.1)?.mediaType)
+          },
+          context: { path, side in output.annotations(in: side == .before ? sides.old : sides.new, path: path) })
+        let pictures = try output.write(page, to: html)
+        FileHandle.standardError.write(Data("wrote review page \(html) (\(outcome.images.count) changed images, \(pictures) pictures in \(output.folder)/)\n".utf8))
         if !json && !stat && !nameStatus { return }
       }
       if json { print(String(decoding: DiffRendering.json(outcome), as: UTF8.self)); return }
