@@ -44,23 +44,29 @@ public struct COCOImporter: DatasetImporter {
     }
     let root = JSONNode(value: scanned.object, file: file, place: "")
     func elements(_ key: String) -> [Range<Int>] { scanned.elements[key] ?? [] }
-    /// Parses and converts `key`'s elements in batches on all cores; the first failure in file order is thrown.
-    func convert<T: Sendable>(_ key: String, _ body: @escaping @Sendable (JSONNode) throws -> T) throws -> [[T]] {
+    /// Parses and converts `key`'s elements in batches on all cores, handing the results to
+    /// `consume` in file order a group of batches at a time (so only one group is held besides
+    /// what `consume` keeps); the first failure in file order is thrown.
+    func convert<T: Sendable>(_ key: String, _ body: @escaping @Sendable (Int, JSONNode) throws -> T,
+                              consume: ([T]) throws -> Void) throws {
       let ranges = elements(key)
-      let batch = 2048
-      let starts = Array(stride(from: 0, to: ranges.count, by: batch))
+      let batch = 2048, group = 8 * batch
       nonisolated(unsafe) let input = bytes
-      return try ParallelMap.map(starts) { s -> [T] in
-        var out: [T] = []
-        out.reserveCapacity(min(batch, ranges.count - s))
-        for k in s..<min(s + batch, ranges.count) {
-          let v: JSONValue
-          do { v = try JSONParser.parse(input, in: ranges[k]) } catch let error as JSONSyntaxError {
-            throw FormatError.invalid(file: file, place: "line \(error.line), column \(error.column)", message: "malformed JSON: \(error.message)")
+      for g in stride(from: 0, to: ranges.count, by: group) {
+        let starts = Array(stride(from: g, to: min(g + group, ranges.count), by: batch))
+        let results = try ParallelMap.map(starts) { s -> [T] in
+          var out: [T] = []
+          out.reserveCapacity(min(batch, ranges.count - s))
+          for k in s..<min(s + batch, ranges.count) {
+            let v: JSONValue
+            do { v = try JSONParser.parse(input, in: ranges[k]) } catch let error as JSONSyntaxError {
+              throw FormatError.invalid(file: file, place: "line \(error.line), column \(error.column)", message: "malformed JSON: \(error.message)")
+            }
+            out.append(try body(k, JSONNode(value: v, file: file, place: "\(key)[\(k)]")))
           }
-          out.append(try body(JSONNode(value: v, file: file, place: "\(key)[\(k)]")))
+          return out
         }
-        return out
+        for r in results { try consume(r) }
       }
     }
 
@@ -106,7 +112,9 @@ public struct COCOImporter: DatasetImporter {
     // Images: each is parsed and its file probed on all cores; ids and paths are checked in order.
     guard case .array = root.optional("images")?.value else { _ = try root.required("images").array(); throw root.fail("images: expected an array") }
     struct Img: Sendable { var id: Int; var place: String; var record: ImageRecord; var file: URL; var annotations: [Annotation] = [] }
-    let parsedImages = try convert("images") { im -> Img in
+    var parsedImages: [Img] = []
+    parsedImages.reserveCapacity(elements("images").count)
+    try convert("images", { _, im -> Img in
       let id = try im.required("id").int()
       let n = im.renamed("\(im.place) (id \(id))")
       let path = try n.required("file_name").string()
@@ -127,7 +135,7 @@ public struct COCOImporter: DatasetImporter {
       }
       return Img(id: id, place: n.place, record: ImageRecord(path: path, width: width, height: height, mediaType: info.mediaType,
                                                              sourceID: String(id), split: split), file: url)
-    }.flatMap { $0 }
+    }, consume: { parsedImages += $0 })
     var images: [Int: Img] = [:]
     images.reserveCapacity(parsedImages.count)
     var paths = Set<String>()
@@ -141,28 +149,27 @@ public struct COCOImporter: DatasetImporter {
 
     // Annotations, converted on all cores against the images and categories read above.
     if let a = root.optional("annotations"), elements("annotations").isEmpty { _ = try a.array() }
-    struct Converted: Sendable { var id: Int; var place: String; var imageID: Int; var annotations: [Annotation] }
+    struct Converted: Sendable { var id: Int; var index: Int; var imageID: Int; var annotations: [Annotation] }
     let records = images.mapValues(\.record)
     let classesByID = classByID
-    var converted = try convert("annotations") { a -> Converted in
+    var annIDs = Set<Int>()
+    annIDs.reserveCapacity(elements("annotations").count)
+    try convert("annotations", { k, a -> Converted in
       let id = try a.required("id").int()
       let n = a.renamed("\(a.place) (id \(id))")
       let imageID = try n.required("image_id").int()
       guard let image = records[imageID] else { throw FormatError.invalid(file: file, place: n.place + ".image_id", message: "no image with id \(imageID)") }
       let catID = try n.required("category_id").int()
       guard let lc = classesByID[catID] else { throw FormatError.invalid(file: file, place: n.place + ".category_id", message: "no category with id \(catID)") }
-      return Converted(id: id, place: n.place, imageID: imageID, annotations: try self.annotations(n, id: id, label: lc, image: image))
-    }
-    var annIDs = Set<Int>()
-    annIDs.reserveCapacity(elements("annotations").count)
-    // Each batch is released once merged, so the annotations are held once, not twice.
-    for b in converted.indices {
-      for c in converted[b] {
-        guard annIDs.insert(c.id).inserted else { throw FormatError.invalid(file: file, place: c.place + ".id", message: "duplicate annotation id \(c.id)") }
+      return Converted(id: id, index: k, imageID: imageID, annotations: try self.annotations(n, id: id, label: lc, image: image))
+    }, consume: { batch in
+      for c in batch {
+        guard annIDs.insert(c.id).inserted else {
+          throw FormatError.invalid(file: file, place: "annotations[\(c.index)] (id \(c.id)).id", message: "duplicate annotation id \(c.id)")
+        }
         images[c.imageID]!.annotations += c.annotations
       }
-      converted[b] = []
-    }
+    })
 
     let items = parsedImages.map { im in
       let img = images[im.id]!
