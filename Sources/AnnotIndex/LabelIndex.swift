@@ -82,6 +82,28 @@ public final class LabelIndex {
     }
   }
 
+  /// The secondary indexes of `anns`. Bulk builds drop them and build them once at the end
+  /// (a sorted build instead of a b-tree insert per row), inside the build's one transaction.
+  static let annotationIndexes = [
+    "CREATE INDEX IF NOT EXISTS anns_doc ON anns(doc)",
+    "CREATE INDEX IF NOT EXISTS anns_label_area ON anns(label, area, doc)",
+  ]
+
+  /// Runs `body` (which inserts many documents) with the `anns` indexes dropped, then builds them,
+  /// all in one transaction: readers (WAL) keep seeing the index as it was, with its indexes,
+  /// until the new one is complete, and a kill leaves the old one.
+  public func withDeferredIndexes<T>(_ body: () throws -> T) throws -> T {
+    try db.exec("BEGIN IMMEDIATE; DROP INDEX IF EXISTS anns_doc; DROP INDEX IF EXISTS anns_label_area")
+    do {
+      let result = try body()
+      try db.exec(Self.annotationIndexes.joined(separator: "; ") + "; COMMIT")
+      return result
+    } catch {
+      try? db.exec("ROLLBACK")
+      throw error
+    }
+  }
+
   /// The schema version stored in the file.
   public func schemaVersion() throws(IndexError) -> Int { Int(try db.scalarInt("PRAGMA user_version") ?? 0) }
 

@@ -81,15 +81,17 @@ final class Connection {
 
   var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
-  /// Runs `body` in one write transaction; rolls back if it throws.
+  /// Runs `body` in one write transaction; rolls back if it throws. Inside another transaction
+  /// it is a savepoint of that one, so a bulk build can hold one transaction over many batches.
   func transaction<T>(_ body: () throws(IndexError) -> T) throws(IndexError) -> T {
-    try exec("BEGIN IMMEDIATE")
+    let nested = sqlite3_get_autocommit(handle) == 0
+    try exec(nested ? "SAVEPOINT nested" : "BEGIN IMMEDIATE")
     do {
       let value = try body()
-      try exec("COMMIT")
+      try exec(nested ? "RELEASE nested" : "COMMIT")
       return value
     } catch {
-      try? exec("ROLLBACK")
+      try? exec(nested ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK")
       throw error
     }
   }

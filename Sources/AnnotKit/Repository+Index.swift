@@ -22,8 +22,15 @@ extension Repository {
   /// Makes sure `commit` is in the index. Costs in proportion to what changed since the
   /// nearest indexed ancestor (first parents, up to 100 back); otherwise lists the tree.
   /// Documents already indexed (by blob id) are never parsed again.
+  ///
+  /// With `upTo`, a revision whose documents to parse would exceed that many is left unindexed
+  /// (returns nil): the first query indexes it instead.
   @discardableResult
   public func ensureIndexed(_ commit: ObjectID, index: LabelIndex? = nil) throws -> LabelIndex {
+    try ensureIndexed(commit, index: index, upTo: nil)!
+  }
+
+  func ensureIndexed(_ commit: ObjectID, index: LabelIndex?, upTo limit: Int?) throws -> LabelIndex? {
     let index = try index ?? openIndex()
     do {
       if try index.isRevisionIndexed(commit) { return index }
@@ -43,6 +50,7 @@ extension Repository {
           guard c.path.hasSuffix(".json"), let p = DatasetPath.datasetPath(ofEntry: c.path) else { return nil }
           return (p, c.newBlob)
         }
+        if let limit, changes.count > limit { return nil }
         try indexDocuments(changes.compactMap(\.docBlob), into: index)
         try index.indexRevision(commit: commit, basedOn: ancestor, changes: changes, manifest: manifest)
       } else {
@@ -50,6 +58,7 @@ extension Repository {
         if let labels = try git.entry(tree: tree, path: "labels"), labels.isTree {
           for (p, id) in try git.blobs(under: labels.id) where p.hasSuffix(".json") { entries.append((String(p.dropLast(5)), id)) }
         }
+        if let limit, try index.missingBlobs(entries.map(\.docBlob)).count > limit { return nil }
         try indexDocuments(entries.map(\.docBlob), into: index)
         try index.indexRevision(commit: commit, entries: entries, manifest: manifest)
       }
@@ -64,6 +73,12 @@ extension Repository {
   /// next batch is parsed.
   func indexDocuments(_ blobs: [ObjectID], into index: LabelIndex) throws {
     let missing = try index.missingBlobs(blobs)
+    // Many documents: build the annotation indexes once at the end instead of row by row.
+    if missing.count > 20_000 { return try index.withDeferredIndexes { try insert(missing, into: index) } }
+    try insert(missing, into: index)
+  }
+
+  private func insert(_ missing: [ObjectID], into index: LabelIndex) throws {
     let batch = 4000
     func start(_ from: Int) throws -> ParallelMap.Pending<(ObjectID, LabelDocument)>? {
       guard from < missing.count else { return nil }
@@ -85,10 +100,15 @@ extension Repository {
     }
   }
 
-  /// Called after annot creates a commit: the index is a cache, so a failure here only
-  /// means the next query indexes the commit itself.
+  /// Documents a ref move indexes at once; more are left to the first query.
+  static let eagerIndexLimit = 20_000
+
+  /// Called after annot moves a ref: the index is a cache, so a failure here only means the next
+  /// query indexes the commit itself. A round of up to `eagerIndexLimit` changed documents is
+  /// indexed now (well under a second); a first import of a large dataset is not, so that its
+  /// commit costs what git's does and the first `query` (or `annot reindex`) pays for the index.
   func indexCommitQuietly(_ id: ObjectID) {
-    _ = try? ensureIndexed(id)
+    _ = try? ensureIndexed(id, index: nil, upTo: Self.eagerIndexLimit)
   }
 
   /// `annot reindex`: drops the index and indexes every branch head and HEAD again.

@@ -30,12 +30,45 @@ public struct COCOImporter: DatasetImporter {
     return .none
   }
 
-  /// Reads the whole file. Throws `FormatError.invalid` naming the JSON file and the place,
-  /// e.g. `annotations[12] (id 57).bbox`.
+  /// Throws `FormatError.invalid` naming the JSON file and the place, e.g. `annotations[12] (id 57).bbox`.
   public func importDataset(from source: URL, options: ImportOptions) throws -> ImportedDataset {
     let file = source.lastPathComponent
-    let root = try JSONNode.parse(try FileAccess.read(source, display: file), file: file)
-    _ = try root.object()
+    let bytes = try FileAccess.read(source, display: file)
+    // The top level is scanned without building `images` and `annotations`: their elements are
+    // parsed and turned into model values a batch at a time on all cores, so memory holds the
+    // file and the documents, never a JSON tree of millions of nodes, and the order of the keys
+    // in the file does not matter.
+    let scanned: (object: JSONValue, elements: [String: [Range<Int>]])
+    do { scanned = try JSONParser.scanObject(bytes, arrays: ["images", "annotations"]) } catch {
+      throw FormatError.invalid(file: file, place: "line \(error.line), column \(error.column)", message: "malformed JSON: \(error.message)")
+    }
+    let root = JSONNode(value: scanned.object, file: file, place: "")
+    func elements(_ key: String) -> [Range<Int>] { scanned.elements[key] ?? [] }
+    /// Parses and converts `key`'s elements in batches on all cores, handing the results to
+    /// `consume` in file order a group of batches at a time (so only one group is held besides
+    /// what `consume` keeps); the first failure in file order is thrown.
+    func convert<T: Sendable>(_ key: String, _ body: @escaping @Sendable (Int, JSONNode) throws -> T,
+                              consume: ([T]) throws -> Void) throws {
+      let ranges = elements(key)
+      let batch = 2048, group = 8 * batch
+      nonisolated(unsafe) let input = bytes
+      for g in stride(from: 0, to: ranges.count, by: group) {
+        let starts = Array(stride(from: g, to: min(g + group, ranges.count), by: batch))
+        let results = try ParallelMap.map(starts) { s -> [T] in
+          var out: [T] = []
+          out.reserveCapacity(min(batch, ranges.count - s))
+          for k in s..<min(s + batch, ranges.count) {
+            let v: JSONValue
+            do { v = try JSONParser.parse(input, in: ranges[k]) } catch let error as JSONSyntaxError {
+              throw FormatError.invalid(file: file, place: "line \(error.line), column \(error.column)", message: "malformed JSON: \(error.message)")
+            }
+            out.append(try body(k, JSONNode(value: v, file: file, place: "\(key)[\(k)]")))
+          }
+          return out
+        }
+        for r in results { try consume(r) }
+      }
+    }
 
     // Categories keep their real ids.
     var classes: [LabelClass] = []
@@ -76,21 +109,17 @@ public struct COCOImporter: DatasetImporter {
       return c
     }()
 
-    // Images.
-    struct Img { var record: ImageRecord; var file: URL; var annotations: [Annotation] = [] }
-    var images: [Int: Img] = [:]
-    var order: [Int] = []
-    var paths = Set<String>()
-    for im in try root.required("images").array() {
+    // Images: each is parsed and its file probed on all cores; ids and paths are checked in order.
+    guard case .array = root.optional("images")?.value else { _ = try root.required("images").array(); throw root.fail("images: expected an array") }
+    struct Img: Sendable { var id: Int; var place: String; var record: ImageRecord; var file: URL; var annotations: [Annotation] = [] }
+    var parsedImages: [Img] = []
+    parsedImages.reserveCapacity(elements("images").count)
+    try convert("images", { _, im -> Img in
       let id = try im.required("id").int()
       let n = im.renamed("\(im.place) (id \(id))")
-      guard images[id] == nil else { throw FormatError.invalid(file: file, place: n.place + ".id", message: "duplicate image id \(id)") }
       let path = try n.required("file_name").string()
       if let why = DatasetPath.validate(path) {
         throw FormatError.invalid(file: file, place: n.place + ".file_name", message: "invalid image path \"\(path)\": \(why)")
-      }
-      guard paths.insert(path).inserted else {
-        throw FormatError.invalid(file: file, place: n.place + ".file_name", message: "duplicate file_name \"\(path)\"")
       }
       let width = try n.required("width").int(), height = try n.required("height").int()
       guard width > 0, height > 0 else { throw FormatError.invalid(file: file, place: n.place, message: "image size \(width)x\(height) is not positive") }
@@ -104,31 +133,50 @@ public struct COCOImporter: DatasetImporter {
       guard info.width == width, info.height == height else {
         throw FormatError.invalid(file: file, place: n.place, message: "JSON says \(width)x\(height) but \(path) is \(info.width)x\(info.height)")
       }
-      images[id] = Img(record: ImageRecord(path: path, width: width, height: height, mediaType: info.mediaType,
-                                           sourceID: String(id), split: split), file: url)
-      order.append(id)
+      return Img(id: id, place: n.place, record: ImageRecord(path: path, width: width, height: height, mediaType: info.mediaType,
+                                                             sourceID: String(id), split: split), file: url)
+    }, consume: { parsedImages += $0 })
+    var images: [Int: Img] = [:]
+    images.reserveCapacity(parsedImages.count)
+    var paths = Set<String>()
+    for im in parsedImages {
+      guard images[im.id] == nil else { throw FormatError.invalid(file: file, place: im.place + ".id", message: "duplicate image id \(im.id)") }
+      guard paths.insert(im.record.path).inserted else {
+        throw FormatError.invalid(file: file, place: im.place + ".file_name", message: "duplicate file_name \"\(im.record.path)\"")
+      }
+      images[im.id] = im
     }
 
-    // Annotations.
+    // Annotations, converted on all cores against the images and categories read above.
+    if let a = root.optional("annotations"), elements("annotations").isEmpty { _ = try a.array() }
+    struct Converted: Sendable { var id: Int; var index: Int; var imageID: Int; var annotations: [Annotation] }
+    let records = images.mapValues(\.record)
+    let classesByID = classByID
     var annIDs = Set<Int>()
     // Absent means an image-info file (no labels); null is a broken file, not "no labels".
     if case .object(let o) = root.value, o["annotations"]?.isNull == true {
       throw FormatError.invalid(file: file, place: "annotations", message: "expected an array, found null")
     }
-    for a in try root.optional("annotations")?.array() ?? [] {
+    annIDs.reserveCapacity(elements("annotations").count)
+    try convert("annotations", { k, a -> Converted in
       let id = try a.required("id").int()
       let n = a.renamed("\(a.place) (id \(id))")
-      guard annIDs.insert(id).inserted else { throw FormatError.invalid(file: file, place: n.place + ".id", message: "duplicate annotation id \(id)") }
       let imageID = try n.required("image_id").int()
-      guard var img = images[imageID] else { throw FormatError.invalid(file: file, place: n.place + ".image_id", message: "no image with id \(imageID)") }
+      guard let image = records[imageID] else { throw FormatError.invalid(file: file, place: n.place + ".image_id", message: "no image with id \(imageID)") }
       let catID = try n.required("category_id").int()
-      guard let lc = classByID[catID] else { throw FormatError.invalid(file: file, place: n.place + ".category_id", message: "no category with id \(catID)") }
-      img.annotations += try annotations(n, id: id, label: lc, image: img.record)
-      images[imageID] = img
-    }
+      guard let lc = classesByID[catID] else { throw FormatError.invalid(file: file, place: n.place + ".category_id", message: "no category with id \(catID)") }
+      return Converted(id: id, index: k, imageID: imageID, annotations: try self.annotations(n, id: id, label: lc, image: image))
+    }, consume: { batch in
+      for c in batch {
+        guard annIDs.insert(c.id).inserted else {
+          throw FormatError.invalid(file: file, place: "annotations[\(c.index)] (id \(c.id)).id", message: "duplicate annotation id \(c.id)")
+        }
+        images[c.imageID]!.annotations += c.annotations
+      }
+    })
 
-    let items = order.map { id in
-      let img = images[id]!
+    let items = parsedImages.map { im in
+      let img = images[im.id]!
       return ImportedItem(document: LabelDocument(image: img.record, annotations: img.annotations), imageFile: img.file)
     }
     return ImportedDataset(manifest: DatasetManifest(classes: classes, attributes: options.existingSchema?.attributes ?? []), items: items)
