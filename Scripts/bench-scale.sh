@@ -7,7 +7,9 @@
 # Steps: round 1 import + commit (git: add -A + commit of the same files); status; a 1% round with
 # only the changed images in its COCO file (import, commit, diff --stat, fast-forward merge); a full
 # re-delivery of every image with 1% changed (import twice: the second must leave nothing to
-# commit); export --format yolo (git: archive | tar -x; cp -r of the images). Ends with git fsck --strict.
+# commit); a three-way merge of that round with another 1% round made on a second branch;
+# export --format yolo (git: archive | tar -x; cp -r of the images); the bytes a 1% round adds to
+# the store (git's on-disk size of the objects it introduces). Ends with git fsck --strict.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:?usage: bench-scale.sh N [flat|nested|both]}
@@ -26,6 +28,7 @@ trap 'rm -f "$TIMING"' EXIT
 for LAYOUT in $LAYOUTS; do
   DATA=$WORK/scale-data-$N-$LAYOUT
   [ -f "$DATA/round2-full.json" ] || python3 Scripts/bench/gen_scale.py "$DATA" "$N" "$LAYOUT"
+  [ -f "$DATA/round2-other.json" ] || python3 Scripts/bench/gen_other_round.py "$DATA"
   OUT=$WORK/scale-$N-$LAYOUT.md
   R=$WORK/scale-run-$LAYOUT
   rm -rf "$R" && mkdir -p "$R"
@@ -57,8 +60,16 @@ for LAYOUT in $LAYOUTS; do
   row "1% round: status" "$(measure "$A" "$ANNOT status")" "$(measure "$G" "git status")"
   row "1% round: diff --stat" "$(measure "$A" "$ANNOT diff --stat main round2")" "$(measure "$G" "git diff --stat HEAD~1 HEAD")"
   row "1% round: diff --json" "$(measure "$A" "$ANNOT diff --json main round2")"
+  ROUND2=$(cd "$A" && git --git-dir .annot rev-parse round2)
+  added=$(cd "$A" && git --git-dir .annot rev-list --objects $ROUND1..$ROUND2 | git --git-dir .annot cat-file --batch-check='%(objectsize:disk)' | awk '{s+=$1} END {print s}')
+  total=$(cd "$A" && du -sb .annot/objects | awk '{print $1}')
+  echo "store growth of the 1% round: $((added / 1024)) KiB of $((total / 1024 / 1024)) MiB ($(awk -v a=$added -v t=$total 'BEGIN {printf "%.2f", 100 * a / t}')%)" | tee -a "$OUT"
   (cd "$A" && $ANNOT switch main >/dev/null)
   row "1% round: fast-forward merge" "$(measure "$A" "$ANNOT merge round2")"
+  # Another 1% round on a branch from round 1, merged into main that has round 2.
+  (cd "$A" && $ANNOT branch other $ROUND1 >/dev/null && $ANNOT switch other >/dev/null && \
+     $ANNOT import coco $DATA/round2-other.json --images $IMG >/dev/null && $ANNOT commit -m other >/dev/null && $ANNOT switch main >/dev/null)
+  row "three-way merge of two 1% rounds" "$(measure "$A" "$ANNOT merge other -m merged")"
   # A full re-delivery: every image listed again, 1% changed, from round 1.
   (cd "$A" && $ANNOT branch redelivery $ROUND1 >/dev/null && $ANNOT switch redelivery >/dev/null)
   row "full re-delivery (1% changed): import" "$(measure "$A" "$ANNOT import coco $DATA/round2-full.json --images $IMG")"

@@ -171,9 +171,15 @@ public struct COCOImporter: DatasetImporter {
       }
     })
 
-    let items = parsedImages.map { im in
-      let img = images[im.id]!
-      return ImportedItem(document: LabelDocument(image: img.record, annotations: img.annotations), imageFile: img.file)
+    // Arrays grown by appending hold up to twice their count: each image's annotations are
+    // moved into an exact-size array (and the grown one freed) as its document is made.
+    var items: [ImportedItem] = []
+    items.reserveCapacity(parsedImages.count)
+    for im in parsedImages {
+      guard var img = images.removeValue(forKey: im.id) else { continue }
+      let exact = img.annotations.withUnsafeBufferPointer { Array($0) }
+      img.annotations = []
+      items.append(ImportedItem(document: LabelDocument(image: img.record, annotations: exact), imageFile: img.file))
     }
     return ImportedDataset(manifest: DatasetManifest(classes: classes, attributes: options.existingSchema?.attributes ?? []), items: items)
   }
