@@ -167,6 +167,12 @@ public struct COCOImporter: DatasetImporter {
     }
     var attributes = try n.optional("attributes")?.attributes() ?? [:]
     let score = try n.optional("score")?.number()
+    var area: Double?
+    if let an = n.optional("area"), !an.value.isNull {
+      let v = try an.number()
+      guard v >= 0 else { throw an.fail("negative area \(CanonicalJSON.number(v))") }
+      area = v
+    }
 
     var segShape: Shape?
     if let s = n.optional("segmentation") {
@@ -236,8 +242,12 @@ public struct COCOImporter: DatasetImporter {
       primary = .box(b, rotation: rotation)
     }
     let keptBox: Box? = if case .box = primary { nil } else { bbox }
-    var out = [Annotation(id: AnnotationID.make(imagePath: image.path, seed: "coco:\(id)"), label: lc.name, shape: primary,
-                          bbox: keptBox, attributes: attributes, score: score, crowd: crowd, sourceID: String(id))]
+    var first = Annotation(id: AnnotationID.make(imagePath: image.path, seed: "coco:\(id)"), label: lc.name, shape: primary,
+                           bbox: keptBox, attributes: attributes, score: score, crowd: crowd, sourceID: String(id))
+    // The source's area is kept when it differs from what annot would derive (COCO's own areas
+    // come from pycocotools' polygon rasterisation, not the shoelace sum), and written back.
+    if let area, area != COCOExporter.derivedArea(first) { first.sourceArea = area }
+    var out = [first]
     if let k = kpShape {
       out.append(Annotation(id: AnnotationID.make(imagePath: image.path, seed: "coco:\(id):keypoints"), label: lc.name, shape: k,
                             bbox: bbox, attributes: attributes, score: score, crowd: crowd, sourceID: String(id)))
