@@ -156,12 +156,13 @@ enum VOCMasks {
   /// `class` class indices (palette: background black, class k the labelmap colour of class k,
   /// the VOC colormap elsewhere, 255 void). Instances are painted in the order given; a later
   /// one wins where they overlap.
-  static func encode(width: Int, height: Int, instances: [(index: Int, classIndex: Int, mask: RLEMask)],
+  static func encode(width: Int, height: Int, instances: [(index: Int, classIndex: Int, mask: MaskBitmap)],
                      classColors: [PNGColor], id: String) throws -> (object: [UInt8], class: [UInt8]) {
     var obj = [UInt8](repeating: 0, count: width * height)
     var cls = obj
     for inst in instances {
-      guard let bm = MaskBitmap(coco: inst.mask) else { continue }
+      let bm = inst.mask
+      guard bm.width == width, bm.height == height else { continue }
       for p in bm.bits.indices where bm.bits[p] != 0 { obj[p] = UInt8(inst.index); cls[p] = UInt8(inst.classIndex) }
     }
     var classPalette = colormap

@@ -152,12 +152,30 @@ public struct YOLOExporter: DatasetExporter {
         report.lose("polygons written as boxes")
         out = a.boundingBox.map { boxLine($0) }
       }
-    case .mask:
-      report.lose("masks written as boxes")
-      out = a.boundingBox.map { asBox($0) }
-    case .ellipse:
-      report.lose("ellipses written as boxes")
-      out = a.boundingBox.map { asBox($0) }
+    case .mask(let m):
+      if segment {
+        // The mask's outline, traced along pixel borders (one polygon per connected region).
+        guard m.width == image.width, m.height == image.height, let bm = MaskBitmap(coco: m) else {
+          report.lose("masks not covering the image exactly dropped"); return nil
+        }
+        let outlines = Raster.outlines(bm)
+        guard !outlines.isEmpty else { report.lose("empty masks dropped"); return nil }
+        if outlines.count > 1 { report.lose("multi-part masks joined into one segment") }
+        let filled = Raster.bitmap(.polygon(outlines), width: image.width, height: image.height)
+        if filled.map({ $0.bits != bm.bits }) ?? true { report.lose("mask holes filled (segments hold outer outlines)") }
+        out = segLine(outlines.flatMap { $0 })
+      } else {
+        report.lose("masks written as boxes")
+        out = a.boundingBox.map { boxLine($0) }
+      }
+    case .ellipse(let cx, let cy, let rx, let ry, let r):
+      if segment {
+        report.lose("ellipses written as 32-point polygons")
+        out = segLine(ShapeMath.ellipsePolygon(cx: cx, cy: cy, rx: rx, ry: ry, rotation: r))
+      } else {
+        report.lose("ellipses written as boxes")
+        out = a.boundingBox.map { boxLine($0) }
+      }
     case .keypoints:
       report.lose("keypoint sets written as boxes")
       out = a.boundingBox.map { asBox($0) }
