@@ -20,7 +20,12 @@ public struct ImportedItem: Sendable {
   public var document: LabelDocument
   /// The image file to store under `images/<document.image.path>`.
   public var imageFile: URL
-  public init(document: LabelDocument, imageFile: URL) { self.document = document; self.imageFile = imageFile }
+  /// The image bytes when the format embeds them (LabelMe's `imageData` without an image
+  /// file); then `imageFile` only names where they came from and is not read.
+  public var imageData: [UInt8]?
+  public init(document: LabelDocument, imageFile: URL, imageData: [UInt8]? = nil) {
+    self.document = document; self.imageFile = imageFile; self.imageData = imageData
+  }
 }
 
 /// What an importer read: the schema it found and one item per image, sorted by path.

@@ -31,8 +31,8 @@ extension Repository {
     let batchSize = 64
     func start(_ n: Int) -> ParallelMap.Pending<PackWriter.Prepared>? {
       guard n < dataset.items.count else { return nil }
-      let batch = dataset.items[n..<min(n + batchSize, dataset.items.count)].map(\.imageFile.path)
-      return ParallelMap.Pending(batch) { try PackWriter.prepare(readFile($0)) }
+      let batch = dataset.items[n..<min(n + batchSize, dataset.items.count)].map { ($0.imageFile.path, $0.imageData) }
+      return ParallelMap.Pending(batch) { try PackWriter.prepare($0.1 ?? readFile($0.0)) }
     }
     var pending = start(0)
     var prepared: [PackWriter.Prepared] = []

@@ -56,8 +56,11 @@ public struct LabelStudioImporter: DatasetImporter {
   /// `data.image` → dataset path, by the rules in the type's documentation (not yet validated).
   public static func imagePath(fromURL raw: String) -> String {
     var s = raw
-    if let r = s.range(of: "/data/local-files/?d=") , r.lowerBound == s.startIndex {
-      s = String(s[r.upperBound...])
+    // Label Studio's local-files URL, with or without a host (`http://host/data/local-files/?d=…`),
+    // and a bare `?d=…`; the value ends at `&`.
+    if let q = s.range(of: "?d="), s[..<q.lowerBound].isEmpty || s[..<q.lowerBound].hasSuffix("local-files") || s[..<q.lowerBound].hasSuffix("local-files/") {
+      s = String(s[q.upperBound...])
+      if let amp = s.firstIndex(of: "&") { s = String(s[..<amp]) }
     } else if s.hasPrefix("/data/upload/") {
       let rest = s.dropFirst("/data/upload/".count)
       if let slash = rest.firstIndex(of: "/"), rest[..<slash].allSatisfy(\.isNumber) { s = String(rest[rest.index(after: slash)...]) }
@@ -96,7 +99,16 @@ public struct LabelStudioImporter: DatasetImporter {
       guard case .string(let imageURL)? = data["image"] else {
         throw FormatError.invalid(file: file, place: "\(tp).data.image", message: "missing or not a string")
       }
-      let path = try ImportChecks.datasetPath(Self.imagePath(fromURL: imageURL), file: file, place: "\(tp).data.image")
+      var raw = Self.imagePath(fromURL: imageURL)
+      // An absolute local-files path (`?d=/home/u/data/a.png`): relative to the images folder.
+      if raw.hasPrefix("/") {
+        guard let rel = ImportChecks.relativeToRoot(raw, root: imagesDir) else {
+          throw FormatError.invalid(file: file, place: "\(tp).data.image",
+                                    message: "absolute path '\(raw)' is not inside \(imagesDir.path) (pass --images with the folder that holds it)")
+        }
+        raw = rel
+      }
+      let path = try ImportChecks.datasetPath(raw, file: file, place: "\(tp).data.image")
       if case .array(let p)? = t["predictions"] { skippedPredictions += p.count }
       var results: [(JSONValue, String)] = []
       if let anns = t["annotations"] {
