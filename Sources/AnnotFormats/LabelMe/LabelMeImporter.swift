@@ -35,6 +35,12 @@ public struct LabelMeImporter: DatasetImporter {
     return .none
   }
 
+  /// `detect`, with what was missing when it says none.
+  public func detectWhy(_ source: URL) -> (DetectionConfidence, String) {
+    let c = detect(source)
+    return (c, c == .none ? "no .json file naming shapes and imagePath (first 3 .json files looked at)" : "")
+  }
+
   public func importDataset(from source: URL, options: ImportOptions) throws -> ImportedDataset {
     let root: URL
     var jsons: [String]

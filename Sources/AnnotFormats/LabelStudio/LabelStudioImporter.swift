@@ -43,6 +43,12 @@ public struct LabelStudioImporter: DatasetImporter {
     return text.contains("\"annotations\"") || text.contains("\"predictions\"") ? .high : .low
   }
 
+  /// `detect`, with what was missing when it says none.
+  public func detectWhy(_ source: URL) -> (DetectionConfidence, String) {
+    let c = detect(source)
+    return (c, c == .none ? "not a JSON list of tasks with data and annotations (or a directory with labelstudio.json)" : "")
+  }
+
   static func jsonFile(_ source: URL) -> URL? {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: source.path, isDirectory: &isDir) else { return nil }
@@ -104,7 +110,7 @@ public struct LabelStudioImporter: DatasetImporter {
       if raw.hasPrefix("/") {
         guard let rel = ImportChecks.relativeToRoot(raw, root: imagesDir) else {
           throw FormatError.invalid(file: file, place: "\(tp).data.image",
-                                    message: "absolute path '\(raw)' is not inside \(imagesDir.path) (pass --images with the folder that holds it)")
+                                    message: "absolute path '\(raw)' is not under the images folder: \(imagesDir.path) (pass --images with the folder that holds it)")
         }
         raw = rel
       }

@@ -33,6 +33,12 @@ public struct YOLOImporter: DatasetImporter {
     return .none
   }
 
+  /// `detect`, with what was missing when it says none.
+  public func detectWhy(_ source: URL) -> (DetectionConfidence, String) {
+    let c = detect(source)
+    return (c, c == .none ? "no data.yaml, obj.names/obj.data, or images/ and labels/ folders" : "")
+  }
+
   public func importDataset(from source: URL, options: ImportOptions) throws -> ImportedDataset {
     if FileAccess.isRegularFile(source) {
       return try ultralytics(yaml: source, root: source.deletingLastPathComponent(), options: options)
