@@ -15,14 +15,18 @@ import AnnotMedia
 /// `occluded` when the annotation has it; boolean attributes that the class defines go to
 /// `<actions>` (and the labelmap's actions column); other attributes go to `<attributes>`.
 ///
-/// Masks go to `SegmentationObject/<id>.png` (palette = VOC colormap; a mask grouped with a
-/// written object gets that object's 1-based order as its index, others the indices after the
-/// objects) and `SegmentationClass/<id>.png` (index = class order in the labelmap, palette =
-/// labelmap colours), both 8-bit palette PNGs with no time chunk.
+/// Every instance is an `<object>` with its box: polygons, ellipses and masks without a box in
+/// their group get an object of their own (their bounding box) and are rasterised into
+/// `SegmentationObject/<id>.png` (palette = VOC colormap; index = the object's 1-based order; a
+/// mask grouped with a box object uses that object's index) and `SegmentationClass/<id>.png`
+/// (index = class order in the labelmap, palette = labelmap colours), both 8-bit palette PNGs with
+/// no time chunk; `ImageSets/Segmentation/<split>.txt` lists the images that have them.
 ///
-/// Losses reported: shapes other than boxes and masks (polygons etc. have no VOC form), mask
-/// attributes, overlaps between masks (the later instance keeps shared pixels), masks beyond index 254, rotations (written as the axis-aligned box around the rotated box), scores,
-/// z-orders, crowd flags, part attributes, image attributes.
+/// Losses reported: polylines, points, keypoints and tags (no VOC form), polygon vertices (the
+/// pixels are kept), attributes of masks that belong to a box object, overlaps between masks
+/// (the later instance keeps shared pixels), instances beyond index 254, rotations (written as
+/// the axis-aligned box around the rotated box), scores, z-orders, crowd flags, part attributes,
+/// image attributes.
 public struct VOCExporter: DatasetExporter {
   public init() {}
   /// `"voc"`.
