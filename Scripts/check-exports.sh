@@ -9,12 +9,18 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 VENV=${CHECK_EXPORTS_VENV:-$ROOT/.venv-check}
 REQ=$ROOT/Scripts/check-exports-requirements.txt
-stamp=$(sha256sum "$REQ" | cut -c1-16)
+UV_VERSION=0.13.9
+stamp=$( (echo "uv $UV_VERSION"; cat "$REQ") | sha256sum | cut -c1-16)
 if [ "$(cat "$VENV/.stamp" 2>/dev/null)" != "$stamp" ]; then
   echo "check-exports: installing readers into $VENV (once)"
   rm -rf "$VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQ"
+  # uv (a PyPI client) installs the ~80 pinned wheels in parallel: ~25 s instead of ~2.5 min with pip.
+  if "$VENV/bin/pip" install -q --disable-pip-version-check "uv==$UV_VERSION"; then
+    "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" -r "$REQ"
+  else
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQ"
+  fi
   echo "$stamp" > "$VENV/.stamp"
 fi
 swift build 2>&1 | grep -E "error|warning: unre" || true
