@@ -116,10 +116,15 @@ public struct VOCExporter: DatasetExporter {
   static func writeMasks(_ doc: LabelDocument, id: String, objectGroups: [Int?], shapeIndex: [String: Int], manifest: DatasetManifest,
                          sink: any ExportSink, report: inout ExportReport) throws -> Bool {
     let img = doc.image
-    var shapes: [(Annotation, MaskBitmap)] = []
+    // Shapes are kept as they are and rasterised one at a time while painting (memory: two
+    // index planes plus one bitmap, however many instances).
+    var shapes: [Annotation] = []
     for a in doc.annotations where isAreaShape(a.shape) {
-      guard let bm = Raster.bitmap(a.shape, width: img.width, height: img.height) else {
-        report.lose("masks not covering the image exactly dropped"); continue
+      if case .mask(let m) = a.shape {
+        guard m.width == img.width, m.height == img.height, let runs = RLE.runs(m), runs.allSatisfy({ $0 >= 0 }),
+              runs.reduce(0, +) == m.width * m.height else {
+          report.lose("masks not covering the image exactly dropped"); continue
+        }
       }
       if shapeIndex[a.id] == nil {   // a shape of a box object: only its pixels are written
         if !a.attributes.isEmpty { report.lose("mask attributes dropped", a.attributes.count) }
@@ -133,15 +138,15 @@ public struct VOCExporter: DatasetExporter {
       case .mask: if a.bbox != nil { report.lose("explicit mask bboxes dropped") }
       default: break
       }
-      shapes.append((a, bm))
+      shapes.append(a)
     }
     guard !shapes.isEmpty else { return false }
     var classIndex: [String: Int] = [:]
     for (k, c) in manifest.classes.enumerated() where classIndex[c.name] == nil { classIndex[c.name] = k + 1 }
     var taken = Set<Int>()
     var next = objectGroups.count + 1
-    var placed: [(index: Int, classIndex: Int, mask: MaskBitmap)] = []
-    for (a, bm) in shapes {
+    var placed: [(index: Int, classIndex: Int, shape: Shape)] = []
+    for a in shapes {
       var index: Int
       if let i = shapeIndex[a.id] {
         index = i
@@ -154,20 +159,15 @@ public struct VOCExporter: DatasetExporter {
       guard let k = classIndex[a.label] else { report.lose("masks of classes missing from the schema dropped"); continue }
       guard index < 255, k < 255 else { report.lose("masks beyond index 254 dropped"); continue }
       taken.insert(index)
-      placed.append((index, k, bm))
+      placed.append((index, k, a.shape))
     }
     placed.sort { $0.index < $1.index }
-    var seen = [Bool](repeating: false, count: img.width * img.height)
-    var overlap = false
-    for p in placed {
-      for q in p.mask.bits.indices where p.mask.bits[q] != 0 { if seen[q] { overlap = true }; seen[q] = true }
-    }
-    if overlap { report.lose("images with overlapping masks (shared pixels go to the later instance)") }
     let colors = manifest.classes.map { c -> PNGColor in
       let v = rgb(c.color ?? DatasetManifest.defaultColor(for: c.name)).split(separator: ",").map { UInt8($0)! }
       return PNGColor(v[0], v[1], v[2])
     }
-    let (o, c) = try VOCMasks.encode(width: img.width, height: img.height, instances: placed, classColors: colors, id: id)
+    let (o, c, overlap) = try VOCMasks.encode(width: img.width, height: img.height, instances: placed, classColors: colors, id: id)
+    if overlap { report.lose("images with overlapping masks (shared pixels go to the later instance)") }
     try sink.write("SegmentationObject/\(id).png", o)
     try sink.write("SegmentationClass/\(id).png", c)
     return true
