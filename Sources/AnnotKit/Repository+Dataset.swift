@@ -16,15 +16,20 @@ extension Repository {
   /// would not hold.
   public func validate(_ rev: String) throws -> (images: Int, problems: [ValidationProblem]) {
     let tree = try self.tree(of: rev)
-    let schema = try manifest(in: tree)
     var out: [ValidationProblem] = []
+    var schema = DatasetManifest()
+    do { schema = try manifest(in: tree) } catch let e as StoreError {
+      out.append(ValidationProblem(file: DatasetPath.manifestEntry, message: e.description))
+    }
     let all = try entries(in: tree)
     for e in all {
       let file = DatasetPath.labelEntry(e.path)
       guard let labels = e.labels else { out.append(ValidationProblem(file: DatasetPath.imageEntry(e.path), message: "image has no label document")); continue }
       if e.image == nil { out.append(ValidationProblem(file: file, message: "no image images/\(e.path)")) }
       let doc: LabelDocument
-      do { doc = try LabelDocument.decode(git.blob(labels)) } catch {
+      do { doc = try LabelDocument.decode(git.blob(labels)) } catch let e as StoreError {
+        out.append(ValidationProblem(file: file, message: e.description)); continue
+      } catch {
         out.append(ValidationProblem(file: file, message: "\(error)")); continue
       }
       if doc.image.path != e.path { out.append(ValidationProblem(file: file, message: "image.path is \"\(doc.image.path)\"")) }
@@ -41,12 +46,10 @@ extension Repository {
   /// frequent class and each group is divided in the given ratios.
   public func split(ratios: [(String, Double)], seed: String = "", stratify: Bool = false,
                     only: Set<String>? = nil) throws -> [String: Int] {
-    let _lock = try lockForWriting("split")
-    defer { withExtendedLifetime(_lock) {} }
-    try refuseDuringMerge()
+    let tx = try StageTransaction(self, command: "split")
     let total = ratios.map(\.1).reduce(0, +)
     guard total > 0, ratios.allSatisfy({ $0.1 >= 0 }) else { throw AnnotError.other("split ratios must be non-negative and not all zero") }
-    let stage = try stageTree()
+    let stage = tx.base
     func rank(_ path: String) -> UInt64 {
       SHA256.hash(Array((seed + "\u{0}" + path).utf8)).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
@@ -86,16 +89,15 @@ extension Repository {
       }
     }
     var counts: [String: Int] = [:]
-    var updates: [TreeUpdate] = []
     for (i, d) in docs.enumerated() {
       let s = assigned[i]!
       counts[s, default: 0] += 1
       if d.doc.image.split == s { continue }
       var doc = d.doc
       doc.image.split = s
-      updates.append(.upsert(path: DatasetPath.labelEntry(d.path), blob: try git.writeBlob(doc.canonicalBytes())))
+      try tx.putDocument(doc)
     }
-    try setStage(try git.updateTree(stage, updates))
+    try tx.finish()
     return counts
   }
 }

@@ -8,67 +8,83 @@ extension Repository {
   /// the stage; images the import does not mention are kept. Annotation ids are re-attached to
   /// the stage's documents so a re-import shows moves and relabels, not removals and additions.
   ///
-  /// Nothing is written unless everything was read: image files are read and packed into a
-  /// temporary pack that is only moved into the object store once the whole import succeeded.
+  /// One `StageTransaction`: nothing is written unless everything was read. Image files are read,
+  /// hashed and packed on all cores; files whose stat data matches the stat cache are not read.
   public func stageImport(_ dataset: ImportedDataset, progress: ((Int, Int) -> Void)? = nil) throws -> StageOutcome {
-    let _lock = try lockForWriting("import")
-    defer { withExtendedLifetime(_lock) {} }
-    try refuseDuringMerge()
-    let stage = try stageTree()
-    let oldManifest = try manifest(in: stage)
-    let manifest = Self.mergeSchema(oldManifest, dataset.manifest)
+    let tx = try StageTransaction(self, command: "import")
+    tx.manifest = Self.mergeSchema(tx.manifest, dataset.manifest)
     var out = StageOutcome()
     out.warnings = dataset.warnings
-    let pack = try PackWriter(repository: git)
-    // Documents go to a pack of their own: reading them back (index, diff, merge) then touches a
-    // few megabytes instead of paging through the image pack.
-    let docPack = try PackWriter(repository: git)
-    var updates: [TreeUpdate] = []
     var seenPaths = Set<String>()
-    // Images are read, hashed and framed on all cores, a batch at a time (memory stays bounded);
-    // the pack itself is appended in order on this thread.
-    // The next batch is prepared while this one is written.
-    let batchSize = 64
-    func start(_ n: Int) -> ParallelMap.Pending<PackWriter.Prepared>? {
-      guard n < dataset.items.count else { return nil }
-      let batch = dataset.items[n..<min(n + batchSize, dataset.items.count)].map { ($0.imageFile.path, $0.imageData) }
-      return ParallelMap.Pending(batch) { try PackWriter.prepare($0.1 ?? readFile($0.0)) }
-    }
-    var pending = start(0)
-    var prepared: [PackWriter.Prepared] = []
-    for (n, item) in dataset.items.enumerated() {
-      if n % batchSize == 0 {
-        prepared = try pending!.wait()
-        pending = start(n + batchSize)
-      }
-      var doc = item.document
-      let p = doc.image.path
+    for item in dataset.items {
+      let p = item.document.image.path
       if let why = DatasetPath.validate(p) { throw AnnotError.invalidPath(p, reason: why) }
       guard seenPaths.insert(p).inserted else { throw AnnotError.invalidPath(p, reason: "two imported images have this path") }
-      let imageBlob = try pack.append(prepared[n % batchSize])
-      let oldImage = try git.entry(tree: stage, path: DatasetPath.imageEntry(p))
-      let parentDoc = try oldImage == nil ? nil : document(in: stage, path: p)
-      doc = IdentityMatching.reattach(doc, parent: parentDoc)
-      let docBytes = doc.canonicalBytes()
-      let docBlob = try docPack.add(docBytes)
-      let oldDoc = try git.entry(tree: stage, path: DatasetPath.labelEntry(p))
-      out.annotations += doc.annotations.count
-      if oldImage?.id == imageBlob && oldDoc?.id == docBlob {
-        out.imagesUnchanged += 1
-      } else {
-        oldImage == nil ? (out.imagesAdded += 1) : (out.imagesUpdated += 1)
-        out.paths.append(p)
-        if oldImage?.id != imageBlob { updates.append(.upsert(path: DatasetPath.imageEntry(p), blob: imageBlob)) }
-        if oldDoc?.id != docBlob { updates.append(.upsert(path: DatasetPath.labelEntry(p), blob: docBlob)) }
+    }
+    // Images whose stat data is unchanged since an earlier import are not read again.
+    let cache = StatCache(path: stateDir + "/stat-cache")
+    let files = dataset.items.map { $0.imageFile.path }
+    var blobs = [ObjectID?](repeating: nil, count: files.count)
+    var stats = [StatCache.Stat?](repeating: nil, count: files.count)
+    var toRead: [Int] = []
+    for (i, f) in files.enumerated() {
+      stats[i] = StatCache.Stat.of(f)
+      if let st = stats[i], let id = cache.lookup(f, st), git.exists(id, refresh: false) { blobs[i] = id } else { toRead.append(i) }
+    }
+    // Bytes a format embeds (LabelMe's imageData) stand in for their missing file.
+    var embedded: [String: [UInt8]] = [:]
+    for item in dataset.items { if let d = item.imageData { embedded[item.imageFile.path] = d } }
+    let inline = embedded
+    try tx.images.addFiles(toRead.map { files[$0] }, read: { try inline[$0] ?? readFile($0) }) { k, id in
+      let i = toRead[k]
+      blobs[i] = id
+      if let st = stats[i] { cache.record(files[i], st, id) }
+    }
+    // Documents a batch at a time: the parent documents are read here (libgit2 handles are not
+    // shared), then decoded, re-attached, validated, canonicalised and hashed on all cores.
+    struct Work: Sendable { var doc: LabelDocument; var parent: [UInt8]?; var parentBlob: ObjectID? }
+    struct Done: Sendable { var prepared: PackWriter.Prepared; var annotations: Int }
+    let schema = tx.manifest
+    let batchSize = 512
+    var n = 0
+    while n < dataset.items.count {
+      let batch = dataset.items[n..<min(n + batchSize, dataset.items.count)]
+      var work: [Work] = []
+      work.reserveCapacity(batch.count)
+      for item in batch {
+        let p = item.document.image.path
+        let oldDoc = try tx.image(p) == nil ? nil : try tx.labels(p)
+        work.append(Work(doc: item.document, parent: try oldDoc.map { try git.blob($0) }, parentBlob: oldDoc))
       }
-      progress?(n + 1, dataset.items.count)
+      let done = try ParallelMap.map(work) { w -> Done in
+        let parent = try w.parent.map { bytes -> LabelDocument in
+          do { return try LabelDocument.decode(bytes) } catch let e as DocumentError {
+            throw AnnotError.invalidFile(file: DatasetPath.labelEntry(w.doc.image.path), place: e.place, message: e.message)
+          }
+        }
+        let doc = IdentityMatching.reattach(w.doc, parent: parent)
+        return Done(prepared: try StageTransaction.prepare(doc, schema: schema), annotations: doc.annotations.count)
+      }
+      for (k, item) in batch.enumerated() {
+        let p = item.document.image.path
+        let imageBlob = blobs[n + k]!
+        let oldImage = try tx.image(p)
+        let oldDoc = try tx.labels(p)
+        let docBlob = try tx.putPrepared(p, done[k].prepared)
+        try tx.putImage(p, imageBlob)
+        out.annotations += done[k].annotations
+        if oldImage == imageBlob && oldDoc == docBlob {
+          out.imagesUnchanged += 1
+        } else {
+          oldImage == nil ? (out.imagesAdded += 1) : (out.imagesUpdated += 1)
+          out.paths.append(p)
+        }
+        progress?(n + k + 1, dataset.items.count)
+      }
+      n += batch.count
     }
-    if try manifest != oldManifest || git.entry(tree: stage, path: DatasetPath.manifestEntry) == nil {
-      updates.append(.upsert(path: DatasetPath.manifestEntry, blob: try docPack.add(manifest.canonicalBytes())))
-    }
-    try pack.finish()
-    try docPack.finish()
-    try setStage(try git.updateTree(stage, updates))
+    try tx.finish()
+    cache.save()
     return out
   }
 

@@ -32,22 +32,21 @@ extension Repository {
   /// Costs in proportion to what changed: only paths that differ from the base on the side
   /// being merged in are visited, and only documents changed on both sides are parsed.
   func mergeTrees(base: ObjectID?, ours: ObjectID, theirs: ObjectID, strategy: ConflictChoice?) throws -> TreeMerge {
+    // The caller holds the lock; the transaction writes merged blobs to a pack and the tree once.
+    let tx = try StageTransaction(self, command: "merge", lock: false, allowDuringMerge: true, base: ours)
     let theirChanges = try git.diffTrees(base, theirs)
     let ourChanges = try git.diffTrees(base, ours)
     var ourByPath: [String: EntryChange] = [:]
     for c in ourChanges { ourByPath[c.path] = c }
-    var updates: [TreeUpdate] = []
     var conflicts: [LabelConflict] = []
     var notes: [String] = []
     var touched = Set<String>()
-    func set(_ path: String, _ blob: ObjectID?) {
-      if let blob { updates.append(.upsert(path: path, blob: blob)) } else { updates.append(.remove(path: path)) }
-    }
+    func set(_ path: String, _ blob: ObjectID?) throws { try tx.put(path, blob) }
     for c in theirChanges {
       let mine = ourByPath[c.path]
       // Changed only on their side, or the same change on both: take theirs.
       guard let mine, mine.newBlob != c.newBlob else {
-        if mine == nil { set(c.path, c.newBlob) }
+        if mine == nil { try set(c.path, c.newBlob) }
         if let p = DatasetPath.datasetPath(ofEntry: c.path) { touched.insert(p) }
         continue
       }
@@ -57,12 +56,12 @@ extension Repository {
                                      options: ManifestMerge.Options(strategy: strategy))
         conflicts += out.conflicts
         notes += out.notes
-        set(c.path, try git.writeBlob(out.merged.canonicalBytes()))
+        try set(c.path, try tx.writeBlob(out.merged.canonicalBytes()))
       } else if c.path.hasPrefix("images/") {
         let p = String(c.path.dropFirst(7))
         touched.insert(p)
         switch mergeBlob(base: c.oldBlob, ours: mine.newBlob, theirs: c.newBlob, options: BlobMerge.Options(strategy: strategy)) {
-        case .resolved(let id): set(c.path, id)
+        case .resolved(let id): try set(c.path, id)
         case .conflict(let kind):
           conflicts.append(LabelConflict.imageBytes(path: p, kind: kind, base: c.oldBlob, ours: mine.newBlob, theirs: c.newBlob))
         }
@@ -74,7 +73,7 @@ extension Repository {
                                      path: p, options: DocumentMerge.Options(strategy: strategy))
         conflicts += out.conflicts
         notes += out.notes
-        set(c.path, try out.merged.map { try git.writeBlob($0.canonicalBytes()) })
+        try set(c.path, try out.merged.map { try tx.writeBlob($0.canonicalBytes()) })
       } else {
         // Files annot does not model: git's rule, ours wins only if theirs did not change it.
         conflicts.append(LabelConflict(path: c.path, field: "file", kind: .modifyModify,
@@ -82,13 +81,7 @@ extension Repository {
                                        theirs: c.newBlob.map { .string($0.hex) }))
       }
     }
-    // libgit2 refuses to remove what is not there; drop removals of paths ours already lacks.
-    var final: [TreeUpdate] = []
-    for u in updates {
-      if case .remove(let path) = u, try git.entry(tree: ours, path: path) == nil { continue }
-      final.append(u)
-    }
-    return TreeMerge(tree: try git.updateTree(ours, final), conflicts: conflicts, notes: notes, imagesChanged: touched.count)
+    return TreeMerge(tree: try tx.finish(record: false), conflicts: conflicts, notes: notes, imagesChanged: touched.count)
   }
 
   /// `annot merge REV`: fast-forward when possible, else a three-way label merge.
@@ -144,29 +137,22 @@ extension Repository {
     if mine.isEmpty {
       throw AnnotError.other(annotation.map { "no unresolved conflict for annotation \($0) in \(userPath)" } ?? "no unresolved conflict in \(userPath)")
     }
-    let stage = try stageTree()
-    var updates: [TreeUpdate] = []
+    let tx = try StageTransaction(self, command: "resolve", lock: false, allowDuringMerge: true)
     if p == DatasetPath.manifestEntry {
-      let merged = try AnnotMerge.resolve(mine, inManifest: manifest(in: stage), choice: choice)
-      updates.append(.upsert(path: p, blob: try git.writeBlob(merged.canonicalBytes())))
+      tx.manifest = try AnnotMerge.resolve(mine, inManifest: tx.manifest, choice: choice)
     } else {
       for c in mine where c.field == LabelConflict.imageBytesField {
-        let chosen = c.value(choice)?.stringValue.flatMap(ObjectID.init(hex:))
-        if let chosen { updates.append(.upsert(path: DatasetPath.imageEntry(p), blob: chosen)) }
-        else if try git.entry(tree: stage, path: DatasetPath.imageEntry(p)) != nil { updates.append(.remove(path: DatasetPath.imageEntry(p))) }
+        try tx.put(DatasetPath.imageEntry(p), c.value(choice)?.stringValue.flatMap(ObjectID.init(hex:)))
       }
       let docConflicts = mine.filter { $0.field != LabelConflict.imageBytesField }
       if !docConflicts.isEmpty {
-        let out = try AnnotMerge.resolve(docConflicts, in: try document(in: stage, path: p), choice: choice)
-        if let doc = out.document {
-          updates.append(.upsert(path: DatasetPath.labelEntry(p), blob: try git.writeBlob(doc.canonicalBytes())))
-        } else if try git.entry(tree: stage, path: DatasetPath.labelEntry(p)) != nil {
-          updates.append(.remove(path: DatasetPath.labelEntry(p)))
-        }
+        let out = try AnnotMerge.resolve(docConflicts, in: try tx.document(p), choice: choice)
+        if let doc = out.document { try tx.put(DatasetPath.labelEntry(p), try tx.writeBlob(doc.canonicalBytes())) }
+        else { try tx.put(DatasetPath.labelEntry(p), nil) }
       }
     }
     let remaining = all.filter { c in !mine.contains(c) }
-    try setStageKeepingFile(try git.updateTree(stage, updates))
+    try tx.finish(keepStageFile: true)
     try writeAtomically(conflictsFile, ConflictFile.encode(remaining))
     return (mine.count, remaining.count)
   }

@@ -4,13 +4,14 @@ import AnnotStore
 import AnnotMedia
 
 /// Reads a whole file with POSIX calls (faster than FileManager for many small images).
-func readFile(_ path: String) throws -> [UInt8] {
+/// With `limit`, reads at most that many bytes (enough for an image header).
+func readFile(_ path: String, limit: Int = .max) throws -> [UInt8] {
   let fd = open(path, O_RDONLY | O_CLOEXEC)
   guard fd >= 0 else { throw AnnotError.invalidFile(file: path, place: "", message: String(cString: strerror(errno))) }
   defer { close(fd) }
   var st = stat()
   guard fstat(fd, &st) == 0 else { throw AnnotError.invalidFile(file: path, place: "", message: String(cString: strerror(errno))) }
-  let size = Int(st.st_size)
+  let size = min(Int(st.st_size), limit)
   var out = [UInt8](repeating: 0, count: size)
   var done = 0
   while done < size {
@@ -58,35 +59,32 @@ extension Repository {
   // MARK: rm
 
   /// Unstages images (and their label documents). A directory prefix needs `recursive`, like `git rm -r`.
+  /// Only the named paths and folders are read, never the whole stage.
   public func remove(_ userPaths: [String], recursive: Bool, dryRun: Bool = false) throws -> StageOutcome {
-    let _lock = try lockForWriting("rm")
-    defer { withExtendedLifetime(_lock) {} }
-    try refuseDuringMerge()
-    let stage = try stageTree()
-    let all = try entries(in: stage)
-    let known = Set(all.map(\.path))
-    var targets: [String] = []
+    let tx = try StageTransaction(self, command: "rm")
+    var targets = Set<String>()
     for u in userPaths {
       let p = datasetPath(fromUserPath: try repositoryRelative(u))
-      if known.contains(p) { targets.append(p); continue }
-      let prefix = p.isEmpty ? "" : p + "/"
-      let under = all.map(\.path).filter { $0.hasPrefix(prefix) }
+      if try tx.image(p) != nil || tx.labels(p) != nil { targets.insert(p); continue }
+      var under: [String] = []
+      for (top, suffix) in [("images", ""), ("labels", ".json")] {
+        let dir = p.isEmpty ? top : top + "/" + p
+        guard let e = try tx.tree.entry(dir), e.isTree else { continue }
+        for b in try git.blobs(under: e.id) where b.path.hasSuffix(suffix) {
+          under.append((p.isEmpty ? "" : p + "/") + String(b.path.dropLast(suffix.count)))
+        }
+      }
       if under.isEmpty { throw AnnotError.invalidPath(u, reason: "pathspec did not match any staged image") }
       if !recursive { throw AnnotError.other("not removing '\(u)' recursively without -r") }
-      targets.append(contentsOf: under)
+      targets.formUnion(under)
     }
     var out = StageOutcome()
-    var updates: [TreeUpdate] = []
-    for p in Set(targets).sorted() {
-      updates.append(.remove(path: DatasetPath.imageEntry(p)))
-      updates.append(.remove(path: DatasetPath.labelEntry(p)))
+    for p in targets.sorted() {
+      try tx.remove(p)
       out.imagesRemoved += 1
       out.paths.append(p)
     }
-    // Remove only entries that exist (libgit2 refuses to remove a missing path).
-    let present = Set(all.flatMap { e in [e.image.map { _ in DatasetPath.imageEntry(e.path) }, e.labels.map { _ in DatasetPath.labelEntry(e.path) }].compactMap { $0 } })
-    updates = updates.filter { present.contains($0.path) }
-    if !dryRun { try setStage(try git.updateTree(stage, updates)) }
+    if !dryRun { try tx.finish() }
     return out
   }
 
@@ -94,27 +92,20 @@ extension Repository {
 
   /// Moves an image and its labels to a new dataset path (the document's image path follows).
   public func move(_ from: String, to: String) throws -> StageOutcome {
-    let _lock = try lockForWriting("mv")
-    defer { withExtendedLifetime(_lock) {} }
-    try refuseDuringMerge()
+    let tx = try StageTransaction(self, command: "mv")
     let src = datasetPath(fromUserPath: try repositoryRelative(from))
     let dst = datasetPath(fromUserPath: try repositoryRelative(to))
     if let why = DatasetPath.validate(dst) { throw AnnotError.invalidPath(to, reason: why) }
-    let stage = try stageTree()
-    guard let img = try git.entry(tree: stage, path: DatasetPath.imageEntry(src)), !img.isTree else {
-      throw AnnotError.invalidPath(from, reason: "no staged image at this path")
-    }
-    if try git.entry(tree: stage, path: DatasetPath.imageEntry(dst)) != nil {
-      throw AnnotError.invalidPath(to, reason: "destination exists")
-    }
-    var updates: [TreeUpdate] = [.remove(path: DatasetPath.imageEntry(src)), .upsert(path: DatasetPath.imageEntry(dst), blob: img.id)]
-    if var doc = try document(in: stage, path: src) {
+    guard let img = try tx.image(src) else { throw AnnotError.invalidPath(from, reason: "no staged image at this path") }
+    if try tx.tree.entry(DatasetPath.imageEntry(dst)) != nil { throw AnnotError.invalidPath(to, reason: "destination exists") }
+    let doc = try tx.document(src)
+    try tx.remove(src)
+    try tx.putImage(dst, img)
+    if var doc {
       doc.image.path = dst
-      let blob = try git.writeBlob(doc.canonicalBytes())
-      updates.append(.remove(path: DatasetPath.labelEntry(src)))
-      updates.append(.upsert(path: DatasetPath.labelEntry(dst), blob: blob))
+      try tx.putDocument(doc)
     }
-    try setStage(try git.updateTree(stage, updates))
+    try tx.finish()
     var out = StageOutcome()
     out.paths = [src, dst]
     return out
@@ -127,11 +118,10 @@ extension Repository {
   // MARK: add
 
   /// Stages files from the repository directory: images under `images/`, documents under
-  /// `labels/` (validated), `annot.json`. Directories are walked recursively.
+  /// `labels/` (validated), `annot.json`. Directories are walked recursively. Images whose stat
+  /// data matches the stat cache are not read again.
   public func add(_ userPaths: [String], dryRun: Bool) throws -> StageOutcome {
-    let _lock = try lockForWriting("add")
-    defer { withExtendedLifetime(_lock) {} }
-    try refuseDuringMerge()
+    let tx = try StageTransaction(self, command: "add")
     var files: [String] = []
     for u in userPaths {
       let rel = try repositoryRelative(u)
@@ -148,13 +138,8 @@ extension Repository {
         files.append(rel)
       }
     }
-    let stage = try stageTree()
-    var manifest = try self.manifest(in: stage)
-    var manifestChanged = false
     var out = StageOutcome()
-    var updates: [TreeUpdate] = []
-    let pack = try PackWriter(repository: git)
-    var newImages: [String: (ObjectID, ImageInfo)] = [:]
+    var imageFiles: [(path: String, abs: String)] = []
     var newDocs: [String: LabelDocument] = [:]
     for rel in files {
       let abs = root.appendingPathComponent(rel).path
@@ -164,17 +149,13 @@ extension Repository {
         guard target.hasPrefix(root.path + "/") else { throw AnnotError.invalidFile(file: rel, place: "", message: "symbolic link points outside the repository (\(dest))") }
       }
       if rel == DatasetPath.manifestEntry {
-        do { manifest = try DatasetManifest.decode(readFile(abs)) } catch let e as DocumentError {
+        do { tx.manifest = try DatasetManifest.decode(readFile(abs)) } catch let e as DocumentError {
           throw AnnotError.invalidFile(file: rel, place: e.place, message: e.message)
         }
-        manifestChanged = true
       } else if rel.hasPrefix("images/") {
         let p = String(rel.dropFirst(7))
         if let why = DatasetPath.validate(p) { throw AnnotError.invalidPath(rel, reason: why) }
-        let bytes = try readFile(abs)
-        let info: ImageInfo
-        do { info = try ImageProbe.probe(bytes) } catch { throw AnnotError.invalidFile(file: rel, place: "", message: "\(error)") }
-        newImages[p] = (try pack.add(bytes), info)
+        imageFiles.append((p, abs))
       } else if rel.hasPrefix("labels/"), rel.hasSuffix(".json") {
         let p = String(rel.dropFirst(7).dropLast(5))
         let doc: LabelDocument
@@ -189,40 +170,79 @@ extension Repository {
         throw AnnotError.invalidPath(rel, reason: "not under images/ or labels/ and not annot.json")
       }
     }
-    // Documents must name known classes and hold finite, in-image geometry.
-    for (p, doc) in newDocs.sorted(by: { $0.key < $1.key }) {
-      for label in Set(doc.annotations.map(\.label)) where manifest.labelClass(named: label) == nil {
-        manifest.ensureClass(label); manifestChanged = true
+    // Documents may introduce classes; the schema grows before they are validated.
+    for (_, doc) in newDocs.sorted(by: { $0.key < $1.key }) {
+      for label in Set(doc.annotations.map(\.label)).sorted() where tx.manifest.labelClass(named: label) == nil { tx.manifest.ensureClass(label) }
+    }
+    // Images: probed for their size, read and packed on all cores unless the stat cache knows them.
+    let cache = StatCache(path: stateDir + "/stat-cache")
+    var infos: [String: ImageInfo] = [:]
+    var blobs: [String: ObjectID] = [:]
+    var toRead: [(path: String, abs: String, stat: StatCache.Stat?)] = []
+    for (p, abs) in imageFiles {
+      let st = StatCache.Stat.of(abs)
+      if let st, let id = cache.lookup(abs, st), git.exists(id, refresh: false), try tx.image(p) == id { blobs[p] = id; continue }
+      toRead.append((p, abs, st))
+    }
+    // The header is probed from the same read that packs the file (one read per image).
+    let probed = ProbeResults()
+    let rootPath = root.path
+    let readAndProbe: @Sendable (String) throws -> [UInt8] = { abs in
+      let bytes = try readFile(abs)
+      do { probed.set(abs, try ImageProbe.probe(bytes)) } catch {
+        throw AnnotError.invalidFile(file: String(abs.dropFirst(rootPath.count + 1)), place: "", message: "\(error)")
       }
-      if let problem = DocumentValidation.problems(doc, schema: manifest).first {
-        throw AnnotError.invalidFile(file: DatasetPath.labelEntry(p), place: problem.annotationID.map { "annotation \($0)" } ?? "", message: problem.message)
+      return bytes
+    }
+    if dryRun {
+      _ = try ParallelMap.map(toRead.map(\.abs)) { _ = try readAndProbe($0) }
+    } else {
+      try tx.images.addFiles(toRead.map(\.abs), read: readAndProbe) { k, id in
+        blobs[toRead[k].path] = id
+        if let st = toRead[k].stat { cache.record(toRead[k].abs, st, id) }
       }
     }
-    if !dryRun { try pack.finish() }
-    for (p, (blob, info)) in newImages.sorted(by: { $0.key < $1.key }) {
-      let existing = try git.entry(tree: stage, path: DatasetPath.imageEntry(p))
-      if existing?.id == blob, newDocs[p] == nil { out.imagesUnchanged += 1; continue }
+    for f in toRead { infos[f.path] = probed.get(f.abs) }
+    for (p, _) in imageFiles.sorted(by: { $0.path < $1.path }) {
+      let existing = try tx.image(p)
+      guard let info = infos[p] else { out.imagesUnchanged += 1; continue }   // known to the stat cache, unchanged
+      if !dryRun, existing == blobs[p], newDocs[p] == nil { out.imagesUnchanged += 1; continue }
       existing == nil ? (out.imagesAdded += 1) : (out.imagesUpdated += 1)
-      updates.append(.upsert(path: DatasetPath.imageEntry(p), blob: blob))
+      if let b = blobs[p] { try tx.putImage(p, b) }
       if newDocs[p] == nil {
-        var doc = try document(in: stage, path: p) ?? LabelDocument(image: ImageRecord(path: p, width: info.width, height: info.height, mediaType: info.mediaType))
+        var doc = try tx.document(p) ?? LabelDocument(image: ImageRecord(path: p, width: info.width, height: info.height, mediaType: info.mediaType))
         doc.image.width = info.width; doc.image.height = info.height; doc.image.mediaType = info.mediaType
         newDocs[p] = doc
       }
       out.paths.append(p)
     }
+    let imagePaths = Set(imageFiles.map(\.path))
     for (p, doc) in newDocs.sorted(by: { $0.key < $1.key }) {
-      guard try newImages[p] != nil || git.entry(tree: stage, path: DatasetPath.imageEntry(p)) != nil else {
+      guard try imagePaths.contains(p) || tx.image(p) != nil else {
         throw AnnotError.invalidFile(file: DatasetPath.labelEntry(p), place: "", message: "no image images/\(p) is staged or being added")
       }
       out.annotations += doc.annotations.count
-      if dryRun { if newImages[p] == nil { out.paths.append(p) }; continue }
-      updates.append(.upsert(path: DatasetPath.labelEntry(p), blob: try git.writeBlob(doc.canonicalBytes())))
-      if newImages[p] == nil { out.imagesUpdated += 1; out.paths.append(p) }
+      if dryRun {
+        if let problem = DocumentValidation.problems(doc, schema: tx.manifest).first {
+          throw AnnotError.invalidFile(file: DatasetPath.labelEntry(p), place: problem.annotationID.map { "annotation \($0)" } ?? "", message: problem.message)
+        }
+        if !imagePaths.contains(p) { out.paths.append(p) }
+        continue
+      }
+      try tx.putDocument(doc)
+      if !imagePaths.contains(p) { out.imagesUpdated += 1; out.paths.append(p) }
     }
     if dryRun { return out }
-    if manifestChanged { updates.append(.upsert(path: DatasetPath.manifestEntry, blob: try git.writeBlob(manifest.canonicalBytes()))) }
-    try setStage(try git.updateTree(stage, updates))
+    try tx.finish()
+    cache.save()
     return out
   }
+}
+
+/// Image headers probed on several threads, by file.
+private final class ProbeResults: @unchecked Sendable {
+  private let lock = NSLock()
+  private var values: [String: ImageInfo] = [:]
+  func set(_ k: String, _ v: ImageInfo) { lock.lock(); values[k] = v; lock.unlock() }
+  func get(_ k: String) -> ImageInfo? { lock.lock(); defer { lock.unlock() }; return values[k] }
 }

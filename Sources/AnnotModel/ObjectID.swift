@@ -13,9 +13,15 @@ public struct ObjectID: Sendable, Hashable, Comparable, CustomStringConvertible 
 }
 
 /// Errors any object store may report, whatever its backend.
-public enum StoreError: Error, Sendable, Equatable {
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
   case notFound(String)
   case wrongKind(String, expected: String)
+  public var description: String {
+    switch self {
+    case .notFound(let id): "object \(id) is missing from the object store"
+    case let .wrongKind(id, expected): "object \(id) is not a \(expected)"
+    }
+  }
 }
 
 /// Reads blobs by id. Diff, merge, index and formats depend on this, never on libgit2.

@@ -113,6 +113,27 @@ public final class PackWriter {
 
   public var objectCount: Int { entries.count }
 
+  /// Adds many files: they are read, hashed and framed on all cores a batch at a time while the
+  /// previous batch is appended here in order, so memory holds two batches, not the dataset.
+  /// `each(i, id)` is called for `files[i]` in order, on this thread.
+  public func addFiles(_ files: [String], batchSize: Int = 64, read: @escaping @Sendable (String) throws -> [UInt8],
+                       each: (Int, ObjectID) throws -> Void) throws {
+    func start(_ n: Int) -> ParallelMap.Pending<Prepared>? {
+      guard n < files.count else { return nil }
+      return ParallelMap.Pending(Array(files[n..<min(n + batchSize, files.count)])) { try PackWriter.prepare(read($0)) }
+    }
+    var pending = start(0)
+    var n = 0
+    while let p = pending {
+      let batch = try p.wait()
+      pending = start(n + batch.count)
+      for prepared in batch {
+        try each(n, try append(prepared))
+        n += 1
+      }
+    }
+  }
+
   /// Finishes the pack and its index, moves them into `objects/pack/`, and refreshes libgit2.
   /// With no objects added, writes nothing.
   public func finish() throws {

@@ -187,11 +187,18 @@ import AnnotTestSupport
     #expect(try TestSupport.annot(["commit", "-m", "one"], in: repo).status == 0)
     let ok = try TestSupport.annot(["fsck"], in: repo)
     #expect(ok.status == 0 && ok.stdout.hasPrefix("ok: "), "\(ok.stdout)")
-    // The label document is a loose object: remove it and fsck must name it.
+    // The label document sits in the documents pack of the `add`: remove that pack and fsck must name it.
     let doc = try TestSupport.git(["--git-dir", ".annot", "rev-parse", "HEAD:labels/a.png.json"], in: repo).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    let path = repo.appendingPathComponent(".annot/objects/\(doc.prefix(2))/\(doc.dropFirst(2))")
-    #expect(FileManager.default.fileExists(atPath: path.path))
-    try FileManager.default.removeItem(at: path)
+    let packDir = repo.appendingPathComponent(".annot/objects/pack")
+    let idxs = try FileManager.default.contentsOfDirectory(atPath: packDir.path).filter { $0.hasSuffix(".idx") }
+    let holding = try idxs.filter { idx in
+      try TestSupport.git(["--git-dir", ".annot", "verify-pack", "-v", ".annot/objects/pack/" + idx], in: repo).stdout.contains(doc)
+    }
+    #expect(holding.count == 1)
+    for idx in holding {
+      try FileManager.default.removeItem(at: packDir.appendingPathComponent(idx))
+      try FileManager.default.removeItem(at: packDir.appendingPathComponent(String(idx.dropLast(4)) + ".pack"))
+    }
     let bad = try TestSupport.annot(["fsck"], in: repo)
     #expect(bad.status == 1)
     #expect(bad.stdout.contains("\(doc): missing or unreadable blob"), "\(bad.stdout)")

@@ -91,8 +91,36 @@ public struct COCOImporter: DatasetImporter {
   /// e.g. `annotations[12] (id 57).bbox`.
   func importFile(_ source: URL, options: ImportOptions) throws -> ImportedDataset {
     let file = source.lastPathComponent
-    let root = try JSONNode.parse(try FileAccess.read(source, display: file), file: file)
-    _ = try root.object()
+    let bytes = try FileAccess.read(source, display: file)
+    // The top level is scanned without building `images` and `annotations`: their elements are
+    // parsed and turned into model values a batch at a time on all cores, so memory holds the
+    // file and the documents, never a JSON tree of millions of nodes, and the order of the keys
+    // in the file does not matter.
+    let scanned: (object: JSONValue, elements: [String: [Range<Int>]])
+    do { scanned = try JSONParser.scanObject(bytes, arrays: ["images", "annotations"]) } catch {
+      throw FormatError.invalid(file: file, place: "line \(error.line), column \(error.column)", message: "malformed JSON: \(error.message)")
+    }
+    let root = JSONNode(value: scanned.object, file: file, place: "")
+    func elements(_ key: String) -> [Range<Int>] { scanned.elements[key] ?? [] }
+    /// Parses and converts `key`'s elements in batches on all cores; the first failure in file order is thrown.
+    func convert<T: Sendable>(_ key: String, _ body: @escaping @Sendable (JSONNode) throws -> T) throws -> [T] {
+      let ranges = elements(key)
+      let batch = 2048
+      let starts = Array(stride(from: 0, to: ranges.count, by: batch))
+      nonisolated(unsafe) let input = bytes
+      return try ParallelMap.map(starts) { s -> [T] in
+        var out: [T] = []
+        out.reserveCapacity(min(batch, ranges.count - s))
+        for k in s..<min(s + batch, ranges.count) {
+          let v: JSONValue
+          do { v = try JSONParser.parse(input, in: ranges[k]) } catch let error as JSONSyntaxError {
+            throw FormatError.invalid(file: file, place: "line \(error.line), column \(error.column)", message: "malformed JSON: \(error.message)")
+          }
+          out.append(try body(JSONNode(value: v, file: file, place: "\(key)[\(k)]")))
+        }
+        return out
+      }.flatMap { $0 }
+    }
 
     // Categories keep their real ids.
     var classes: [LabelClass] = []
@@ -133,15 +161,12 @@ public struct COCOImporter: DatasetImporter {
       return c
     }()
 
-    // Images.
-    struct Img { var record: ImageRecord; var file: URL; var annotations: [Annotation] = [] }
-    var images: [Int: Img] = [:]
-    var order: [Int] = []
-    var paths = Set<String>()
-    for im in try root.required("images").array() {
+    // Images: each is parsed and its file probed on all cores; ids and paths are checked in order.
+    guard case .array = root.optional("images")?.value else { _ = try root.required("images").array(); throw root.fail("images: expected an array") }
+    struct Img: Sendable { var id: Int; var place: String; var record: ImageRecord; var file: URL; var annotations: [Annotation] = [] }
+    let parsedImages = try convert("images") { im -> Img in
       let id = try im.required("id").int()
       let n = im.renamed("\(im.place) (id \(id))")
-      guard images[id] == nil else { throw FormatError.invalid(file: file, place: n.place + ".id", message: "duplicate image id \(id)") }
       var path = try n.required("file_name").string()
       // kwcoco and some converters write absolute file names: under --images (or the JSON's
       // folder) they become relative to it; anywhere else they are refused.
@@ -159,9 +184,6 @@ public struct COCOImporter: DatasetImporter {
       if let why = DatasetPath.validate(path) {
         throw FormatError.invalid(file: file, place: n.place + ".file_name", message: "invalid image path \"\(path)\": \(why)")
       }
-      guard paths.insert(path).inserted else {
-        throw FormatError.invalid(file: file, place: n.place + ".file_name", message: "duplicate file_name \"\(path)\"")
-      }
       let width = try n.required("width").int(), height = try n.required("height").int()
       guard width > 0, height > 0 else { throw FormatError.invalid(file: file, place: n.place, message: "image size \(width)x\(height) is not positive") }
       let root = candidates.first { FileAccess.exists($0.appendingPathComponent(path)) }
@@ -174,27 +196,43 @@ public struct COCOImporter: DatasetImporter {
       guard info.width == width, info.height == height else {
         throw FormatError.invalid(file: file, place: n.place, message: "JSON says \(width)x\(height) but \(path) is \(info.width)x\(info.height)")
       }
-      images[id] = Img(record: ImageRecord(path: path, width: width, height: height, mediaType: info.mediaType,
-                                           sourceID: String(id), split: split), file: url)
-      order.append(id)
+      return Img(id: id, place: n.place, record: ImageRecord(path: path, width: width, height: height, mediaType: info.mediaType,
+                                                             sourceID: String(id), split: split), file: url)
+    }
+    var images: [Int: Img] = [:]
+    images.reserveCapacity(parsedImages.count)
+    var paths = Set<String>()
+    for im in parsedImages {
+      guard images[im.id] == nil else { throw FormatError.invalid(file: file, place: im.place + ".id", message: "duplicate image id \(im.id)") }
+      guard paths.insert(im.record.path).inserted else {
+        throw FormatError.invalid(file: file, place: im.place + ".file_name", message: "duplicate file_name \"\(im.record.path)\"")
+      }
+      images[im.id] = im
     }
 
-    // Annotations.
-    var annIDs = Set<Int>()
-    for a in try root.optional("annotations")?.array() ?? [] {
+    // Annotations, converted on all cores against the images and categories read above.
+    if let a = root.optional("annotations"), elements("annotations").isEmpty { _ = try a.array() }
+    struct Converted: Sendable { var id: Int; var place: String; var imageID: Int; var annotations: [Annotation] }
+    let records = images.mapValues(\.record)
+    let classesByID = classByID
+    let converted = try convert("annotations") { a -> Converted in
       let id = try a.required("id").int()
       let n = a.renamed("\(a.place) (id \(id))")
-      guard annIDs.insert(id).inserted else { throw FormatError.invalid(file: file, place: n.place + ".id", message: "duplicate annotation id \(id)") }
       let imageID = try n.required("image_id").int()
-      guard var img = images[imageID] else { throw FormatError.invalid(file: file, place: n.place + ".image_id", message: "no image with id \(imageID)") }
+      guard let image = records[imageID] else { throw FormatError.invalid(file: file, place: n.place + ".image_id", message: "no image with id \(imageID)") }
       let catID = try n.required("category_id").int()
-      guard let lc = classByID[catID] else { throw FormatError.invalid(file: file, place: n.place + ".category_id", message: "no category with id \(catID)") }
-      img.annotations += try annotations(n, id: id, label: lc, image: img.record)
-      images[imageID] = img
+      guard let lc = classesByID[catID] else { throw FormatError.invalid(file: file, place: n.place + ".category_id", message: "no category with id \(catID)") }
+      return Converted(id: id, place: n.place, imageID: imageID, annotations: try self.annotations(n, id: id, label: lc, image: image))
+    }
+    var annIDs = Set<Int>()
+    annIDs.reserveCapacity(converted.count)
+    for c in converted {
+      guard annIDs.insert(c.id).inserted else { throw FormatError.invalid(file: file, place: c.place + ".id", message: "duplicate annotation id \(c.id)") }
+      images[c.imageID]!.annotations += c.annotations
     }
 
-    let items = order.map { id in
-      let img = images[id]!
+    let items = parsedImages.map { im in
+      let img = images[im.id]!
       return ImportedItem(document: LabelDocument(image: img.record, annotations: img.annotations), imageFile: img.file)
     }
     return ImportedDataset(manifest: DatasetManifest(classes: classes, attributes: options.existingSchema?.attributes ?? []), items: items)
