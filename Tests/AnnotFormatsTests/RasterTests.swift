@@ -64,4 +64,13 @@ import AnnotModel
     let two = Raster.bitmap(.polygon([[2, 20, 12, 20, 12, 26, 2, 26], [20, 22, 28, 22, 24, 29]]), width: 32, height: 32)!
     #expect(Raster.outlines(two).count == 2)
   }
+
+  /// Coordinates far outside the image or not finite never trap; they paint what lies inside.
+  @Test func hostileCoordinatesAreClamped() {
+    let huge = Raster.polygon([[-1e300, -1e300, 1e300, -1e300, 1e300, 1e300]], width: 8, height: 8)
+    #expect(huge.bits.count == 64)
+    #expect(Raster.polygon([[.nan, 0, 4, 0, 4, 4]], width: 8, height: 8).bits.count == 64)
+    #expect(Raster.ellipse(cx: 1e300, cy: 0, rx: 1e300, ry: 1, rotation: 0, width: 8, height: 8).bits.count == 64)
+    #expect(Raster.ellipse(cx: .infinity, cy: 0, rx: 2, ry: 2, rotation: 0, width: 8, height: 8).bits.allSatisfy { $0 == 0 })
+  }
 }

@@ -221,6 +221,10 @@ enum YOLOFixture {
     #expect(Set(again.files.keys) == Set(sink.files.keys))
     #expect(errorLine { _ = try YOLOExporter().export(manifest: d.manifest, items: [], to: MemorySink(), options: ExportOptions(extra: ["layout": "v8"])) }
             == "export options: layout: expected ultralytics or darknet, found \"v8\"")
+    // A split named like an obj.data setting cannot be written in the darknet layout.
+    let odd = ExportItem(document: LabelDocument(image: ImageRecord(path: "x.png", width: 100, height: 80, mediaType: "image/png", split: "names"))) { Images.png100x80 }
+    #expect(errorLine { _ = try YOLOExporter().export(manifest: d.manifest, items: [odd], to: MemorySink(), options: ExportOptions(extra: ["layout": "darknet"])) }
+            == "obj.data: x.png: split name \"names\" is an obj.data setting; rename the split for the darknet layout")
   }
 
   /// Datumaro writes `val = data/val.txt` (the subset name as the key): every split is read, and
@@ -238,6 +242,10 @@ enum YOLOFixture {
     put(dir, "val.txt", "data/obj_val_data/b.jpg\n")
     let d = try YOLOImporter().importDataset(from: dir, options: ImportOptions())
     #expect(d.items.map { "\($0.document.image.path) \($0.document.image.split ?? "-")" } == ["obj_train_data/a.png train", "obj_val_data/b.jpg val"])
+    // Absolute entries from another machine's darknet folder resolve inside the dataset root.
+    put(dir, "val.txt", "/home/someone/darknet/data/obj_val_data/b.jpg\n")
+    #expect(try YOLOImporter().importDataset(from: dir, options: ImportOptions()).items.map(\.document.image.path)
+            == ["obj_train_data/a.png", "obj_val_data/b.jpg"])
     try FileManager.default.removeItem(at: dir.appendingPathComponent("val.txt"))
     #expect(errorLine { _ = try YOLOImporter().importDataset(from: dir, options: ImportOptions()) }?
       .hasPrefix("obj.data: val: image list 'data/val.txt' not found") == true)

@@ -8,6 +8,12 @@ import AnnotModel
 /// (x + 0.5, y + 0.5) lies inside the shape (even-odd rule per polygon part, parts united), the
 /// convention of pycocotools' and OpenCV's fill up to boundary pixels.
 enum Raster {
+  /// `d` as an Int clamped to lo...hi; NaN gives `lo` (never traps on huge or non-finite values).
+  static func clamp(_ d: Double, _ lo: Int, _ hi: Int) -> Int {
+    guard d == d else { return lo }
+    return d <= Double(lo) ? lo : d >= Double(hi) ? hi : Int(d)
+  }
+
   /// The pixels of a polygon of one or more parts. Cost: O(height × edges) plus the filled pixels.
   static func polygon(_ parts: [[Double]], width: Int, height: Int) -> MaskBitmap {
     var bm = MaskBitmap(width: width, height: height)
@@ -17,7 +23,7 @@ enum Raster {
       guard n >= 3 else { continue }
       var minY = Double.infinity, maxY = -Double.infinity
       for k in 0..<n { minY = min(minY, flat[2 * k + 1]); maxY = max(maxY, flat[2 * k + 1]) }
-      let y0 = max(0, Int((minY - 0.5).rounded(.up))), y1 = min(height - 1, Int((maxY - 0.5).rounded(.down)))
+      let y0 = clamp((minY - 0.5).rounded(.up), 0, height), y1 = clamp((maxY - 0.5).rounded(.down), -1, height - 1)
       guard y0 <= y1 else { continue }
       var xs: [Double] = []
       for y in y0...y1 {
@@ -35,7 +41,7 @@ enum Raster {
         var i = 0
         while i + 1 < xs.count {
           // Pixels whose centre x + 0.5 lies in [xs[i], xs[i+1]).
-          let from = max(0, Int((xs[i] - 0.5).rounded(.up))), to = min(width - 1, Int((xs[i + 1] - 0.5).rounded(.up)) - 1)
+          let from = clamp((xs[i] - 0.5).rounded(.up), 0, width), to = clamp((xs[i + 1] - 0.5).rounded(.up) - 1, -1, width - 1)
           if from <= to { for x in from...to { bm.bits[y * width + x] ^= 1 } }
           i += 2
         }
@@ -48,11 +54,11 @@ enum Raster {
   /// The pixels of an ellipse (centre, radii, rotation clockwise in degrees).
   static func ellipse(cx: Double, cy: Double, rx: Double, ry: Double, rotation: Double, width: Int, height: Int) -> MaskBitmap {
     var bm = MaskBitmap(width: width, height: height)
-    guard rx > 0, ry > 0, width > 0, height > 0 else { return bm }
+    guard rx > 0, ry > 0, rx.isFinite, ry.isFinite, cx.isFinite, cy.isFinite, width > 0, height > 0 else { return bm }
     let t = rotation * Double.pi / 180, c = cos(t), s = sin(t)
     let reach = max(rx, ry)
-    let x0 = max(0, Int(cx - reach - 1)), x1 = min(width - 1, Int(cx + reach + 1))
-    let y0 = max(0, Int(cy - reach - 1)), y1 = min(height - 1, Int(cy + reach + 1))
+    let x0 = clamp(cx - reach - 1, 0, width), x1 = clamp(cx + reach + 1, -1, width - 1)
+    let y0 = clamp(cy - reach - 1, 0, height), y1 = clamp(cy + reach + 1, -1, height - 1)
     guard x0 <= x1, y0 <= y1 else { return bm }
     for y in y0...y1 {
       for x in x0...x1 {

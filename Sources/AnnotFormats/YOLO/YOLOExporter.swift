@@ -46,6 +46,9 @@ public struct YOLOExporter: DatasetExporter {
       if let why = DatasetPath.validate(split) ?? (split.contains("/") ? "contains '/'" : nil) {
         throw FormatError.invalid(file: "data.yaml", place: doc.image.path, message: "split name \"\(split)\" cannot name a folder: \(why)")
       }
+      if darknet, Self.darknetReserved.contains(split) {
+        throw FormatError.invalid(file: "obj.data", place: doc.image.path, message: "split name \"\(split)\" is an obj.data setting; rename the split for the darknet layout")
+      }
       splitsSeen.insert(split)
       var rest = doc.image.path
       for prefix in [split + "/", "obj_\(split)_data/"] where rest.hasPrefix(prefix) { rest = String(rest.dropFirst(prefix.count)) }
@@ -86,6 +89,9 @@ public struct YOLOExporter: DatasetExporter {
     }
     return report
   }
+
+  /// obj.data keys that are settings, so no split may be named after them (`valid` is val's key).
+  static let darknetReserved: Set<String> = YOLOImporter.darknetSettings.union(["valid"])
 
   /// train, val, test first, then other splits by name.
   static func splitOrder(_ a: String, _ b: String) -> Bool {

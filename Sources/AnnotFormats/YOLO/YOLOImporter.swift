@@ -199,7 +199,12 @@ public struct YOLOImporter: DatasetImporter {
         throw FormatError.invalid(file: "obj.data", place: key, message: "split name \"\(split)\" cannot be used: \(why)")
       }
       let value = config[key] ?? "train.txt"
-      let url = resolve(value)
+      var url = resolve(value)
+      // Lists named from darknet's own folder (`/home/u/darknet/data/train.txt`) are looked up by
+      // their file name in the dataset root.
+      if !FileAccess.isRegularFile(url), FileAccess.isRegularFile(root.appendingPathComponent(url.lastPathComponent)) {
+        url = root.appendingPathComponent(url.lastPathComponent)
+      }
       guard FileAccess.isRegularFile(url) else {
         throw FormatError.invalid(file: "obj.data", place: key, message: "image list '\(value)' not found (looked for \(url.path))")
       }
@@ -260,6 +265,9 @@ public struct YOLOImporter: DatasetImporter {
       var p = line.trimmingCharacters(in: .whitespacesAndNewlines)
       if p.isEmpty { continue }
       while p.hasPrefix("./") { p.removeFirst(2) }
+      // Absolute entries (darknet lists written on another machine) are made relative to the
+      // dataset root: the part inside it, else the longest trailing part naming a file there.
+      if p.hasPrefix("/"), let rel = ImportChecks.relativeToRoot(p, root: root) { p = rel }
       if !FileAccess.exists(root.appendingPathComponent(p)), p.hasPrefix("data/") { p.removeFirst(5) }
       if let why = DatasetPath.validate(p) {
         throw FormatError.invalid(file: display, place: "line \(n + 1)", message: "invalid image path \"\(p)\": \(why)")
