@@ -396,6 +396,31 @@ def check_exports(truth, repo):
         compare("labelme reads annot's LabelMe", got, expected(truth, {"box": "box", "polygon": "polygon", "ellipse": "polygon", "mask": "mask"}),
                 1e-9, imgs, n)
     guard("labelme reads annot's LabelMe", lm)
+
+    def lsc():
+        # label-studio-converter turns annot's Label Studio tasks into COCO (with the labeling
+        # config a project with rectangles, polygons and ellipses would have); pycocotools reads it.
+        from label_studio_converter import Converter
+        from pycocotools.coco import COCO
+        import contextlib
+        config = ('<View><Image name="image" value="$image"/><RectangleLabels name="label" toName="image">'
+                  + "".join(f'<Label value="{c}"/>' for c in CLASSES) + '</RectangleLabels>'
+                  + '<PolygonLabels name="label" toName="image">' + "".join(f'<Label value="{c}"/>' for c in CLASSES) + '</PolygonLabels></View>')
+        out = f"{WORK}/lsc-coco"
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            Converter(config, f"{ex}/labelstudio", download_resources=False).convert_to_coco(
+                f"{ex}/labelstudio/labelstudio.json", out, is_dir=False)
+            c = COCO(f"{out}/result.json")
+        got = []
+        for a in c.anns.values():
+            img = c.imgs[a["image_id"]]
+            got.append((os.path.basename(img["file_name"].split("?d=")[-1]), c.cats[a["category_id"]]["name"],
+                        "polygon" if a.get("segmentation") else "box", [float(v) for v in a["bbox"]]))
+        # Label Studio holds boxes and polygons in percent; masks are brush RLE, which the COCO
+        # converter skips; ellipses are not converted by it either.
+        compare("label-studio-converter reads annot's Label Studio (to COCO)", got,
+                expected(truth, {"box": "box", "polygon": "polygon"}), 1e-3, len(c.imgs), n)
+    guard("label-studio-converter reads annot's Label Studio (to COCO)", lsc)
     return ex
 
 
@@ -422,7 +447,8 @@ def check_imports(truth, ex):
             ("coco_instances", "coco", shapes, {"box": "box", "polygon": "polygon", "ellipse": "polygon", "mask": "polygon"}, 1.0),
             ("yolo", "yolo", both, as_box, 1e-3),
             ("voc", "voc", both, as_box, 1.0),
-            ("cvat", "cvat", shapes, {"box": "box", "polygon": "polygon", "ellipse": "polygon", "mask": "mask"}, 1e-9)]:
+            ("cvat", "cvat", shapes, {"box": "box", "polygon": "polygon", "ellipse": "polygon", "mask": "mask"}, 1e-9),
+            ("yolo_ultralytics", "yolo", both, as_box, 1e-3)]:
         def one(fmt=fmt, annot_fmt=annot_fmt, source=source, kinds=kinds, tol=tol):
             out = f"{tw}/datumaro-{fmt}"
             source.export(out, fmt, save_media=True)
@@ -544,6 +570,12 @@ def check_imports(truth, ex):
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             convert_yolo_to_ls(d, out, image_ext=".png", image_root_url="/data/local-files/?d=images/")
         import_and_read("annot imports label-studio-converter's tasks", "labelstudio", out, expected(train, as_box), 1e-3,
+                        images_dir=d, want_images=len(train))
+        # The same with absolute local-files paths (`?d=/…/images/x.png`), resolved under --images.
+        out2 = f"{tw}/ls-abs.json"
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            convert_yolo_to_ls(d, out2, image_ext=".png", image_root_url=f"/data/local-files/?d={d}/images/")
+        import_and_read("annot imports label-studio-converter's tasks (absolute ?d=)", "labelstudio", out2, expected(train, as_box), 1e-3,
                         images_dir=d, want_images=len(train))
     guard("annot imports label-studio-converter's tasks", ls)
 
