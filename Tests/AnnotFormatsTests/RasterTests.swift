@@ -73,4 +73,10 @@ import AnnotModel
     #expect(Raster.ellipse(cx: 1e300, cy: 0, rx: 1e300, ry: 1, rotation: 0, width: 8, height: 8).bits.count == 64)
     #expect(Raster.ellipse(cx: .infinity, cy: 0, rx: 2, ry: 2, rotation: 0, width: 8, height: 8).bits.allSatisfy { $0 == 0 })
   }
+
+  /// Parts of one polygon are united (COCO's multi-part segmentation), not XORed.
+  @Test func overlappingPartsAreUnited() {
+    let bm = Raster.polygon([[0, 0, 4, 0, 4, 4, 0, 4], [2, 2, 6, 2, 6, 6, 2, 6]], width: 8, height: 8)
+    #expect(bm.bits.reduce(0) { $0 + Int($1) } == 16 + 16 - 4)
+  }
 }

@@ -14,7 +14,8 @@ enum Raster {
     return d <= Double(lo) ? lo : d >= Double(hi) ? hi : Int(d)
   }
 
-  /// The pixels of a polygon of one or more parts. Cost: O(height × edges) plus the filled pixels.
+  /// The pixels of a polygon of one or more parts (even-odd within a part, parts united).
+  /// Cost: one bitmap, O(rows spanned × edges) plus the filled pixels.
   static func polygon(_ parts: [[Double]], width: Int, height: Int) -> MaskBitmap {
     var bm = MaskBitmap(width: width, height: height)
     guard width > 0, height > 0 else { return bm }
@@ -42,12 +43,13 @@ enum Raster {
         while i + 1 < xs.count {
           // Pixels whose centre x + 0.5 lies in [xs[i], xs[i+1]).
           let from = clamp((xs[i] - 0.5).rounded(.up), 0, width), to = clamp((xs[i + 1] - 0.5).rounded(.up) - 1, -1, width - 1)
-          if from <= to { for x in from...to { bm.bits[y * width + x] ^= 1 } }
+          if from <= to { for x in from...to { bm.bits[y * width + x] = 1 } }
           i += 2
         }
       }
     }
-    // XOR gives the even-odd rule; `bitmap(_:)` unites the parts of a polygon.
+    // Within a part the spans between sorted crossings are disjoint (even-odd rule); setting
+    // rather than toggling pixels unites the parts, in one bitmap whatever their number.
     return bm
   }
 
@@ -76,13 +78,7 @@ enum Raster {
   static func bitmap(_ shape: Shape, width: Int, height: Int) -> MaskBitmap? {
     switch shape {
     case .polygon(let parts):
-      var bm = MaskBitmap(width: width, height: height)
-      // Parts are united: rasterise each on its own, then OR.
-      for p in parts {
-        let one = polygon([p], width: width, height: height)
-        for i in bm.bits.indices where one.bits[i] != 0 { bm.bits[i] = 1 }
-      }
-      return bm
+      return polygon(parts, width: width, height: height)
     case .ellipse(let cx, let cy, let rx, let ry, let r):
       return ellipse(cx: cx, cy: cy, rx: rx, ry: ry, rotation: r, width: width, height: height)
     case .mask(let m):
