@@ -80,9 +80,30 @@ public final class LabelIndex {
         try db.exec("PRAGMA user_version=\(IndexSchema.version); PRAGMA application_id=\(IndexSchema.applicationID)")
       }
     }
+    try db.exec(Self.annotationIndexes.joined(separator: "; "))
   }
 
   /// The schema version stored in the file.
+  /// The secondary indexes of `anns`. Bulk builds drop them and build them once at the end
+  /// (a sorted build instead of a b-tree insert per row); opening an index recreates any that a
+  /// killed bulk build left missing, so they are never absent for long.
+  static let annotationIndexes = [
+    "CREATE INDEX IF NOT EXISTS anns_doc ON anns(doc)",
+    "CREATE INDEX IF NOT EXISTS anns_label_area ON anns(label, area, doc)",
+  ]
+
+  /// Runs `body` (which inserts many documents) with the `anns` indexes dropped, then builds them.
+  public func withDeferredIndexes<T>(_ body: () throws -> T) throws -> T {
+    try db.exec("DROP INDEX IF EXISTS anns_doc; DROP INDEX IF EXISTS anns_label_area")
+    let result: T
+    do { result = try body() } catch {
+      try? db.exec(Self.annotationIndexes.joined(separator: "; "))
+      throw error
+    }
+    try db.exec(Self.annotationIndexes.joined(separator: "; "))
+    return result
+  }
+
   public func schemaVersion() throws(IndexError) -> Int { Int(try db.scalarInt("PRAGMA user_version") ?? 0) }
 
   /// Deletes the index file and its WAL and shared-memory companions (for a rebuild).

@@ -68,30 +68,32 @@ final class DirectorySink: ExportSink {
   private(set) var hashes: [String: String] = [:]
   private var madeDirs = Set<String>()
 
-  init(root: URL) { self.root = root }
+  private let rootPath: String
+
+  init(root: URL) { self.root = root; rootPath = root.standardizedFileURL.path }
 
   func write(_ relativePath: String, _ bytes: [UInt8]) throws {
     if let why = DatasetPath.validate(relativePath) { throw AnnotError.invalidPath(relativePath, reason: "export path: \(why)") }
     if ExportManifest.names.contains(relativePath) { throw AnnotError.invalidPath(relativePath, reason: "reserved for the export manifest") }
     if hashes[relativePath] != nil { throw AnnotError.other("export wrote \(relativePath) twice") }
-    let url = root.appendingPathComponent(relativePath)
-    let dir = url.deletingLastPathComponent().path
-    if !madeDirs.contains(dir) {
-      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-      madeDirs.insert(dir)
+    let path = rootPath + "/" + relativePath
+    if let slash = relativePath.lastIndex(of: "/") {
+      let dir = rootPath + "/" + relativePath[..<slash]
+      if !madeDirs.contains(dir) {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        madeDirs.insert(dir)
+      }
     }
-    // Never follow a symlink planted inside the export directory.
-    if (try? FileManager.default.destinationOfSymbolicLink(atPath: url.path)) != nil {
-      throw AnnotError.invalidPath(relativePath, reason: "is a symbolic link in the export directory")
-    }
-    let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
-    guard fd >= 0 else { throw AnnotError.other("\(url.path): cannot write: \(String(cString: strerror(errno)))") }
+    // Never follow a symlink planted inside the export directory: O_NOFOLLOW refuses one (ELOOP).
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
+    if fd < 0, errno == ELOOP { throw AnnotError.invalidPath(relativePath, reason: "is a symbolic link in the export directory") }
+    guard fd >= 0 else { throw AnnotError.other("\(path): cannot write: \(String(cString: strerror(errno)))") }
     defer { close(fd) }
     var done = 0
     try bytes.withUnsafeBytes { buf in
       while done < buf.count {
         let n = Foundation.write(fd, buf.baseAddress! + done, buf.count - done)
-        if n < 0 { if errno == EINTR { continue }; throw AnnotError.other("\(url.path): cannot write: \(String(cString: strerror(errno)))") }
+        if n < 0 { if errno == EINTR { continue }; throw AnnotError.other("\(path): cannot write: \(String(cString: strerror(errno)))") }
         done += n
       }
     }
@@ -128,11 +130,22 @@ extension Repository {
     let manifest = try self.manifest(in: tree)
     var items: [ExportItem] = []
     let store = git
-    for e in try entries(in: tree) {
-      guard let labels = e.labels, let image = e.image else { continue }
-      let doc = try decodeDocument(labels, path: DatasetPath.labelEntry(e.path))
-      if let include, !include(doc) { continue }
-      items.append(ExportItem(document: doc, imageBytes: { try store.blob(image) }))
+    // Documents are read here a batch at a time and decoded on all cores.
+    let all = try entries(in: tree).filter { $0.labels != nil && $0.image != nil }
+    let batch = 1024
+    for start in stride(from: 0, to: all.count, by: batch) {
+      let slice = all[start..<min(start + batch, all.count)]
+      let raw = try slice.map { (path: $0.path, bytes: try git.blob($0.labels!)) }
+      let docs = try ParallelMap.map(raw) { r -> LabelDocument in
+        do { return try LabelDocument.decode(r.bytes) } catch let error as DocumentError {
+          throw AnnotError.invalidFile(file: DatasetPath.labelEntry(r.path), place: error.place, message: error.message)
+        }
+      }
+      for (e, doc) in zip(slice, docs) {
+        if let include, !include(doc) { continue }
+        let image = e.image!
+        items.append(ExportItem(document: doc, imageBytes: { try store.blob(image) }))
+      }
     }
     let sink = DirectorySink(root: dir)
     let report = try exporter.export(manifest: manifest, items: items, to: sink, options: ExportOptions(extra: options))

@@ -64,6 +64,12 @@ extension Repository {
   /// next batch is parsed.
   func indexDocuments(_ blobs: [ObjectID], into index: LabelIndex) throws {
     let missing = try index.missingBlobs(blobs)
+    // Many documents: build the annotation indexes once at the end instead of row by row.
+    if missing.count > 20_000 { return try index.withDeferredIndexes { try insert(missing, into: index) } }
+    try insert(missing, into: index)
+  }
+
+  private func insert(_ missing: [ObjectID], into index: LabelIndex) throws {
     let batch = 4000
     func start(_ from: Int) throws -> ParallelMap.Pending<(ObjectID, LabelDocument)>? {
       guard from < missing.count else { return nil }

@@ -22,6 +22,9 @@ import AnnotModel
 public final class StatCache {
   public struct Stat: Equatable, Sendable {
     public var dev: UInt64, ino: UInt64, size: UInt64, mtimeNs: Int64, ctimeNs: Int64
+    public init(dev: UInt64, ino: UInt64, size: UInt64, mtimeNs: Int64, ctimeNs: Int64) {
+      self.dev = dev; self.ino = ino; self.size = size; self.mtimeNs = mtimeNs; self.ctimeNs = ctimeNs
+    }
     /// Stat data of `path` (following symlinks), or nil if it cannot be stat'ed.
     public static func of(_ path: String) -> Stat? {
       var st = stat()

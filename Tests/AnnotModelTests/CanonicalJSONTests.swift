@@ -89,3 +89,30 @@ import AnnotModel
     #expect(Hex.encode(d.finish()) == "b6fc4c620b67d95f953a5c1c1230aaab5db5a1b0")
   }
 }
+
+@Suite struct JSONScanTests {
+  @Test func scanFindsElementRangesThatParseToTheSameValues() throws {
+    let text = #"{"info": {"a": [1, {"b": "]}"}]}, "images": [ {"id": 1, "s": "x\"]"} , 2, "three", [4, [5]], null ], "annotations": [], "k": 7}"#
+    let bytes = Array(text.utf8)
+    let (object, elements) = try JSONParser.scanObject(bytes, arrays: ["images", "annotations", "absent"])
+    let whole = try JSONParser.parse(bytes)
+    #expect(elements["images"]?.count == 5)
+    #expect(elements["annotations"] == [])
+    #expect(elements["absent"] == nil)
+    let parsed = try elements["images"]!.map { try JSONParser.parse(bytes, in: $0) }
+    #expect(JSONValue.array(parsed) == whole["images"])
+    #expect(object["info"] == whole["info"])
+    #expect(object["k"] == .number(7))
+    #expect(object["images"] == .array([]))
+  }
+
+  @Test func errorsInsideAnElementNameTheLineOfTheWholeFile() throws {
+    let bytes = Array("{\n\"images\": [\n{\"id\": 1},\n{\"id\": tru}\n]}".utf8)
+    let (_, elements) = try JSONParser.scanObject(bytes, arrays: ["images"])
+    let error = #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(bytes, in: elements["images"]![1]) }
+    #expect(error?.line == 4 && error?.column == 8 && error?.message == "invalid literal", "\(String(describing: error))")
+    for bad in [#"{"images": [}"#, #"{"images": [1,]}"#, #"{"images": [1 2]}"#, #"{"images": ["x]}"#, #"[1]"#, #"{"images": [1]} x"#] {
+      #expect(throws: JSONSyntaxError.self, "\(bad)") { try JSONParser.scanObject(Array(bad.utf8), arrays: ["images"]) }
+    }
+  }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+import AnnotModel
+import AnnotStore
+import AnnotTestSupport
+
+@Suite struct TreeReaderTests {
+  @Test func answersEveryPathLikeBypathLookups() throws {
+    let dir = try TestSupport.tempDir("tree")
+    let repo = try GitRepository.initBare(at: dir.appendingPathComponent("r.git").path)
+    let a = try repo.writeBlob(Array("a".utf8)), b = try repo.writeBlob(Array("b".utf8))
+    // A flat folder, a nested one, and names that sort differently as files and folders.
+    var updates: [TreeUpdate] = (0..<300).map { .upsert(path: "images/\(String(format: "%05d", $0)).png", blob: $0 % 2 == 0 ? a : b) }
+    updates += [.upsert(path: "images/sub/x.png", blob: a), .upsert(path: "images/sub.png", blob: b), .upsert(path: "annot.json", blob: a)]
+    let tree = try repo.updateTree(nil, updates)
+    let reader = try TreeReader(repo, root: tree)
+    for p in ["images/00000.png", "images/00299.png", "images/sub/x.png", "images/sub.png", "annot.json", "images/sub",
+              "images/missing.png", "nope/x", "images/00000.png/x", ""] {
+      #expect(try reader.entry(p) == repo.entry(tree: tree, path: p), "\(p)")
+    }
+    #expect(try reader.blob("images/sub") == nil)
+    #expect(try reader.blob("images/00001.png") == b)
+  }
+}
+
+@Suite struct StatCacheTests {
+  @Test func hitsOnlyWhileStatDataIsUnchangedAndSurvivesReload() throws {
+    let dir = try TestSupport.tempDir("statcache")
+    let file = dir.appendingPathComponent("x.png").path
+    try TestSupport.write(Array("one".utf8), to: URL(fileURLWithPath: file))
+    // Backdate the file: entries newer than two seconds are not recorded (racy-git rule).
+    var times = [timespec(tv_sec: 1_600_000_000, tv_nsec: 0), timespec(tv_sec: 1_600_000_000, tv_nsec: 0)]
+    #expect(utimensat(AT_FDCWD, file, &times, 0) == 0)
+    let id = ObjectID(hex: "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391")!
+    let cachePath = dir.appendingPathComponent("cache").path
+    let cache = StatCache(path: cachePath)
+    var st = try #require(StatCache.Stat.of(file))
+    // ctime cannot be backdated; record with a stat whose times are old, as a file written long ago has.
+    st.ctimeNs = 1_600_000_000_000_000_000
+    cache.record(file, st, id)
+    #expect(cache.lookup(file, st) == id)
+    cache.save()
+    let reloaded = StatCache(path: cachePath)
+    #expect(reloaded.count == 1)
+    #expect(reloaded.lookup(file, st) == id)
+    var changed = st
+    changed.size += 1
+    #expect(reloaded.lookup(file, changed) == nil)
+    changed = st
+    changed.mtimeNs += 1
+    #expect(reloaded.lookup(file, changed) == nil)
+    #expect(reloaded.lookup(file + "x", st) == nil)
+    // A fresh file (now) is never recorded.
+    let fresh = try #require(StatCache.Stat.of(file))
+    reloaded.record(file, fresh, id)
+    #expect(reloaded.lookup(file, fresh) == nil)
+    // A damaged cache file is ignored.
+    try TestSupport.write(Array("ANNOTSC1\u{7}\u{0}\u{0}\u{0}garbage".utf8), to: URL(fileURLWithPath: cachePath))
+    #expect(StatCache(path: cachePath).count == 0)
+  }
+
+  @Test func mergesManyEntriesInPathOrder() throws {
+    let dir = try TestSupport.tempDir("statcache")
+    let cachePath = dir.appendingPathComponent("cache").path
+    let old = StatCache.Stat(dev: 1, ino: 2, size: 3, mtimeNs: 4, ctimeNs: 5)
+    let ids = (0..<200).map { i in ObjectID(bytes: (0..<20).map { UInt8(truncatingIfNeeded: $0 &+ i) }) }
+    let first = StatCache(path: cachePath)
+    for i in stride(from: 0, to: 200, by: 2) { first.record("/d/\(i)", old, ids[i]) }
+    first.save()
+    let second = StatCache(path: cachePath)
+    for i in stride(from: 1, to: 200, by: 2) { second.record("/d/\(i)", old, ids[i]) }
+    second.record("/d/0", old, ids[199])   // replaces an old entry
+    second.save()
+    let third = StatCache(path: cachePath)
+    #expect(third.count == 200)
+    #expect(third.lookup("/d/0", old) == ids[199])
+    for i in 1..<200 { #expect(third.lookup("/d/\(i)", old) == ids[i]) }
+  }
+}
