@@ -311,6 +311,8 @@ def check_exports(truth, repo):
         got, imgs = read_datumaro(f"{ex}/coco", "coco_instances")
         compare("datumaro reads annot's COCO", got, with_boxes(expected(truth, every)), 1e-9, imgs, n)
     guard("datumaro reads annot's COCO", dm_coco)
+    guard("datumaro reads annot's YOLO (Ultralytics)", lambda: dm_check("datumaro reads annot's YOLO (Ultralytics)", f"{ex}/yolo", "yolo", as_box, 1e-3))
+    # (Datumaro 1.13's yolo reader holds detection lines only; segment lines are read by supervision below.)
     guard("datumaro reads annot's YOLO darknet", lambda: dm_check("datumaro reads annot's YOLO darknet", f"{ex}/yolo-layout-darknet", "yolo", as_box, 1e-3))
     guard("datumaro reads annot's VOC", lambda: dm_check("datumaro reads annot's VOC", f"{ex}/voc", "voc_detection", as_box, 1e-9))
     def dm_voc_masks():   # every instance an <object> box, every polygon/ellipse/mask an instance mask (box within 1 px: rasterised)
