@@ -28,6 +28,9 @@ import AnnotModel
     #expect(try FormatRegistry.builtIn.detect(dir).name == "coco")
     let d = try COCOImporter().importDataset(from: dir, options: ImportOptions())
     #expect(d.items.map { "\($0.document.image.path) \($0.document.image.split ?? "-")" } == ["a.png train", "b.png val"])
+    // --images may name the images root of the split layout.
+    let viaImages = try COCOImporter().importDataset(from: dir, options: ImportOptions(imagesDirectory: dir.appendingPathComponent("images")))
+    #expect(viaImages.items.map(\.imageFile.lastPathComponent) == ["a.png", "b.png"])
     // The source's area is kept where it differs from annot's own (99.5 ≠ 10×10; none given for a.png),
     // and written back; the same for a polygon (its shoelace area is 100).
     #expect(d.items.map { $0.document.annotations[0].sourceArea } == [nil, 99.5])

@@ -153,7 +153,11 @@ public struct COCOImporter: DatasetImporter {
 
     let split = Self.split(fromFileName: file)
     let candidates: [URL] = {
-      if let d = options.imagesDirectory { return [d] }
+      // --images names the images root; in a split layout it may be the parent of images/<split>/.
+      if let d = options.imagesDirectory {
+        if let split { return [d, d.appendingPathComponent(split)] }
+        return Self.isExportName(file) ? [d, d.appendingPathComponent("default")] : [d]
+      }
       let dir = source.deletingLastPathComponent()
       var c = [dir, dir.appendingPathComponent("images")]
       if let split { c.append(dir.deletingLastPathComponent().appendingPathComponent("images/\(split)")) }
