@@ -58,10 +58,16 @@ let package = Package(
       name: "AnnotKit",
       dependencies: ["AnnotModel", "AnnotMedia", "AnnotStore", "AnnotDiff", "AnnotMerge", "AnnotIndex", "AnnotFormats"],
       exclude: ["README.md"]),
+    .plugin(
+      /** Writes the build's `git describe` into AnnotVersion before each build. */
+      name: "AnnotVersionPlugin", capability: .buildTool()),
+    .target(
+      /** The version `annot --version` prints: package version plus the commit built from. */
+      name: "AnnotVersion", plugins: ["AnnotVersionPlugin"]),
     .target(
       /** The `annot` command tree (ArgumentParser) and its text/JSON renderers. */
       name: "AnnotCLI",
-      dependencies: ["AnnotKit", "AnnotModel", "AnnotDiff", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["AnnotKit", "AnnotModel", "AnnotDiff", "AnnotVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       exclude: ["README.md"]),
     .executableTarget(
       /** The `annot` executable: calls AnnotCLI. */

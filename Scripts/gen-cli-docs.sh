@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Regenerates Docs/CLI.md from the commands' own --help, so the reference cannot drift from the code.
-# usage: Scripts/gen-cli-docs.sh [path-to-annot]
+# usage: Scripts/gen-cli-docs.sh [path-to-annot [output-file]]   (CLITests checks Docs/CLI.md against it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ANNOT=${1:-$(swift build --show-bin-path)/annot}
+OUTPUT=${2:-Docs/CLI.md}
 {
   echo "# CLI reference"
   echo
@@ -20,5 +21,5 @@ ANNOT=${1:-$(swift build --show-bin-path)/annot}
     echo
     "$ANNOT" help "$c" 2>&1 | sed 's/^/    /'
   done
-} > Docs/CLI.md
-echo "wrote Docs/CLI.md"
+} > "$OUTPUT"
+echo "wrote $OUTPUT"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages annot builds against, only if some are missing.
 set -euo pipefail
-PKGS="libgit2-dev libsqlite3-dev zlib1g-dev libssl-dev libpng-dev pkg-config git"
+PKGS="libgit2-dev libsqlite3-dev zlib1g-dev libssl-dev libpng-dev pkg-config git less"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

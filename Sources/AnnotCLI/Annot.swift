@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
 import AnnotKit
+import AnnotVersion
 
 /// The root of the `annot` command tree. Each subcommand lives in `Commands/<Name>.swift`.
 public struct Annot: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "annot",
     abstract: "Version, diff and merge labeled image datasets.",
-    discussion: "Run 'annot -C DIR <command>' to run as if started in DIR. See Docs/CLI.md.",
+    discussion: "Run 'annot -C DIR <command>' to run as if started in DIR, 'annot --no-pager <command>' to print without a pager. See Docs/CLI.md.",
     version: annotVersion,
     subcommands: [
       Init.self, Status.self, Add.self, Rm.self, Mv.self, Commit.self, Log.self, Show.self,
@@ -21,17 +22,25 @@ public struct Annot: ParsableCommand {
   /// Entry point: handles git's `-C DIR` (change directory first, repeatable), then dispatches.
   public static func run(arguments: [String]) -> Never {
     var args = arguments
-    while args.count >= 2, args[0] == "-C" {
-      let dir = args[1]
-      guard FileManager.default.changeCurrentDirectoryPath(dir) else {
-        FileHandle.standardError.write(Data("annot: cannot change to '\(dir)': No such directory\n".utf8))
-        Foundation.exit(128)
-      }
-      args.removeFirst(2)
+    // git's global options before the command name: -C DIR (repeatable), --no-pager / -P.
+    while let first = args.first {
+      if first == "--no-pager" || first == "-P" {
+        Pager.disabledGlobally = true
+        args.removeFirst()
+      } else if first == "-C", args.count >= 2 {
+        let dir = args[1]
+        guard FileManager.default.changeCurrentDirectoryPath(dir) else {
+          FileHandle.standardError.write(Data("annot: cannot change to '\(dir)': No such directory\n".utf8))
+          Foundation.exit(128)
+        }
+        args.removeFirst(2)
+      } else { break }
     }
-    // git accepts "-n5"; ArgumentParser wants "-n 5".
+    // git accepts "-n5" (and "log -5"); ArgumentParser wants "-n 5".
+    let isLog = args.first == "log"
     args = args.flatMap { a -> [String] in
       if a.count > 2, a.hasPrefix("-n"), a.dropFirst(2).allSatisfy(\.isNumber) { return ["-n", String(a.dropFirst(2))] }
+      if isLog, a.count > 1, a.hasPrefix("-"), a.dropFirst().allSatisfy(\.isNumber) { return ["-n", String(a.dropFirst())] }
       return [a]
     }
     main(args)
@@ -39,29 +48,43 @@ public struct Annot: ParsableCommand {
   }
 }
 
-public let annotVersion = "0.1.0"
+/// "0.1.0 (git describe)" as built; see AnnotVersion.
+public let annotVersion = AnnotVersion.description
 
 /// Opens the repository containing the current directory.
 func openRepository() throws -> Repository {
   try Repository.discover(from: FileManager.default.currentDirectoryPath)
 }
 
-/// Writes to standard output; colours only when it is a terminal and NO_COLOR is unset.
+/// Writes to standard output; colours only when it is a terminal (or the pager annot started
+/// on one) and NO_COLOR is unset or empty (no-color.org).
 struct Console {
-  static let colorEnabled: Bool = isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+  static let colorEnabled: Bool = isatty(1) == 1 && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
   static func line(_ s: String = "") { print(s) }
-  static func color(_ s: String, _ code: String) -> String { colorEnabled ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+  static func color(_ s: String, _ code: String) -> String { colorEnabled && !s.isEmpty ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
   static func green(_ s: String) -> String { color(s, "32") }
   static func red(_ s: String) -> String { color(s, "31") }
   static func yellow(_ s: String) -> String { color(s, "33") }
   static func bold(_ s: String) -> String { color(s, "1") }
-  /// Progress on a terminal only; quiet when stderr is piped.
-  static let progressEnabled: Bool = isatty(2) == 1
+  /// Set by `-q`: no progress lines.
+  nonisolated(unsafe) static var quiet = false
+  /// Progress on a terminal only; quiet when stderr is piped or with `-q`.
+  static var progressEnabled: Bool { !quiet && stderrIsTerminal }
+  static let stderrIsTerminal: Bool = isatty(2) == 1
   static func progress(_ label: String, _ done: Int, _ total: Int) {
     guard progressEnabled, total > 0, done == total || done % 97 == 0 else { return }
     FileHandle.standardError.write(Data("\r\(label): \(done * 100 / total)% (\(done)/\(total))\(done == total ? "\n" : "")".utf8))
   }
   static func warn(_ s: String) { FileHandle.standardError.write(Data("warning: \(s)\n".utf8)) }
+}
+
+/// `-q/--quiet` for the commands that write: they print only errors, warnings and conflicts,
+/// and draw no progress.
+struct QuietOption: ParsableArguments {
+  @Flag(name: .shortAndLong, help: "Print only errors, warnings and conflicts; no progress.") var quiet = false
+  mutating func validate() throws { if quiet { Console.quiet = true } }
+  /// Prints `s` unless `-q`.
+  func say(_ s: String) { if !quiet { print(s) } }
 }
 
 /// `--json` output: canonical JSON on one line, so scripts get stable bytes.

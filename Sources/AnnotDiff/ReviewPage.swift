@@ -14,18 +14,44 @@ public enum ReviewSide: String, Sendable, Hashable, CaseIterable {
   case theirs
 }
 
-/// Image bytes to embed in the review page.
+/// A picture the review page refers to: written once as a file beside the page
+/// (`<folder>/<name>.<extension>`) however many panels show it.
 public struct ReviewImage: Sendable, Hashable {
-  /// The file's original bytes.
-  public var bytes: [UInt8]
+  /// A name unique to the picture's content, such as its blob id (hex): two panels showing the
+  /// same picture share one file.
+  public var name: String
   /// `image/png`, `image/jpeg`, …
   public var mediaType: String
-  /// Creates an image to embed.
-  public init(bytes: [UInt8], mediaType: String) { self.bytes = bytes; self.mediaType = mediaType }
+  /// Creates a picture reference.
+  public init(name: String, mediaType: String) { self.name = name; self.mediaType = mediaType }
+
+  /// The file name in the page's folder: the name plus an extension from the media type.
+  public var fileName: String {
+    let ext = switch mediaType.lowercased() {
+    case "image/png": "png"
+    case "image/jpeg", "image/jpg": "jpg"
+    case "image/webp": "webp"
+    case "image/gif": "gif"
+    case "image/bmp": "bmp"
+    case "image/tiff": "tif"
+    default: "img"
+    }
+    return "\(name).\(ext)"
+  }
 }
 
 /// One conflict to show in the review page's conflicts section (a merge view reuses the page).
 public struct ReviewConflict: Sendable, Equatable {
+  /// One unresolved conflict of the image: the annotation it is about (nil for the image as a
+  /// whole) and what it is (`box a1: label: ours "truck", theirs "bus"`).
+  public struct Item: Sendable, Equatable {
+    /// The annotation id, nil for an image-level conflict.
+    public var annotationID: String?
+    /// What conflicts, in words.
+    public var description: String
+    /// Creates an item.
+    public init(annotationID: String?, description: String) { self.annotationID = annotationID; self.description = description }
+  }
   /// The dataset path of the image.
   public var path: String
   /// What the conflict is about, shown above the panels (`box 3f2a: ours relabeled car → truck, theirs deleted it`).
@@ -34,35 +60,68 @@ public struct ReviewConflict: Sendable, Equatable {
   public var width: Int
   /// Image height in pixels.
   public var height: Int
-  /// The annotations involved, on the merge base.
+  /// The annotations of the image on the merge base.
   public var base: [Annotation]
-  /// The annotations involved, on our side.
+  /// The annotations of the image on our side.
   public var ours: [Annotation]
-  /// The annotations involved, on their side.
+  /// The annotations of the image on their side.
   public var theirs: [Annotation]
+  /// The unresolved conflicts, each shown with the `annot resolve` commands that settle it.
+  /// Annotations they name are drawn strongly, the others faintly for context.
+  public var items: [Item]
   /// Creates a conflict entry.
-  public init(path: String, caption: String, width: Int, height: Int, base: [Annotation], ours: [Annotation], theirs: [Annotation]) {
+  public init(path: String, caption: String, width: Int, height: Int, base: [Annotation], ours: [Annotation], theirs: [Annotation],
+              items: [Item] = []) {
     self.path = path; self.caption = caption; self.width = width; self.height = height
-    self.base = base; self.ours = ours; self.theirs = theirs
+    self.base = base; self.ours = ours; self.theirs = theirs; self.items = items
   }
 }
 
-/// The HTML review page: one self-contained file with before/after overlays.
+/// The HTML review page: one HTML file plus a folder of pictures beside it.
 ///
-/// Pictures are embedded as base64 `data:` URIs from the `image` closure; the page has a
-/// Content-Security-Policy that forbids every network request, no external fonts or scripts.
-/// Each changed image shows a "before" and an "after" panel, an SVG over the picture:
-/// removed annotations red, added green, modified ones with the old outline dashed orange and
-/// the new one solid blue, relabels captioned `car → truck`. Filters by change kind and class,
-/// a summary table, and keyboard navigation (j/k or arrow keys) are plain inline JavaScript.
-/// A URL fragment presets the filters: `review.html#class=truck&hide=score,other`.
+/// Each changed image shows a "before" and an "after" panel: the picture as an `<img>` that
+/// the page's script loads when the panel comes within two screens of the viewport (so a page
+/// of thousands of images fetches only what is near the screen; `loading="lazy"` too, and a
+/// `<noscript>` copy without JavaScript; the first few panels load with the page) under an SVG
+/// overlay. Removed annotations are red, added green, modified ones have the old outline
+/// dashed orange and the new one solid blue, relabels are captioned `car → truck`, and the
+/// unchanged annotations are drawn faintly for context; a legend says so. Captions stay inside
+/// the picture. Filters by change kind and class, a summary table, and keyboard navigation (j/k
+/// or arrow keys) are plain inline JavaScript; a URL fragment presets the filters:
+/// `review.html#class=truck&hide=score,other`. Conflicts get a base/ours/theirs section with the
+/// `annot resolve` command that settles each one.
+///
+/// The page refers to pictures as `<Options.filesFolder>/<ReviewImage.fileName>` and lists them
+/// in `Page.images`, each once; the caller writes them (see `filesFolder(forPage:)`). Its
+/// Content-Security-Policy allows pictures from the page's own origin only (`img-src 'self'`):
+/// no network, no external fonts or scripts.
 public enum ReviewPage {
   /// Options of the page.
   public struct Options: Sendable, Hashable {
     /// The page title (`annot diff main..round-2`).
     public var title: String
+    /// The folder of pictures, relative to the page (`review_files` for `review.html`).
+    public var filesFolder: String
     /// Creates options.
-    public init(title: String = "annot diff") { self.title = title }
+    public init(title: String = "annot diff", filesFolder: String = "review_files") {
+      self.title = title; self.filesFolder = filesFolder
+    }
+  }
+
+  /// A rendered page: its HTML and the pictures it refers to.
+  public struct Page: Sendable, Equatable {
+    /// The HTML document.
+    public var html: String
+    /// The pictures the page refers to, each once, in order of first use.
+    public var images: [ReviewImage]
+  }
+
+  /// The folder name for the pictures of a page file: `review.html` → `review_files`, as
+  /// browsers name the folder of a page saved "complete".
+  public static func filesFolder(forPage fileName: String) -> String {
+    let base = fileName.split(separator: "/").last.map(String.init) ?? fileName
+    let stem = base.hasSuffix(".html") ? String(base.dropLast(5)) : (base.hasSuffix(".htm") ? String(base.dropLast(4)) : base)
+    return (stem.isEmpty ? "review" : stem) + "_files"
   }
 
   /// Renders the page.
@@ -70,16 +129,23 @@ public enum ReviewPage {
   /// - Parameters:
   ///   - outcome: the diff to show.
   ///   - conflicts: merge conflicts to show in their own section (may be empty).
-  ///   - options: title.
-  ///   - image: bytes and media type of an image path on one side, nil when unavailable (the
-  ///     panel then shows a grey background of the image's size).
+  ///   - options: title and picture folder.
+  ///   - image: the picture of an image path on one side, nil when unavailable (the panel then
+  ///     shows a grey background of the image's size).
+  ///   - context: all annotations of an image path on one side, nil when unknown; those the
+  ///     diff did not report are drawn faintly for context.
   public static func render(_ outcome: DatasetDiff.Outcome, conflicts: [ReviewConflict] = [], options: Options = Options(),
-                            image: (String, ReviewSide) -> ReviewImage?) -> String {
+                            image: (String, ReviewSide) -> ReviewImage?,
+                            context: (String, ReviewSide) -> [Annotation]? = { _, _ in nil }) -> Page {
+    var pictures = Pictures(folder: options.filesFolder)
+    func picture(_ path: String, _ side: ReviewSide) -> String? { image(path, side).map { pictures.href($0) } }
     var h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-    h += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
+    h += "<meta name=\"viewport\" content=\"width=device-width\">\n"
+    h += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
     h += "<title>\(esc(options.title))</title>\n<style>\(css)</style></head><body>\n"
     h += "<header><h1>\(esc(options.title))</h1>\n"
     h += filters(outcome, hasConflicts: !conflicts.isEmpty)
+    h += legend(hasConflicts: !conflicts.isEmpty)
     h += "</header>\n<main>\n"
     h += summaryTable(outcome)
     if let s = outcome.schema {
@@ -87,13 +153,25 @@ public enum ReviewPage {
       for line in DiffRendering.schemaLines(s) { h += "<li>\(esc(line))</li>" }
       h += "</ul></section>\n"
     }
-    for (n, img) in outcome.images.enumerated() { h += imageSection(img, index: n, image: image) }
+    if !conflicts.isEmpty { h += "<p><a href=\"#conflicts\">\(conflicts.count) conflicted image\(conflicts.count == 1 ? "" : "s") below</a></p>\n" }
+    for (n, img) in outcome.images.enumerated() { h += imageSection(img, index: n, picture: picture, context: context) }
     if !conflicts.isEmpty {
       h += "<h2 id=\"conflicts\">Conflicts (\(conflicts.count))</h2>\n"
-      for c in conflicts { h += conflictSection(c, image: image) }
+      for c in conflicts { h += conflictSection(c, picture: picture) }
     }
     h += "</main>\n<script>\(script)</script>\n</body></html>\n"
-    return h
+    return Page(html: h, images: pictures.list)
+  }
+
+  /// The pictures referred to so far, each once.
+  struct Pictures {
+    var folder: String
+    var list: [ReviewImage] = []
+    var seen: Set<String> = []
+    mutating func href(_ p: ReviewImage) -> String {
+      if seen.insert(p.fileName).inserted { list.append(p) }
+      return folder + "/" + p.fileName
+    }
   }
 
   // MARK: - Sections
@@ -104,6 +182,7 @@ public enum ReviewPage {
       h += "<label><input type=\"checkbox\" class=\"kind\" value=\"\(k.rawValue)\" checked> \(k.rawValue)</label>"
     }
     if hasConflicts { h += "<label><input type=\"checkbox\" class=\"kind\" value=\"conflict\" checked> conflicts</label>" }
+    h += "<label><input type=\"checkbox\" id=\"ctx\" checked> unchanged</label>"
     h += "<select id=\"cls\"><option value=\"\">all classes</option>"
     var classes = Set(outcome.summary.byClass.keys)
     for i in outcome.images { for c in i.labels.changes { if let o = c.old?.label { classes.insert(o) } } }
@@ -112,6 +191,21 @@ public enum ReviewPage {
     }
     h += "</select><span class=\"hint\">j/k or ↓/↑: next/previous image</span></form>\n"
     return h
+  }
+
+  /// What the colours mean, drawn with the same classes as the overlays.
+  static func legend(hasConflicts: Bool) -> String {
+    func swatch(_ cls: String, _ text: String) -> String {
+      "<span class=\"key\"><svg class=\"sw\" viewBox=\"0 0 28 14\"><g class=\"ann \(cls)\"><rect x=\"2\" y=\"2\" width=\"24\" height=\"10\"/></g></svg>\(text)</span>"
+    }
+    var h = "<div id=\"legend\">"
+    h += swatch("removed", "removed")
+    h += swatch("added", "added")
+    h += swatch("old", "before (moved, resized, reshaped)")
+    h += swatch("new", "after / modified")
+    h += swatch("ctx", "unchanged")
+    if hasConflicts { h += swatch("conflict", "in conflict") }
+    return h + "</div>\n"
   }
 
   static func summaryTable(_ outcome: DatasetDiff.Outcome) -> String {
@@ -129,7 +223,8 @@ public enum ReviewPage {
     return h + "</tbody></table></section>\n"
   }
 
-  static func imageSection(_ img: ImageDiff, index: Int, image: (String, ReviewSide) -> ReviewImage?) -> String {
+  static func imageSection(_ img: ImageDiff, index: Int, picture: (String, ReviewSide) -> String?,
+                           context: (String, ReviewSide) -> [Annotation]?) -> String {
     let changes = img.labels.changes
     let kinds = Set(changes.flatMap(\.kinds)).map(\.rawValue).sorted()
     let classes = Set(changes.flatMap { [$0.old?.label, $0.new?.label].compactMap { $0 } }).sorted()
@@ -147,27 +242,30 @@ public enum ReviewPage {
     let beforePath = img.oldPath ?? img.path
     h += "<div class=\"panels\">\n"
     if img.status != .added {
-      var shapes = ""
+      let frame = Frame(record: before, annotations: changes.compactMap(\.old))
+      let changedIDs = Set(changes.compactMap { $0.old == nil ? nil : ($0.oldID ?? $0.id) })
+      var shapes = contextShapes(context(beforePath, .before), except: changedIDs, frame: frame)
       for c in changes where c.status != .added {
         guard let a = c.old else { continue }
-        shapes += group(a, cssClass: c.status == .removed ? "removed" : "old", kinds: c.kinds,
+        shapes += group(a, cssClass: c.status == .removed ? "removed" : "old", kinds: c.kinds, frame: frame,
                         caption: c.status == .removed ? "\(a.label) (removed)" : a.label, title: "\(c.shapeKind) \(c.oldID ?? c.id)")
       }
-      h += panel("before", record: before, annotations: changes.compactMap(\.old),
-                 picture: image(beforePath, .before), shapes: shapes)
+      h += panel("before", frame: frame, picture: picture(beforePath, .before), shapes: shapes, eager: index * 2 < eagerPanels)
     }
     if img.status != .removed {
-      var shapes = ""
+      let frame = Frame(record: after, annotations: changes.compactMap(\.new))
+      let changedIDs = Set(changes.compactMap { $0.new == nil ? nil : $0.id })
+      var shapes = contextShapes(context(img.path, .after), except: changedIDs, frame: frame)
       for c in changes where c.status != .removed {
         guard let b = c.new else { continue }
         if c.status == .modified, let a = c.old, c.moved != nil || c.resized != nil || c.reshaped != nil {
-          shapes += group(a, cssClass: "old", kinds: c.kinds, caption: nil, title: "\(c.shapeKind) \(c.oldID ?? c.id) before")
+          shapes += group(a, cssClass: "old", kinds: c.kinds, frame: frame, caption: nil, title: "\(c.shapeKind) \(c.oldID ?? c.id) before")
         }
         let caption = c.relabeled.map { "\($0.from) → \($0.to)" } ?? b.label
-        shapes += group(b, cssClass: c.status == .added ? "added" : "new", kinds: c.kinds, caption: caption,
+        shapes += group(b, cssClass: c.status == .added ? "added" : "new", kinds: c.kinds, frame: frame, caption: caption,
                         title: "\(c.shapeKind) \(c.id): \(DiffRendering.describe(c))")
       }
-      h += panel("after", record: after, annotations: changes.compactMap(\.new), picture: image(img.path, .after), shapes: shapes)
+      h += panel("after", frame: frame, picture: picture(img.path, .after), shapes: shapes, eager: index * 2 < eagerPanels)
     }
     h += "</div>\n"
     if !changes.isEmpty {
@@ -181,51 +279,131 @@ public enum ReviewPage {
     return h + "</section>\n"
   }
 
-  static func conflictSection(_ c: ReviewConflict, image: (String, ReviewSide) -> ReviewImage?) -> String {
+  /// The annotations of a side that the diff did not report, drawn faintly and without captions.
+  static func contextShapes(_ all: [Annotation]?, except changed: Set<String>, frame: Frame) -> String {
+    guard let all else { return "" }
+    var h = ""
+    for a in all where !changed.contains(a.id) {
+      h += "<g class=\"ctx\"><title>\(esc("\(a.shape.kind) \(a.id) \(a.label) (unchanged)"))</title>\(shapeSVG(a))</g>"
+    }
+    return h
+  }
+
+  static func conflictSection(_ c: ReviewConflict, picture: (String, ReviewSide) -> String?) -> String {
     let record = ImageRecord(path: c.path, width: c.width, height: c.height, mediaType: "")
-    let classes = Set((c.base + c.ours + c.theirs).map(\.label)).sorted()
+    let involved = Set(c.items.compactMap(\.annotationID))
+    // With no item naming an annotation (an image-level conflict, or no items given), every annotation is involved.
+    func isInvolved(_ a: Annotation) -> Bool { involved.isEmpty || involved.contains(a.id) }
+    let classes = Set((c.base + c.ours + c.theirs).filter(isInvolved).map(\.label)).sorted()
     var h = "<section class=\"img conflict\" data-kinds=\"conflict\" data-classes=\"\(esc(classes.joined(separator: "\u{1F}")))\">\n"
-    h += "<h2>conflict: \(esc(c.path))</h2>\n<p class=\"notes\">\(esc(c.caption))</p>\n<div class=\"panels three\">\n"
+    h += "<h2>conflict: \(esc(c.path))</h2>\n<p class=\"notes\">\(esc(c.caption))</p>\n"
+    if !c.items.isEmpty {
+      h += "<ul class=\"resolve\">"
+      for item in c.items {
+        h += "<li>\(esc(item.description)): "
+        h += resolveCommands(path: c.path, annotationID: item.annotationID).map { "<code>\(esc($0))</code>" }.joined(separator: " or ")
+        h += "</li>"
+      }
+      h += "</ul>\n"
+    }
+    h += "<div class=\"panels three\">\n"
     for (side, anns) in [(ReviewSide.base, c.base), (.ours, c.ours), (.theirs, c.theirs)] {
-      var shapes = ""
-      for a in anns { shapes += group(a, cssClass: "conflict", kinds: [], extraKinds: "conflict", caption: a.label, title: "\(a.shape.kind) \(a.id)") }
-      h += panel(side.rawValue, record: record, annotations: anns, picture: image(c.path, side), shapes: shapes)
+      let frame = Frame(record: record, annotations: anns)
+      var shapes = contextShapes(anns.filter { !isInvolved($0) }, except: [], frame: frame)
+      for a in anns where isInvolved(a) {
+        shapes += group(a, cssClass: "conflict", kinds: [], extraKinds: "conflict", frame: frame, caption: a.label, title: "\(a.shape.kind) \(a.id)")
+      }
+      h += panel(side.rawValue, frame: frame, picture: picture(c.path, side), shapes: shapes)
     }
     return h + "</div></section>\n"
   }
 
+  /// The commands that settle one conflict: take our side, or take theirs.
+  public static func resolveCommands(path: String, annotationID: String?) -> [String] {
+    let p = shellQuote("images/" + path)
+    if let id = annotationID {
+      return ["ours", "theirs"].map { "annot resolve \(p) --annotation \(shellQuote("\(id)=\($0)"))" }
+    }
+    return ["--ours", "--theirs"].map { "annot resolve \(p) \($0)" }
+  }
+
+  /// A word for a POSIX shell: as is when it is plain, else in single quotes.
+  static func shellQuote(_ s: String) -> String {
+    let plain = !s.isEmpty && s.unicodeScalars.allSatisfy {
+      ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || "-_./=:,+@%".unicodeScalars.contains($0)
+    }
+    if plain { return s }
+    var out = "'"
+    for ch in s { out += ch == "'" ? "'\\''" : String(ch) }
+    return out + "'"
+  }
+
   // MARK: - SVG
 
-  static func panel(_ name: String, record: ImageRecord?, annotations: [Annotation], picture: ReviewImage?, shapes: String) -> String {
-    var w = Double(record?.width ?? 0), hgt = Double(record?.height ?? 0)
-    if w <= 0 || hgt <= 0 {
-      // No image record: fit the annotations.
-      let boxes = annotations.compactMap(\.boundingBox)
-      w = max(100, boxes.map(\.maxX).max() ?? 0); hgt = max(100, boxes.map(\.maxY).max() ?? 0)
+  /// A panel's coordinate system: the image size (or, without an image record, the annotations'
+  /// extent) and the caption size, in image pixels.
+  struct Frame {
+    var width: Double, height: Double
+    /// In image units, so captions keep the same size relative to the picture whatever its resolution.
+    var font: Double
+    init(record: ImageRecord?, annotations: [Annotation]) {
+      var w = Double(record?.width ?? 0), h = Double(record?.height ?? 0)
+      if w <= 0 || h <= 0 {
+        let boxes = annotations.compactMap(\.boundingBox)
+        w = max(100, boxes.map(\.maxX).max() ?? 0); h = max(100, boxes.map(\.maxY).max() ?? 0)
+      }
+      width = w; height = h; font = max(1, min(w, h) / 24)
     }
-    // In image units, so captions keep the same size relative to the picture whatever its resolution.
-    let font = min(w, hgt) / 20
-    var h = "<figure><figcaption>\(esc(name))</figcaption>"
-    h += "<svg class=\"ov\" viewBox=\"0 0 \(n(w)) \(n(hgt))\" style=\"--fs:\(n(font))px\" xmlns=\"http://www.w3.org/2000/svg\">"
-    if let p = picture {
-      h += "<image href=\"data:\(esc(p.mediaType));base64,\(base64(p.bytes))\" x=\"0\" y=\"0\" width=\"\(n(w))\" height=\"\(n(hgt))\"/>"
-    } else {
-      h += "<rect class=\"noimg\" x=\"0\" y=\"0\" width=\"\(n(w))\" height=\"\(n(hgt))\"/>"
+  }
+
+  /// Panels at the top of the page whose pictures load with the page (`src`, not `data-src`),
+  /// so the first screen is complete when the page's load event fires.
+  static let eagerPanels = 6
+
+  static func panel(_ name: String, frame: Frame, picture: String?, shapes: String, eager: Bool = false) -> String {
+    let w = n(frame.width), h = n(frame.height)
+    var out = "<figure><figcaption>\(esc(name))</figcaption>"
+    out += "<div class=\"pic\" style=\"aspect-ratio:\(w)/\(h);width:min(100%,calc(70vh*\(w)/\(h)))\">"
+    if let picture {
+      // The script sets src when the panel nears the viewport (browsers differ in how far
+      // ahead loading="lazy" fetches; headless Chromium fetches everything). Without
+      // JavaScript, the <noscript> copy loads.
+      let attrs = "loading=\"lazy\" decoding=\"async\" width=\"\(w)\" height=\"\(h)\" alt=\"\""
+      if eager {
+        out += "<img src=\"\(esc(picture))\" decoding=\"async\" width=\"\(w)\" height=\"\(h)\" alt=\"\">"
+      } else {
+        out += "<img data-src=\"\(esc(picture))\" \(attrs)><noscript><img src=\"\(esc(picture))\" \(attrs)></noscript>"
+      }
     }
-    h += shapes
-    return h + "</svg></figure>\n"
+    out += "<svg class=\"ov\" viewBox=\"0 0 \(w) \(h)\" style=\"--fs:\(n(frame.font))px\">"
+    out += shapes
+    return out + "</svg></div></figure>\n"
   }
 
   /// One annotation as an SVG group tagged with its change kinds and class for the filters.
-  static func group(_ a: Annotation, cssClass: String, kinds: [ChangeKind], extraKinds: String = "", caption: String?, title: String) -> String {
+  static func group(_ a: Annotation, cssClass: String, kinds: [ChangeKind], extraKinds: String = "", frame: Frame,
+                    caption: String?, title: String) -> String {
     let k = (kinds.map(\.rawValue) + (extraKinds.isEmpty ? [] : [extraKinds])).joined(separator: " ")
     var h = "<g class=\"ann \(cssClass)\" data-kinds=\"\(k)\" data-class=\"\(esc(a.label))\"><title>\(esc(title))</title>"
     h += shapeSVG(a)
-    if let caption {
-      let b = a.boundingBox ?? Box(x: 4, y: 4, w: 0, h: 0)
-      h += "<text x=\"\(n(b.x))\" y=\"\(n(max(b.y - 1, 4)))\">\(esc(caption))</text>"
-    }
+    if let caption { h += captionSVG(caption, near: a.boundingBox ?? Box(x: 0, y: 0, w: 0, h: 0), frame: frame) }
     return h + "</g>"
+  }
+
+  /// A caption above the shape's box, or just inside its top edge when there is no room above,
+  /// moved left so it ends inside the picture, and squeezed when it is wider than the picture.
+  static func captionSVG(_ caption: String, near b: Box, frame: Frame) -> String {
+    let f = frame.font
+    // Bold sans-serif averages about 0.62 em per character.
+    let estimate = Double(caption.count) * 0.62 * f
+    let width = min(estimate, frame.width)
+    let x = min(max(b.x, 0), max(0, frame.width - width))
+    // Baseline: ascenders reach about 0.8 em above it, descenders 0.25 em below.
+    var y = b.y - 0.3 * f
+    if y - 0.8 * f < 0 { y = max(b.y, 0) + 0.9 * f }
+    y = min(max(y, 0.9 * f), frame.height - 0.25 * f)
+    let squeeze = estimate > frame.width ? " textLength=\"\(n(width))\" lengthAdjust=\"spacingAndGlyphs\"" : ""
+    return "<text x=\"\(n(x))\" y=\"\(n(y))\"\(squeeze)>\(esc(caption))</text>"
   }
 
   static func shapeSVG(_ a: Annotation) -> String {
@@ -308,50 +486,35 @@ public enum ReviewPage {
     return out
   }
 
-  /// Standard base64 (RFC 4648) with padding.
-  public static func base64(_ bytes: [UInt8]) -> String {
-    let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity((bytes.count + 2) / 3 * 4)
-    var i = 0
-    while i + 2 < bytes.count {
-      let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-      out += [table[Int(v >> 18 & 63)], table[Int(v >> 12 & 63)], table[Int(v >> 6 & 63)], table[Int(v & 63)]]
-      i += 3
-    }
-    let rest = bytes.count - i
-    if rest == 1 {
-      let v = UInt32(bytes[i]) << 16
-      out += [table[Int(v >> 18 & 63)], table[Int(v >> 12 & 63)], UInt8(ascii: "="), UInt8(ascii: "=")]
-    } else if rest == 2 {
-      let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
-      out += [table[Int(v >> 18 & 63)], table[Int(v >> 12 & 63)], table[Int(v >> 6 & 63)], UInt8(ascii: "=")]
-    }
-    return String(decoding: out, as: UTF8.self)
-  }
-
   static let css = """
   body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#fafafa;color:#222}
   header{position:sticky;top:0;background:#fff;border-bottom:1px solid #ddd;padding:6px 12px;z-index:2}
   h1{font-size:18px;margin:0 0 4px}h2{font-size:15px;margin:4px 0}
   #filters label{margin-right:8px;white-space:nowrap}#filters select{margin-left:8px}.hint{color:#777;margin-left:12px}
+  #legend{margin-top:4px;color:#444}#legend .key{margin-right:14px;white-space:nowrap}
+  svg.sw{width:28px;height:14px;vertical-align:middle;margin-right:4px;background:#777}
   main{padding:8px 12px}
   table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:2px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
   tr.total td{font-weight:bold}
-  section.img{background:#fff;border:1px solid #ddd;border-radius:4px;margin:12px 0;padding:8px}
+  section.img{background:#fff;border:1px solid #ddd;border-radius:4px;margin:12px 0;padding:8px;content-visibility:auto;contain-intrinsic-size:auto 640px}
   section.img.current{outline:3px solid #1e88e5}
   .panels{display:flex;gap:12px;flex-wrap:wrap}.panels figure{flex:1 1 45%;margin:0;min-width:260px}
   .panels.three figure{flex-basis:30%}
   figcaption{font-weight:bold;color:#555}
-  svg.ov{width:100%;height:auto;max-height:70vh;background:#eee;display:block}
-  .noimg{fill:#ccc}
+  .pic{position:relative;background:#ccc;max-width:100%}
+  .pic img{position:absolute;inset:0;width:100%;height:100%;display:block}
+  svg.ov{position:absolute;inset:0;width:100%;height:100%;overflow:hidden}
   .ann rect,.ann path,.ann ellipse,.ann polyline{fill:currentColor;fill-opacity:.12;stroke:currentColor;stroke-width:2;vector-effect:non-scaling-stroke}
   .ann polyline.line{fill:none}.ann .pt{fill:currentColor;stroke:#fff;stroke-width:1;vector-effect:non-scaling-stroke}
   .ann path.mask{fill:none;stroke-width:1;stroke-opacity:.5;vector-effect:none}
-  .ann text{font-size:var(--fs);fill:currentColor;stroke:#000;stroke-width:.06em;paint-order:stroke;stroke-opacity:.5;font-weight:bold}
+  .ann text{font-size:var(--fs);fill:currentColor;stroke:#000;stroke-width:.06em;paint-order:stroke;stroke-opacity:.6;font-weight:bold}
+  .ctx{color:#fff;opacity:.75;filter:drop-shadow(0 0 1px #000)}.ctx rect,.ctx path,.ctx ellipse,.ctx polyline{fill:none;stroke:currentColor;stroke-width:1;vector-effect:non-scaling-stroke}
+  .ctx .pt{fill:currentColor}.ctx path.mask{stroke-width:1;vector-effect:none}
+  body.noctx .ctx{display:none}
   .removed{color:#e53935}.added{color:#43a047}.new{color:#1e88e5}.conflict{color:#8e24aa}
   .old{color:#fb8c00}.old rect,.old path,.old ellipse,.old polyline{stroke-dasharray:6 4;fill-opacity:0}
   ul.changes{margin:6px 0 0;padding-left:18px}ul.changes li.removed{color:#c62828}ul.changes li.added{color:#2e7d32}ul.changes li.modified{color:#6d4c00}
+  ul.resolve{margin:2px 0 8px;padding-left:18px}ul.resolve code{background:#f3e5f5;padding:1px 4px;border-radius:3px;user-select:all}
   .notes{color:#555;margin:2px 0 6px}
   """
 
@@ -361,7 +524,7 @@ public enum ReviewPage {
     function apply(){
       var kinds={};boxes.forEach(function(b){if(b.checked)kinds[b.value]=1;});
       var cls=sel.value;
-      document.querySelectorAll('.ann').forEach(function(g){
+      document.querySelectorAll('main .ann').forEach(function(g){
         var ok=g.getAttribute('data-kinds').split(' ').some(function(k){return kinds[k];})&&(cls===''||g.getAttribute('data-class')===cls);
         g.style.display=ok?'':'none';
       });
@@ -373,6 +536,8 @@ public enum ReviewPage {
       });
     }
     boxes.forEach(function(b){b.addEventListener('change',apply);});sel.addEventListener('change',apply);
+    var ctx=document.getElementById('ctx');
+    ctx.addEventListener('change',function(){document.body.classList.toggle('noctx',!ctx.checked);});
     var cur=-1;
     function visible(){return [].slice.call(document.querySelectorAll('section.img')).filter(function(s){return s.style.display!=='none';});}
     function go(d){
@@ -388,13 +553,26 @@ public enum ReviewPage {
       else if(e.key==='k'||e.key==='ArrowUp'){go(-1);e.preventDefault();}
     });
     // A fragment presets the filters, so a link can point at one class or hide kinds:
-    // review.html#class=truck&hide=score,other
+    // review.html#class=truck&hide=score,other (hide=unchanged hides the context).
+    // Without one, nothing is filtered and the page is left as written (a fast first paint).
+    var preset=false;
     (location.hash||'').replace(/^#/,'').split('&').forEach(function(kv){
       var p=kv.split('='),v=decodeURIComponent(p[1]||'');
-      if(p[0]==='class')sel.value=v;
-      if(p[0]==='hide')v.split(',').forEach(function(k){boxes.forEach(function(b){if(b.value===k)b.checked=false;});});
+      if(p[0]==='class'){sel.value=v;preset=true;}
+      if(p[0]==='hide')v.split(',').forEach(function(k){
+        if(k==='unchanged'){ctx.checked=false;document.body.classList.add('noctx');}
+        boxes.forEach(function(b){if(b.value===k){b.checked=false;preset=true;}});
+      });
     });
-    apply();
+    if(preset)apply();
+    // Pictures load when their panel comes within two screens of the viewport.
+    var loaded=0;
+    function show(img){if(!img.src){img.src=img.getAttribute('data-src');loaded++;document.body.setAttribute('data-pictures',loaded);}}
+    var pics=[].slice.call(document.querySelectorAll('img[data-src]'));
+    if('IntersectionObserver' in window){
+      var io=new IntersectionObserver(function(es){es.forEach(function(e){if(e.isIntersecting){show(e.target);io.unobserve(e.target);}});},{rootMargin:'200% 0px'});
+      pics.forEach(function(i){io.observe(i);});
+    }else pics.forEach(show);
     document.body.setAttribute('data-ready','1');
   })();
   """

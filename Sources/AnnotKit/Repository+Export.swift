@@ -63,27 +63,68 @@ public enum ExportManifest {
 
 /// Writes export files under one root, refusing any path that would leave it, and records
 /// the sha256 of everything written.
-final class DirectorySink: ExportSink {
+///
+/// Files are created and hashed on a writer thread while the exporter formats the next ones
+/// (creating many small files is kernel work that would otherwise stall the exporter); at most
+/// 64 MB wait to be written. `finish()` waits for the writer and throws its first failure.
+final class DirectorySink: ExportSink, @unchecked Sendable {
   let root: URL
-  private(set) var hashes: [String: String] = [:]
-  private var madeDirs = Set<String>()
-
   private let rootPath: String
+  private var written = Set<String>()
+  private var madeDirs = Set<String>()
+  private let queue = DispatchQueue(label: "annot.export.writer")
+  private let group = DispatchGroup()
+  private let lock = NSLock()
+  private var _hashes: [String: String] = [:]
+  private var failure: Error?
+  private var pendingBytes = 0
+  private let drained = NSCondition()
+  private static let maxPending = 64 << 20
 
   init(root: URL) { self.root = root; rootPath = root.standardizedFileURL.path }
+
+  var hashes: [String: String] { lock.lock(); defer { lock.unlock() }; return _hashes }
 
   func write(_ relativePath: String, _ bytes: [UInt8]) throws {
     if let why = DatasetPath.validate(relativePath) { throw AnnotError.invalidPath(relativePath, reason: "export path: \(why)") }
     if ExportManifest.names.contains(relativePath) { throw AnnotError.invalidPath(relativePath, reason: "reserved for the export manifest") }
-    if hashes[relativePath] != nil { throw AnnotError.other("export wrote \(relativePath) twice") }
-    let path = rootPath + "/" + relativePath
+    guard written.insert(relativePath).inserted else { throw AnnotError.other("export wrote \(relativePath) twice") }
+    var newDir: String? = nil
     if let slash = relativePath.lastIndex(of: "/") {
-      let dir = rootPath + "/" + relativePath[..<slash]
-      if !madeDirs.contains(dir) {
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        madeDirs.insert(dir)
+      let d = rootPath + "/" + relativePath[..<slash]
+      if madeDirs.insert(d).inserted { newDir = d }
+    }
+    let dir = newDir
+    lock.lock(); let failed = failure; lock.unlock()
+    if let failed { throw failed }
+    drained.lock()
+    while pendingBytes > Self.maxPending { drained.wait() }
+    pendingBytes += bytes.count
+    drained.unlock()
+    group.enter()
+    queue.async {
+      defer {
+        self.drained.lock(); self.pendingBytes -= bytes.count; self.drained.signal(); self.drained.unlock()
+        self.group.leave()
+      }
+      do {
+        if let dir { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        try self.writeNow(relativePath, bytes)
+      } catch {
+        self.lock.lock(); if self.failure == nil { self.failure = error }; self.lock.unlock()
       }
     }
+  }
+
+  /// Waits for every queued file; throws the first failure.
+  func finish() throws {
+    group.wait()
+    lock.lock(); defer { lock.unlock() }
+    if let failure { throw failure }
+  }
+
+  private func writeNow(_ relativePath: String, _ bytes: [UInt8]) throws {
+    let path = rootPath + "/" + relativePath
     // Never follow a symlink planted inside the export directory: O_NOFOLLOW refuses one (ELOOP).
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
     if fd < 0, errno == ELOOP { throw AnnotError.invalidPath(relativePath, reason: "is a symbolic link in the export directory") }
@@ -97,7 +138,8 @@ final class DirectorySink: ExportSink {
         done += n
       }
     }
-    hashes[relativePath] = SHA256.hex(bytes)
+    let hash = SHA256.hex(bytes)
+    lock.lock(); _hashes[relativePath] = hash; lock.unlock()
   }
 
   func writeImage(_ relativePath: String, item: ExportItem) throws {
@@ -118,9 +160,12 @@ extension Repository {
   /// by path, exporters use fixed number formats, and nothing reads the clock.
   ///
   /// `dir` must not exist, be empty, or hold an earlier export (whose files are replaced).
+  ///
+  /// `progress(done, total)` is called as the exporter reads each image's bytes (from any thread).
   public func export(_ rev: String, format: String, to dir: URL, options: [String: String] = [:],
                      include: ((LabelDocument) -> Bool)? = nil, strict: Bool = false,
-                     registry: FormatRegistry = .builtIn) throws -> ExportOutcome {
+                     registry: FormatRegistry = .builtIn,
+                     progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> ExportOutcome {
     let exporter = try registry.exporter(named: format)
     let commit = try resolveCommit(rev)
     let tree = try git.commit(commit).tree
@@ -147,8 +192,20 @@ extension Repository {
         items.append(ExportItem(document: doc, imageBytes: { try store.blob(image) }))
       }
     }
+    if let progress {
+      let counter = ExportProgressCounter(total: items.count, report: progress)
+      items = items.map { item in
+        let read = item.imageBytes
+        return ExportItem(document: item.document, imageBytes: { defer { counter.tick() }; return try read() })
+      }
+    }
     let sink = DirectorySink(root: dir)
-    let report = try exporter.export(manifest: manifest, items: items, to: sink, options: ExportOptions(extra: options))
+    let report: ExportReport
+    do { report = try exporter.export(manifest: manifest, items: items, to: sink, options: ExportOptions(extra: options)) } catch {
+      try? sink.finish()
+      throw error
+    }
+    try sink.finish()
     if strict, !report.losses.isEmpty { throw FormatError.lossy(format: format, summary: report.lossSummary) }
     let m: JSONValue = .object([
       "annot_version": .string(Repository.toolVersion),
@@ -191,5 +248,21 @@ extension Repository {
     } else {
       try fm.createDirectory(at: dir, withIntermediateDirectories: true)
     }
+  }
+}
+
+/// Counts image reads of an export for its progress callback.
+final class ExportProgressCounter: @unchecked Sendable {
+  private let lock = NSLock()
+  private var done = 0
+  let total: Int
+  let report: @Sendable (Int, Int) -> Void
+  init(total: Int, report: @escaping @Sendable (Int, Int) -> Void) { self.total = total; self.report = report }
+  func tick() {
+    lock.lock()
+    done += 1
+    let n = done
+    lock.unlock()
+    report(n, total)
   }
 }

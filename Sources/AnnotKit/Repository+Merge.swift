@@ -220,6 +220,8 @@ extension Repository {
     public var width: Int, height: Int
     public var base: [Annotation], ours: [Annotation], theirs: [Annotation]
     public var trees: (base: ObjectID?, ours: ObjectID?, theirs: ObjectID?)
+    /// The unresolved conflicts of the image: the annotation each is about (nil: the image) and what it is.
+    public var items: [(annotationID: String?, description: String)] = []
   }
 
   public func conflictSides() throws -> [ConflictSides] {
@@ -234,7 +236,8 @@ extension Repository {
       let caption = byPath[p]!.map(\.description).joined(separator: "; ")
       return ConflictSides(path: p, caption: caption, width: any?.image.width ?? 0, height: any?.image.height ?? 0,
                            base: docs[0]?.annotations ?? [], ours: docs[1]?.annotations ?? [], theirs: docs[2]?.annotations ?? [],
-                           trees: (trees.base, trees.ours, trees.theirs))
+                           trees: (trees.base, trees.ours, trees.theirs),
+                           items: byPath[p]!.map { ($0.annotationID, $0.description) })
     }
   }
 }

@@ -52,22 +52,27 @@ extension Repository {
     return id
   }
 
-  /// Switches HEAD to `name` (creating it at HEAD with `create`), replacing the stage.
-  /// A branch name that is not a branch but a revision detaches HEAD there (`--detach`).
-  public func switchTo(_ name: String, create: Bool = false, detach: Bool = false) throws {
+  /// Switches HEAD to `name` (creating it at `startPoint`, default HEAD, with `create`),
+  /// replacing the stage. A branch name that is not a branch but a revision detaches HEAD there
+  /// (`--detach`). Creating a branch at HEAD itself keeps the stage, as `git switch -c` does.
+  public func switchTo(_ name: String, create: Bool = false, detach: Bool = false, startPoint: String? = nil) throws {
     let _lock = try lockForWriting("switch")
     defer { withExtendedLifetime(_lock) {} }
     try refuseDuringMerge()
     let stage = try stageTree()
     let headTreeID = try headTree() ?? git.emptyTree()
-    if stage != headTreeID { throw AnnotError.stagedChanges("switching branches") }
+    let head = try headCommit()
+    let start = try startPoint.map { try resolveCommit($0) } ?? head
+    let keepsStage = create && start == head
+    if stage != headTreeID && !keepsStage { throw AnnotError.stagedChanges("switching branches") }
     if create {
       guard Self.validRefName(name) else { throw AnnotError.invalidName(name, kind: "branch") }
       if try git.reference("refs/heads/" + name) != nil { throw AnnotError.branchExists(name) }
-      if let h = try headCommit() {
-        try git.updateReference("refs/heads/" + name, to: h, expected: .some(nil), message: "branch: Created from HEAD")
+      if let start {
+        try git.updateReference("refs/heads/" + name, to: start, expected: .some(nil), message: "branch: Created from \(startPoint ?? "HEAD")")
       }
       try git.setHead(branch: "refs/heads/" + name)
+      if keepsStage { return }
     } else if !detach, try git.reference("refs/heads/" + name) != nil {
       try git.setHead(branch: "refs/heads/" + name)
     } else {

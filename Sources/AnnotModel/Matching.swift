@@ -24,10 +24,20 @@ import Darwin
 ///   points and straight lines still have an area,
 /// - tag: 1 when the labels are equal, else 0 (a tag has no geometry to relabel).
 ///
-/// Pairs at or above `Options.threshold` are taken greedily by descending similarity, then
-/// equal `sourceID` (see `Options.preferSourceID`), then equal label (a near-identical shape under
-/// another label is still a match: a relabel), then by old id and new id, then by position: the
-/// result never depends on hash order.
+/// ### How pairs are chosen
+/// 1. **Unchanged annotations pair first.** An annotation whose content (label, shape, box,
+///    attributes, score, group, z-order, crowd) is equal on both sides is paired with its copy
+///    before anything else, so an untouched annotation always keeps its partner, whatever ids
+///    a tool gave it. Several equal copies pair equal `sourceID` first, then in id order.
+/// 2. **The rest is one global assignment.** Every remaining same-kind pair at or above
+///    `Options.threshold` scores `similarity + labelBonus (same label) + sourceIDBonus (equal
+///    non-nil sourceID)`, and the pairs are chosen one-to-one to maximise the total score
+///    (Hungarian algorithm, per connected group of overlapping annotations). A source id thus
+///    breaks near-ties of geometry but never outweighs a clearly better shape: when a tool
+///    renumbers and gives box B the number box A had, A still pairs with A. A group too large
+///    for the exact assignment (`Options.exactAssignmentLimit`) is paired greedily by score.
+/// Scores are compared after rounding to 1e-9 and ties are broken by the ids sorted (then list
+/// position), so the result never depends on hash or input order.
 public enum AnnotationMatcher {
   /// How to compare and pair annotations.
   public struct Options: Sendable, Hashable {
@@ -40,15 +50,29 @@ public enum AnnotationMatcher {
     public var keypointSigma: Double
     /// Per-keypoint sigmas (COCO's `sigmas` array), by keypoint index.
     public var keypointSigmas: [Double]?
-    /// Among pairs above the threshold, pair annotations with equal non-nil `sourceID` first.
+    /// Whether an equal non-nil `sourceID` adds `sourceIDBonus` to a pair's score.
     /// A source id only helps when the geometry also agrees: it never admits a pair below threshold.
     public var preferSourceID: Bool
+    /// Added to the score of a pair with the same label (default 0.1): a relabel is still a
+    /// match, but between two similar shapes the one with the same label wins.
+    public var labelBonus: Double
+    /// Added to the score of a pair with equal non-nil source ids (default 0.05, smaller than
+    /// `labelBonus`): tools renumber, so a source id only settles shapes that are nearly as similar.
+    public var sourceIDBonus: Double
+    /// The largest group of mutually overlapping annotations (old × new × min(old, new)) paired
+    /// by the exact assignment; larger groups (and any with more than 2²⁰ old × new cells) are
+    /// paired greedily by score. The default, 2²⁴, is a group of 256 × 256 annotations, about
+    /// 16 M steps.
+    public var exactAssignmentLimit: Int
 
-    /// Defaults: threshold 0.5, 256-cell raster, sigma 0.07, source ids preferred.
+    /// Defaults: threshold 0.5, 256-cell raster, sigma 0.07, source ids preferred, label bonus
+    /// 0.1, source-id bonus 0.05, exact assignment up to 256 × 256.
     public init(threshold: Double = 0.5, rasterResolution: Int = 256, keypointSigma: Double = 0.07,
-                keypointSigmas: [Double]? = nil, preferSourceID: Bool = true) {
+                keypointSigmas: [Double]? = nil, preferSourceID: Bool = true,
+                labelBonus: Double = 0.1, sourceIDBonus: Double = 0.05, exactAssignmentLimit: Int = 1 << 24) {
       self.threshold = threshold; self.rasterResolution = rasterResolution; self.keypointSigma = keypointSigma
       self.keypointSigmas = keypointSigmas; self.preferSourceID = preferSourceID
+      self.labelBonus = labelBonus; self.sourceIDBonus = sourceIDBonus; self.exactAssignmentLimit = exactAssignmentLimit
     }
   }
 
@@ -78,45 +102,168 @@ public enum AnnotationMatcher {
 
   /// Pairs `old` and `new` one-to-one (see the type's documentation for the rules).
   ///
-  /// Cost: one cheap bounding-box test per same-kind pair, and a full similarity (raster, RLE
-  /// walk or OKS) only for pairs whose boxes overlap.
+  /// Cost: one cheap bounding-box test per same-kind pair, a full similarity (raster, RLE
+  /// walk or OKS) only for pairs whose boxes overlap, and an assignment per group of
+  /// overlapping annotations (cubic in the group's size, bounded by `exactAssignmentLimit`).
   public static func match(_ old: [Annotation], _ new: [Annotation], options: Options = Options()) -> Outcome {
-    struct Candidate { var i: Int, j: Int, sim: Double, key: Int64, source: Bool, sameLabel: Bool }
+    var partnerOfOld = [Int?](repeating: nil, count: old.count)
+    var partnerOfNew = [Int?](repeating: nil, count: new.count)
+    var pairs: [Pair] = []
+    func less(_ x: String, _ y: String) -> Bool { x.utf8.lexicographicallyPrecedes(y.utf8) }
+
+    let oldOrder = { (x: Int, y: Int) -> Bool in old[x].id != old[y].id ? less(old[x].id, old[y].id) : x < y }
+    let newOrder = { (x: Int, y: Int) -> Bool in new[x].id != new[y].id ? less(new[x].id, new[y].id) : x < y }
+
+    // 1. Unchanged content pairs first (each group of equal copies on its own; groups are independent).
+    var oldByContent: [Annotation: [Int]] = [:]
+    for (i, a) in old.enumerated() { oldByContent[a.identityFree, default: []].append(i) }
+    var newByContent: [Annotation: [Int]] = [:]
+    for (j, b) in new.enumerated() { newByContent[b.identityFree, default: []].append(j) }
+    for (content, js) in newByContent {
+      guard let is_ = oldByContent[content] else { continue }
+      var os = is_.sorted(by: oldOrder), ns = js.sorted(by: newOrder)
+      if options.preferSourceID {
+        // Equal source ids first, then in id order.
+        var rest: [Int] = []
+        for j in ns {
+          if let sid = new[j].sourceID, let at = os.firstIndex(where: { old[$0].sourceID == sid }) {
+            partnerOfOld[os[at]] = j; partnerOfNew[j] = os[at]
+            os.remove(at: at)
+          } else {
+            rest.append(j)
+          }
+        }
+        ns = rest
+      }
+      for (i, j) in zip(os, ns) { partnerOfOld[i] = j; partnerOfNew[j] = i }
+    }
+    for (i, j) in partnerOfOld.enumerated() { if let j { pairs.append(Pair(oldIndex: i, newIndex: j, similarity: 1)) } }
+
+    // 2. Candidates among the rest, scored.
     var candidates: [Candidate] = []
     let oldBoxes = old.map(\.shapeBoundingBox), newBoxes = new.map(\.shapeBoundingBox)
-    for (i, a) in old.enumerated() {
-      for (j, b) in new.enumerated() where a.shape.kind == b.shape.kind {
+    for (i, a) in old.enumerated() where partnerOfOld[i] == nil {
+      for (j, b) in new.enumerated() where partnerOfNew[j] == nil && a.shape.kind == b.shape.kind {
         // Boxes that do not touch cannot reach a positive IoU; keypoints (OKS) and tags are exempt.
         if a.shape.kind != "keypoints" && a.shape.kind != "tag",
            let ba = oldBoxes[i], let bb = newBoxes[j], !touches(ba, bb, pad: 0.5) { continue }
         guard let s = similarity(a, b, options: options), s >= options.threshold else { continue }
-        let source = options.preferSourceID && a.sourceID != nil && a.sourceID == b.sourceID
-        // Quantised so that float noise below 1e-9 counts as a tie, which the label then breaks.
-        candidates.append(Candidate(i: i, j: j, sim: s, key: Int64((s * 1e9).rounded()), source: source,
-                                    sameLabel: a.label == b.label))
+        var score = s
+        if a.label == b.label { score += options.labelBonus }
+        if options.preferSourceID, a.sourceID != nil, a.sourceID == b.sourceID { score += options.sourceIDBonus }
+        // Quantised so that float noise below 1e-9 counts as a tie, which the ids then break.
+        candidates.append(Candidate(i: i, j: j, similarity: s, weight: max(1, Int64((score * 1e9).rounded()))))
       }
     }
-    candidates.sort { x, y in
-      if x.source != y.source { return x.source }
-      if x.key != y.key { return x.key > y.key }
-      if x.sameLabel != y.sameLabel { return x.sameLabel }
-      let xi = old[x.i].id, yi = old[y.i].id
-      if xi != yi { return xi.utf8.lexicographicallyPrecedes(yi.utf8) }
-      let xj = new[x.j].id, yj = new[y.j].id
-      if xj != yj { return xj.utf8.lexicographicallyPrecedes(yj.utf8) }
-      if x.i != y.i { return x.i < y.i }
-      return x.j < y.j
+
+    // 3. One assignment per group of annotations connected by candidates
+    //    (union-find over old i and new old.count + j).
+    var root = Array(0..<(old.count + new.count))
+    func find(_ x: Int) -> Int {
+      var x = x
+      while root[x] != x { root[x] = root[root[x]]; x = root[x] }
+      return x
     }
-    var usedOld = [Bool](repeating: false, count: old.count), usedNew = [Bool](repeating: false, count: new.count)
-    var pairs: [Pair] = []
-    for c in candidates where !usedOld[c.i] && !usedNew[c.j] {
-      usedOld[c.i] = true; usedNew[c.j] = true
-      pairs.append(Pair(oldIndex: c.i, newIndex: c.j, similarity: c.sim))
+    for c in candidates {
+      let a = find(c.i), b = find(old.count + c.j)
+      if a != b { root[max(a, b)] = min(a, b) }
+    }
+    var groups: [Int: [Candidate]] = [:]
+    for c in candidates { groups[find(c.i), default: []].append(c) }
+    for key in groups.keys.sorted() {
+      let group = groups[key]!
+      // Rows and columns in id order, so the assignment does not depend on input order.
+      let rows = Array(Set(group.map(\.i))).sorted(by: oldOrder)
+      let cols = Array(Set(group.map(\.j))).sorted(by: newOrder)
+      let (rc, o1) = rows.count.multipliedReportingOverflow(by: cols.count)
+      let (steps, o2) = rc.multipliedReportingOverflow(by: min(rows.count, cols.count))
+      // The matrix (rows × cols, 8 bytes a cell) also stays under 8 MB.
+      let exact = !o1 && !o2 && steps <= options.exactAssignmentLimit && rc <= 1 << 20 && min(rows.count, cols.count) > 1
+      for c in exact ? assign(group, rows: rows, cols: cols) : greedy(group, rows: rows, cols: cols) {
+        partnerOfOld[c.i] = c.j; partnerOfNew[c.j] = c.i
+        pairs.append(Pair(oldIndex: c.i, newIndex: c.j, similarity: c.similarity))
+      }
     }
     pairs.sort { $0.oldIndex < $1.oldIndex }
     return Outcome(pairs: pairs,
-                   unmatchedOld: old.indices.filter { !usedOld[$0] },
-                   unmatchedNew: new.indices.filter { !usedNew[$0] })
+                   unmatchedOld: old.indices.filter { partnerOfOld[$0] == nil },
+                   unmatchedNew: new.indices.filter { partnerOfNew[$0] == nil })
+  }
+
+  /// A pair at or above the threshold: its similarity and its score (similarity plus bonuses,
+  /// in units of 1e-9; at least 1, so that 0 means "no candidate" in the assignment matrix).
+  struct Candidate { var i: Int, j: Int, similarity: Double, weight: Int64 }
+
+  /// Greedy one-to-one choice: highest score first, ties by the rows' and columns' order.
+  static func greedy(_ group: [Candidate], rows: [Int], cols: [Int]) -> [Candidate] {
+    var rank: [Int: Int] = [:], crank: [Int: Int] = [:]
+    for (n, i) in rows.enumerated() { rank[i] = n }
+    for (n, j) in cols.enumerated() { crank[j] = n }
+    let sorted = group.sorted { x, y in
+      if x.weight != y.weight { return x.weight > y.weight }
+      if rank[x.i]! != rank[y.i]! { return rank[x.i]! < rank[y.i]! }
+      return crank[x.j]! < crank[y.j]!
+    }
+    var usedI = Set<Int>(), usedJ = Set<Int>()
+    var out: [Candidate] = []
+    for c in sorted where !usedI.contains(c.i) && !usedJ.contains(c.j) {
+      usedI.insert(c.i); usedJ.insert(c.j); out.append(c)
+    }
+    return out
+  }
+
+  /// The one-to-one choice with the largest total score (Hungarian algorithm, O(n²m) for
+  /// n = min and m = max of the two sides): a maximum-weight bipartite matching, where pairs
+  /// that are not candidates weigh 0 and are dropped afterwards.
+  static func assign(_ group: [Candidate], rows: [Int], cols: [Int]) -> [Candidate] {
+    // Put the shorter side on the rows of the cost matrix.
+    let transposed = rows.count > cols.count
+    let r = transposed ? cols : rows, c = transposed ? rows : cols
+    var rIndex: [Int: Int] = [:], cIndex: [Int: Int] = [:]
+    for (k, x) in r.enumerated() { rIndex[x] = k + 1 }
+    for (k, x) in c.enumerated() { cIndex[x] = k + 1 }
+    let n = r.count, m = c.count
+    var cost = [Int64](repeating: 0, count: (n + 1) * (m + 1))
+    var byCell: [Int: Candidate] = [:]
+    for cand in group {
+      let ri = rIndex[transposed ? cand.j : cand.i]!, ci = cIndex[transposed ? cand.i : cand.j]!
+      cost[ri * (m + 1) + ci] = -cand.weight
+      byCell[ri * (m + 1) + ci] = cand
+    }
+    // e-maxx's formulation: potentials u (rows), v (columns); p[j] = row assigned to column j.
+    let inf = Int64.max / 4
+    var u = [Int64](repeating: 0, count: n + 1), v = [Int64](repeating: 0, count: m + 1)
+    var p = [Int](repeating: 0, count: m + 1), way = [Int](repeating: 0, count: m + 1)
+    var minv = [Int64](repeating: inf, count: m + 1), used = [Bool](repeating: false, count: m + 1)
+    for i in 1...n {
+      p[0] = i
+      var j0 = 0
+      for j in 0...m { minv[j] = inf; used[j] = false }
+      repeat {
+        used[j0] = true
+        let i0 = p[j0]
+        var delta = inf, j1 = 0
+        for j in 1...m where !used[j] {
+          let cur = cost[i0 * (m + 1) + j] - u[i0] - v[j]
+          if cur < minv[j] { minv[j] = cur; way[j] = j0 }
+          if minv[j] < delta { delta = minv[j]; j1 = j }
+        }
+        for j in 0...m {
+          if used[j] { u[p[j]] += delta; v[j] -= delta } else { minv[j] -= delta }
+        }
+        j0 = j1
+      } while p[j0] != 0
+      repeat {
+        let j1 = way[j0]
+        p[j0] = p[j1]
+        j0 = j1
+      } while j0 != 0
+    }
+    var out: [Candidate] = []
+    for j in 1...m where p[j] != 0 {
+      if let cand = byCell[p[j] * (m + 1) + j] { out.append(cand) }
+    }
+    return out
   }
 
   /// Similarity of two annotations in 0…1, or nil when their shape kinds differ.
@@ -284,6 +431,15 @@ public enum AnnotationMatcher {
 }
 
 extension Annotation {
+  /// The annotation without its identity (id and source id): equal for an untouched annotation
+  /// whatever ids a tool gave it.
+  var identityFree: Annotation {
+    var copy = self
+    copy.id = ""
+    copy.sourceID = nil
+    return copy
+  }
+
   /// The box enclosing the geometry itself, ignoring an explicit `bbox` given by the source.
   public var shapeBoundingBox: Box? {
     var copy = self

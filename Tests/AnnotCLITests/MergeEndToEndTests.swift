@@ -93,7 +93,7 @@ import AnnotTestSupport
     // The review page shows the conflicted image with base, ours and theirs.
     #expect(try annot(["review", dir.appendingPathComponent("review.html").path]).status == 0)
     let page = try String(contentsOf: dir.appendingPathComponent("review.html"), encoding: .utf8)
-    #expect(page.contains("Conflicts (1)") && page.contains("conflict: img_0.png") && page.contains("data:image/png;base64,"))
+    #expect(page.contains("Conflicts (1)") && page.contains("conflict: img_0.png") && page.contains("src=\"review_files/"))
     // Offline: no external source, and a CSP that forbids any fetch (xmlns is not a request).
     #expect(!page.contains("src=\"http") && !page.contains("href=\"http") && !page.contains("url(http"))
     #expect(page.contains("default-src 'none'"))

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import AnnotModel
 
-/// AnnotationMatcher: similarity per shape kind, greedy one-to-one pairing, reattachIDs.
+/// AnnotationMatcher: similarity per shape kind, one-to-one pairing (unchanged first, then a global assignment), reattachIDs.
 /// Expected values are worked out by hand in the comments.
 @Suite struct MatchingTests {
   // MARK: similarity
@@ -90,7 +90,7 @@ import AnnotModel
 
   // MARK: match
 
-  @Test func greedyOneToOne() {
+  @Test func oneToOne() {
     let old = [F.box("A", "car", 0, 0, 10, 10), F.box("B", "car", 20, 0, 10, 10)]
     let new = [F.box("Z", "car", 100, 100, 10, 10), F.box("Y", "car", 21, 0, 10, 10),
                F.box("X", "car", 1, 0, 10, 10), F.box("W", "car", 0, 0, 10, 10)]
@@ -165,15 +165,69 @@ import AnnotModel
     #expect(once.annotations.map(\.id).contains("p1"))
   }
 
-  @Test func sourceIDHelpsOnlyAboveThreshold() {
+  @Test func sourceIDBreaksNearTiesOnlyAboveThreshold() {
     var p1 = F.box("p1", "car", 0, 0, 10, 10); p1.sourceID = "7"
-    var p2 = F.box("p2", "car", 2, 0, 10, 10); p2.sourceID = "8"
-    // IoU 0.905 with p1, 0.739 with p2: geometry alone picks p1, the source id picks p2.
+    var p2 = F.box("p2", "car", 1, 0, 10, 10); p2.sourceID = "8"
+    // IoU 0.905 with both: the source id decides.
     var i = F.box("i", "car", 0.5, 0, 10, 10); i.sourceID = "8"
-    let out = AnnotationMatcher.reattachIDs(imported: F.doc([i]), parent: F.doc([p1, p2]))
-    #expect(out.annotations.map(\.id) == ["p2"])
+    #expect(AnnotationMatcher.reattachIDs(imported: F.doc([i]), parent: F.doc([p1, p2])).annotations.map(\.id) == ["p2"])
+    // IoU 0.905 with p1, 0.739 with p3: a clearly better shape outweighs the source id.
+    var p3 = F.box("p3", "car", 2, 0, 10, 10); p3.sourceID = "8"
+    #expect(AnnotationMatcher.reattachIDs(imported: F.doc([i]), parent: F.doc([p1, p3])).annotations.map(\.id) == ["p1"])
     // Same source id, but far away: no match, keeps its id.
     var far = F.box("i", "car", 300, 0, 10, 10); far.sourceID = "7"
     #expect(AnnotationMatcher.reattachIDs(imported: F.doc([far]), parent: F.doc([p1, p2])).annotations.map(\.id) == ["i"])
+  }
+
+  /// A tool renumbered: box B now has the number box A had, and A has B's. Both keep their ids,
+  /// untouched (paired as unchanged copies) or edited (the global assignment outweighs the ids).
+  @Test func renumberedSourceIDsDoNotSwapOverlappingBoxes() {
+    var a = F.box("A", "car", 0, 0, 10, 10); a.sourceID = "1"
+    var b = F.box("B", "car", 2, 0, 10, 10); b.sourceID = "2"   // IoU 0.67 with A
+    var a2 = a, b2 = b
+    (a2.id, a2.sourceID, b2.id, b2.sourceID) = ("n2", "2", "n1", "1")
+    let untouched = AnnotationMatcher.reattachIDs(imported: F.doc([a2, b2]), parent: F.doc([a, b]))
+    #expect(untouched == F.doc([a, b].map { var x = $0; x.sourceID = $0.id == "A" ? "2" : "1"; return x }))
+    // Both edited (a score each), so neither is an unchanged copy: geometry still wins.
+    a2.score = 0.9; b2.score = 0.8
+    let edited = AnnotationMatcher.reattachIDs(imported: F.doc([a2, b2]), parent: F.doc([a, b]))
+    #expect(edited.annotations.map { "\($0.id):\($0.score!)" } == ["A:0.9", "B:0.8"])
+  }
+
+  /// An unchanged annotation keeps its partner even when pairing it elsewhere would make more pairs.
+  @Test func unchangedAnnotationIsPairedFirst() {
+    let old = [F.box("A", "car", 0, 0, 10, 10), F.box("X", "car", -1, 0, 10, 10)]   // X: deleted
+    let new = [F.box("a", "car", 0, 0, 10, 10), F.box("y", "car", 1, 0, 10, 10)]    // y: added
+    // Maximising the number of pairs would give X–a and A–y (0.82 each); A–a comes first.
+    let m = AnnotationMatcher.match(old, new)
+    #expect(m.pairs.map { [$0.oldIndex, $0.newIndex] } == [[0, 0], [1, 1]])
+  }
+
+  /// The exact assignment finds the best total where greedy takes the best pair first and strands
+  /// the other annotation; `exactAssignmentLimit: 0` forces the greedy fallback.
+  @Test func globalAssignmentBeatsGreedy() {
+    let old = [F.box("A", "car", 0, 0, 10, 10), F.box("B", "car", 2, -1, 10, 10)]
+    let new = [F.box("X", "car", 1, 0, 10, 10), F.box("Y", "car", 0, 2, 10, 10)]
+    // A–X 0.82, A–Y 0.67, B–X 0.68, B–Y 0.39 (below threshold).
+    let exact = AnnotationMatcher.match(old, new)
+    #expect(exact.pairs.map { [$0.oldIndex, $0.newIndex] } == [[0, 1], [1, 0]])
+    let greedy = AnnotationMatcher.match(old, new, options: .init(exactAssignmentLimit: 0))
+    #expect(greedy.pairs.map { [$0.oldIndex, $0.newIndex] } == [[0, 0]])
+    #expect(greedy.unmatchedOld == [1] && greedy.unmatchedNew == [1])
+    // The same pairs whatever the input order.
+    let reversed = AnnotationMatcher.match(old.reversed(), new.reversed())
+    #expect(reversed.pairs.map { [$0.oldIndex, $0.newIndex] } == [[0, 1], [1, 0]])
+  }
+
+  /// A crowd of 60 boxes in a row, each shifted by 1 px: one connected group, solved exactly or
+  /// (above the limit) greedily, and in both cases every box pairs with its shifted self.
+  @Test func largeGroupsFallBackToGreedy() {
+    let old = (0..<60).map { F.box("o\($0)", "car", Double($0) * 3, 0, 10, 10) }
+    let new = (0..<60).map { F.box("n\($0)", "car", Double($0) * 3 + 1, 0, 10, 10) }
+    for limit in [1 << 24, 1000] {
+      let m = AnnotationMatcher.match(old, new, options: .init(exactAssignmentLimit: limit))
+      #expect(m.pairs.allSatisfy { $0.oldIndex == $0.newIndex }, "limit \(limit)")
+      #expect(m.pairs.count == 60)
+    }
   }
 }

@@ -20,7 +20,9 @@ extension Annot {
     @Option(help: "IoU (or OKS) threshold for matching annotations by geometry when ids do not line up.") var iou: Double = 0.5
     @Flag(help: "Match annotations by geometry even when ids are present.") var byGeometry = false
     @Flag(help: "Also report changed source ids (ids the source format gave).") var sourceIds = false
-    @Option(help: "Write an HTML review page with before/after overlays to FILE.") var html: String?
+    @Option(help: "Write an HTML review page with before/after overlays to FILE, its pictures to FILE's _files folder beside it.") var html: String?
+    @Flag(help: "Exit with status 1 if there are label or schema changes, 0 if none.") var exitCode = false
+    @Flag(help: "Print nothing; exit 1 if there are changes (implies --exit-code).") var quiet = false
     @Flag(help: "Do not page the output.") var noPager = false
     @Argument(help: "The old revision (default: HEAD, comparing with the stage).") var first: String?
     @Argument(help: "The new revision (default: the stage).") var second: String?
@@ -34,22 +36,33 @@ extension Annot {
       if byGeometry { options.document.matching = .geometry }
       options.document.includeSourceIDs = sourceIds
       let outcome = try repo.diff(old: sides.old, new: sides.new, paths: paths, options: options)
+      let differs = !outcome.images.isEmpty || outcome.schema != nil
+      if quiet { if differs { throw ExitCode(1) } else { return } }
+      try show(repo, sides, outcome)
+      if exitCode && differs { throw ExitCode(1) }
+    }
+
+    /// Prints (or writes) the outcome as the flags ask.
+    func show(_ repo: Repository, _ sides: Repository.DiffSides, _ outcome: DatasetDiff.Outcome) throws {
       if let html {
-        let page = ReviewPage.render(outcome, options: ReviewPage.Options(title: "annot diff \(sides.oldName) \(sides.newName)")) { path, side in
-          let tree = side == .before ? sides.old : sides.new
-          let doc = outcome.images.first { $0.path == path || $0.oldPath == path }
-          let media = (side == .before ? doc?.labels.oldImage : doc?.labels.newImage)?.mediaType ?? "image/png"
-          return (try? repo.imageBytes(in: tree, path: path)).flatMap { $0 }.map { ReviewImage(bytes: $0, mediaType: media) }
-        }
-        try writeOutputFile(html, Array(page.utf8))
-        FileHandle.standardError.write(Data("wrote review page \(html) (\(outcome.images.count) changed images)\n".utf8))
+        var output = ReviewPageOutput(repo: repo, page: html)
+        var records: [String: (ImageRecord?, ImageRecord?)] = [:]
+        for i in outcome.images { records[i.oldPath ?? i.path, default: (nil, nil)].0 = i.labels.oldImage; records[i.path, default: (nil, nil)].1 = i.labels.newImage }
+        let page = ReviewPage.render(outcome, options: ReviewPage.Options(title: "annot diff \(sides.oldName) \(sides.newName)", filesFolder: output.folder),
+          image: { path, side in
+            output.image(in: side == .before ? sides.old : sides.new, path: path,
+                         mediaType: (side == .before ? records[path]?.0 : records[path]?.1)?.mediaType)
+          },
+          context: { path, side in output.annotations(in: side == .before ? sides.old : sides.new, path: path) })
+        let pictures = try output.write(page, to: html)
+        FileHandle.standardError.write(Data("wrote review page \(html) (\(outcome.images.count) changed images, \(pictures) pictures in \(output.folder)/)\n".utf8))
         if !json && !stat && !nameStatus { return }
       }
       if json { print(String(decoding: DiffRendering.json(outcome), as: UTF8.self)); return }
       let text = TextOptionsFactory.text(color: Console.colorEnabled)
-      if stat { Pager.show(DiffRendering.stat(outcome, options: text), enabled: !noPager); return }
-      if nameStatus { Pager.show(DiffRendering.nameStatus(outcome), enabled: !noPager); return }
-      Pager.show(DiffRendering.text(outcome, options: text), enabled: !noPager)
+      if stat { Pager.show(DiffRendering.stat(outcome, options: text), enabled: !noPager, repository: repo); return }
+      if nameStatus { Pager.show(DiffRendering.nameStatus(outcome), enabled: !noPager, repository: repo); return }
+      Pager.show(DiffRendering.text(outcome, options: text), enabled: !noPager, repository: repo)
     }
   }
 
@@ -57,6 +70,7 @@ extension Annot {
     static let configuration = CommandConfiguration(abstract: "Show, for each annotation of an image, the commit that last changed it.")
     @Flag(help: "Machine-readable output.") var json = false
     @Option(help: "Revision to blame (default HEAD).") var rev: String = "HEAD"
+    @Flag(help: "Do not page the output.") var noPager = false
     @Argument(help: "Image path.") var path: String
     func run() throws {
       let repo = try openRepository()
@@ -69,6 +83,7 @@ extension Annot {
         }))
         return
       }
+      Pager.start(enabled: !noPager, repository: repo)
       for l in lines {
         let date = formatDate(l.commit.author)
         print("\(Console.yellow(l.commit.id.short)) (\(l.commit.author.name) \(date)) \(l.annotation.id) \(l.annotation.shape.kind) \(l.annotation.label)  \(l.commit.summary)")

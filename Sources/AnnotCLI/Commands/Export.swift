@@ -16,6 +16,7 @@ extension Annot {
     @Option(help: "Only images that match this query filter (Docs/INDEX.md).") var `where`: String?
     @Flag(help: "Fail if the format cannot hold everything in the revision.") var strict = false
     @Flag(help: "Machine-readable output.") var json = false
+    @OptionGroup var output: QuietOption
     func run() throws {
       let repo = try openRepository()
       var opts: [String: String] = [:]
@@ -34,14 +35,15 @@ extension Annot {
         let s = doc.image.split ?? String(p.split(separator: "/").first ?? "")
         return okPath && (splits.isEmpty || splits.contains(s))
       }
-      let out = try repo.export(revision, format: format, to: URL(fileURLWithPath: to), options: opts, include: include, strict: strict)
+      let out = try repo.export(revision, format: format, to: URL(fileURLWithPath: to), options: opts, include: include, strict: strict,
+                                 progress: { Console.progress("Exporting", $0, $1) })
       if json {
         printJSON(.object(["commit": .string(out.commit.hex), "format": .string(format), "images": .int(out.images), "files": .int(out.files),
                            "losses": .object(out.report.losses.mapValues { .int($0) })]))
         return
       }
-      print("exported \(out.images) images of \(out.commit.short) as \(format) to \(to) (\(out.files) files + \(ExportManifest.fileName))")
-      if !out.report.losses.isEmpty { print("\(format) could not hold: \(out.report.lossSummary)") }
+      output.say("exported \(out.images) images of \(out.commit.short) as \(format) to \(to) (\(out.files) files + \(ExportManifest.fileName))")
+      if !out.report.losses.isEmpty { Console.warn("\(format) could not hold: \(out.report.lossSummary)") }
     }
   }
 

@@ -29,10 +29,25 @@ func commitDiff(_ repo: Repository, _ c: CommitInfo, paths: [String]) throws -> 
   return try repo.diff(old: parentTree, new: c.tree, paths: paths)
 }
 
+extension LogFormat.DateStyle: ExpressibleByArgument {}
+
 extension Annot {
   struct Log: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show commit history.")
-    @Flag(help: "One line per commit.") var oneline = false
+    static let configuration = CommandConfiguration(
+      abstract: "Show commit history.",
+      discussion: """
+        --format takes git's built-in names (oneline, short, medium, full) or a
+        string of placeholders: %H %h commit, %T %t tree, %P %p parents,
+        %an %ae %ad %at author name, email, date, time; %cn %ce %cd %ct committer;
+        %s subject, %b body, %B message, %d %D ref names, %n newline, %%;
+        colours %Cred %Cgreen %Cblue %Creset %C(yellow).
+        """)
+    @Flag(help: "One line per commit (--format=oneline with short ids).") var oneline = false
+    @Option(name: [.customLong("format"), .customLong("pretty")], help: "Output format: oneline, short, medium, full, or a placeholder string (see below).")
+    var format: String?
+    @Flag(help: "Draw the commit graph to the left of the history.") var graph = false
+    @Flag(inversion: .prefixedNo, help: "Show branch and tag names next to commits (default: on a terminal).") var decorate: Bool?
+    @Option(help: "Date style for %ad and the Date: line.") var date: LogFormat.DateStyle = .default
     @Option(name: [.customShort("n"), .customLong("max-count")], help: "Show at most N commits.") var maxCount: Int?
     @Flag(help: "Machine-readable output.") var json = false
     @Flag(name: [.customShort("p"), .customLong("patch")], help: "Show each commit's label diff.") var patch = false
@@ -42,7 +57,17 @@ extension Annot {
     func run() throws {
       let repo = try openRepository()
       let path = try paths.first.map { try repo.datasetPath(fromUserPath: repo.repositoryRelative($0)) }
-      let commits = try repo.log(from: revision, limit: maxCount, path: path)
+      var commits: [CommitInfo]
+      let unborn = try revision == "HEAD" && repo.headCommit() == nil
+      if path == nil, !unborn {
+        commits = try GitLogOrder.walk(from: repo.resolveCommit(revision), limit: graph ? nil : maxCount) { try repo.git.commit($0) }
+      } else {
+        commits = try repo.log(from: revision, limit: graph ? nil : maxCount, path: path)
+      }
+      if graph {
+        commits = LogGraph.topoOrder(commits)
+        if let maxCount { commits = Array(commits.prefix(max(0, maxCount))) }
+      }
       if json {
         printJSON(.array(try commits.map { c in
           guard patch, var o = commitJSON(c).objectValue else { return commitJSON(c) }
@@ -51,18 +76,24 @@ extension Annot {
         }))
         return
       }
-      var out = ""
-      for c in commits {
-        if oneline { out += "\(Console.yellow(c.id.short)) \(c.summary)\n" } else {
-          out += Console.yellow("commit \(c.id.hex)") + "\n"
-          if c.parents.count > 1 { out += "Merge: " + c.parents.map(\.short).joined(separator: " ") + "\n" }
-          out += "Author: \(c.author.name) <\(c.author.email)>\nDate:   \(formatDate(c.author))\n\n"
-          for l in c.message.split(separator: "\n", omittingEmptySubsequences: false).dropLast(c.message.hasSuffix("\n") ? 1 : 0) { out += "    \(l)\n" }
-          out += "\n"
+      let style: LogFormat = oneline && format == nil ? .oneline : LogFormat.parse(format ?? "medium")
+      var usesNames = decorate ?? (isatty(1) == 1)
+      if case .custom(let f, _) = style { usesNames = f.contains("%d") || f.contains("%D") }
+      let names = usesNames ? try Decorations(repo) : .none
+      Pager.start(enabled: !noPager, repository: repo)
+      var drawing = graph ? LogGraph(shown: path == nil ? nil : Set(commits.map(\.id))) : nil
+      for (n, c) in commits.enumerated() {
+        var block: String
+        switch style {
+        case let .custom(f, terminator):
+          block = LogFormat.expand(f, c, decorations: names, dates: date)
+          if terminator || n < commits.count - 1 || drawing != nil { block += "\n" }
+        default: block = LogFormat.builtIn(style, c, decorations: names, dates: date)
         }
-        if patch { out += DiffRendering.text(try commitDiff(repo, c, paths: paths), options: .init(color: Console.colorEnabled)) + "\n" }
+        if patch { block += "\n" + DiffRendering.text(try commitDiff(repo, c, paths: paths), options: .init(color: Console.colorEnabled)) }
+        if style != .oneline, style != .onelineFull, !style.isCustom, n < commits.count - 1 { block += "\n" }
+        print(drawing?.draw(c, block) ?? block, terminator: "")
       }
-      Pager.show(out, enabled: !noPager)
     }
   }
 
@@ -71,6 +102,8 @@ extension Annot {
       abstract: "Show a commit, or an image's labels with REV:PATH.",
       discussion: "REV:images/x.png and REV:labels/x.png.json print that image's document; REV:annot.json the schema.")
     @Flag(help: "Machine-readable output.") var json = false
+    @Option(name: [.customLong("format"), .customLong("pretty")], help: "Commit header format, as in 'annot log --format'.") var format: String?
+    @Flag(help: "Do not page the output.") var noPager = false
     @Argument(help: "A revision, or REV:PATH.") var object: String = "HEAD"
     func run() throws {
       let repo = try openRepository()
@@ -96,12 +129,15 @@ extension Annot {
         o["diff"] = DiffRendering.jsonValue(diff)
         printJSON(.object(o)); return
       }
-      print(Console.yellow("commit \(c.id.hex)"))
-      if c.parents.count > 1 { print("Merge: " + c.parents.map(\.short).joined(separator: " ")) }
-      print("Author: \(c.author.name) <\(c.author.email)>")
-      print("Date:   \(formatDate(c.author))\n")
-      for l in c.message.split(separator: "\n") { print("    \(l)") }
-      print()
+      let style = LogFormat.parse(format ?? "medium")
+      var usesNames = isatty(1) == 1
+      if case .custom(let f, _) = style { usesNames = f.contains("%d") || f.contains("%D") }
+      let names = usesNames ? try Decorations(repo) : .none
+      Pager.start(enabled: !noPager, repository: repo)
+      switch style {
+      case let .custom(f, _): print(LogFormat.expand(f, c, decorations: names, dates: .default))
+      default: print(LogFormat.builtIn(style, c, decorations: names, dates: .default))
+      }
       print(DiffRendering.text(diff, options: .init(color: Console.colorEnabled)), terminator: "")
     }
   }

@@ -11,6 +11,7 @@ extension Annot {
     @Argument(help: "Format name, or 'auto' to detect it.") var format: String
     @Argument(help: "The dataset: a file (COCO JSON) or a directory.") var source: String
     @Option(help: "Directory holding the images, when the format's files do not say.") var images: String?
+    @OptionGroup var output: QuietOption
     func run() throws {
       let repo = try openRepository()
       let url = URL(fileURLWithPath: source)
@@ -22,7 +23,7 @@ extension Annot {
       let dataset = try importer.importDataset(from: url, options: options)
       for w in dataset.warnings { Console.warn(w) }
       let out = try repo.stageImport(dataset) { Console.progress("Importing", $0, $1) }
-      print("\(importer.name): \(dataset.items.count) images, \(out.annotations) annotations read; " +
+      output.say("\(importer.name): \(dataset.items.count) images, \(out.annotations) annotations read; " +
             "staged \(out.imagesAdded) new, \(out.imagesUpdated) changed, \(out.imagesUnchanged) unchanged")
     }
   }

@@ -6,13 +6,13 @@ import AnnotMerge
 
 extension ConflictChoice: ExpressibleByArgument {}
 
-func reportMerge(_ result: Repository.MergeResult, what: String) throws {
+func reportMerge(_ result: Repository.MergeResult, what: String, output: QuietOption = QuietOption()) throws {
   switch result {
-  case .upToDate: print("Already up to date.")
-  case .fastForward(let id): print("Fast-forward to \(id.short)")
+  case .upToDate: output.say("Already up to date.")
+  case .fastForward(let id): output.say("Fast-forward to \(id.short)")
   case .merged(let id, let notes):
-    for n in notes { print(n) }
-    print("\(what) made commit \(id.short)")
+    for n in notes { output.say(n) }
+    output.say("\(what) made commit \(id.short)")
   case .conflicts(let conflicts, let notes):
     for n in notes { print(n) }
     for c in conflicts { print(Console.red("CONFLICT \(c.description)")) }
@@ -30,21 +30,22 @@ extension Annot {
     @Option(name: .customShort("X"), help: "Settle every conflict one way: ours or theirs.") var strategy: ConflictChoice?
     @Flag(name: .customLong("continue"), help: "Commit a merge whose conflicts are settled.") var continueMerge = false
     @Flag(help: "Abandon the merge in progress and restore the state before it.") var abort = false
+    @OptionGroup var output: QuietOption
     @Argument(help: "Branch or revision to merge.") var revision: String?
     func run() throws {
       let repo = try openRepository()
       if continueMerge {
         let id = try repo.mergeContinue(message: message)
-        print("[\(try repo.currentBranch() ?? "detached HEAD") \(id.short)] merge committed")
+        output.say("[\(try repo.currentBranch() ?? "detached HEAD") \(id.short)] merge committed")
         return
       }
-      if abort { try repo.mergeAbort(); print("Merge aborted."); return }
+      if abort { try repo.mergeAbort(); output.say("Merge aborted."); return }
       guard let revision else { throw ValidationError("name the branch or revision to merge") }
       var o = Repository.MergeOptions()
       o.noFastForward = noFf
       o.message = message
       o.strategy = strategy
-      try reportMerge(try repo.merge(revision, options: o), what: "Merge")
+      try reportMerge(try repo.merge(revision, options: o), what: "Merge", output: output)
     }
   }
 
@@ -55,6 +56,7 @@ extension Annot {
     @Flag(help: "Take their side.") var theirs = false
     @Flag(help: "Take the merge base's value.") var base = false
     @Option(help: "ID=ours|theirs|base for one annotation (repeatable).") var annotation: [String] = []
+    @OptionGroup var output: QuietOption
     @Argument(help: "Image path (images/x.png) or annot.json.") var path: String
     func run() throws {
       let repo = try openRepository()
@@ -72,21 +74,23 @@ extension Annot {
         let r = try repo.resolve(path: path, choice: choice, annotation: parts[0])
         done += r.resolved; left = r.remaining
       }
-      print("resolved \(done) conflict\(done == 1 ? "" : "s") in \(path); \(left) left\(left == 0 ? ": run 'annot merge --continue'" : "")")
+      output.say("resolved \(done) conflict\(done == 1 ? "" : "s") in \(path); \(left) left\(left == 0 ? ": run 'annot merge --continue'" : "")")
     }
   }
 
   struct CherryPick: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cherry-pick", abstract: "Apply the label changes of a commit onto HEAD.")
     @Option(name: .customShort("X"), help: "Settle every conflict one way: ours or theirs.") var strategy: ConflictChoice?
+    @OptionGroup var output: QuietOption
     @Argument(help: "Commit to apply.") var revision: String
-    func run() throws { try reportMerge(try openRepository().replay(revision, revert: false, strategy: strategy), what: "Cherry-pick") }
+    func run() throws { try reportMerge(try openRepository().replay(revision, revert: false, strategy: strategy), what: "Cherry-pick", output: output) }
   }
 
   struct Revert: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Undo the label changes of a commit with a new commit.")
     @Option(name: .customShort("X"), help: "Settle every conflict one way: ours or theirs.") var strategy: ConflictChoice?
+    @OptionGroup var output: QuietOption
     @Argument(help: "Commit to undo.") var revision: String
-    func run() throws { try reportMerge(try openRepository().replay(revision, revert: true, strategy: strategy), what: "Revert") }
+    func run() throws { try reportMerge(try openRepository().replay(revision, revert: true, strategy: strategy), what: "Revert", output: output) }
   }
 }

@@ -143,9 +143,10 @@ extension Annot {
 
   struct Reindex: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Drop the query index and rebuild it for HEAD and every branch.")
+    @OptionGroup var output: QuietOption
     func run() throws {
       let n = try openRepository().reindex()
-      print("indexed \(n) revision\(n == 1 ? "" : "s")")
+      output.say("indexed \(n) revision\(n == 1 ? "" : "s")")
     }
   }
 
@@ -156,6 +157,7 @@ extension Annot {
     @Flag(help: "Balance each split by each image's most frequent class.") var stratify = false
     @Option(help: "Seed mixed into the hash.") var seed: String = ""
     @Option(help: "Only images matching this query filter (at HEAD).") var `where`: String?
+    @OptionGroup var output: QuietOption
     func run() throws {
       let repo = try openRepository()
       var parsed: [(String, Double)] = []
@@ -166,7 +168,7 @@ extension Annot {
       }
       let only = try `where`.map { try repo.imagesMatching($0, at: "HEAD") }
       let counts = try repo.split(ratios: parsed, seed: seed, stratify: stratify, only: only)
-      print(parsed.map { "\($0.0) \(counts[$0.0] ?? 0)" }.joined(separator: ", ") + " (staged; commit to record)")
+      output.say(parsed.map { "\($0.0) \(counts[$0.0] ?? 0)" }.joined(separator: ", ") + " (staged; commit to record)")
     }
   }
 }

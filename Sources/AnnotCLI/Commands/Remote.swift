@@ -68,17 +68,18 @@ extension Annot {
     @Option(name: .shortAndLong, help: "Branch to check out instead of the remote's HEAD.") var branch: String?
     @Argument(help: "Repository URL or path.") var url: String
     @Argument(help: "Directory to create (default: the URL's last component).") var directory: String?
+    @OptionGroup var output: QuietOption
     func run() throws {
       var o = Repository.CloneOptions()
       o.labelsOnly = labelsOnly
       o.branch = branch
       o.callbacks = transferCallbacks()
       let dir = directory ?? Repository.cloneDirectoryName(for: url)
-      FileHandle.standardError.write(Data("Cloning into '\(dir)'\(labelsOnly ? " (labels only)" : "")...\n".utf8))
+      if !output.quiet { FileHandle.standardError.write(Data("Cloning into '\(dir)'\(labelsOnly ? " (labels only)" : "")...\n".utf8)) }
       let out = try Repository.clone(url, into: dir, options: o)
       for n in out.fetch.notes { Console.warn(n) }
       if out.fetch.remoteBranches.isEmpty { Console.warn("You appear to have cloned an empty repository.") }
-      print("Cloned \(url) into \(dir) (branch \(out.branch ?? "-"), \(out.fetch.receivedObjects) objects, \(out.fetch.receivedBytes) bytes)")
+      output.say("Cloned \(url) into \(dir) (branch \(out.branch ?? "-"), \(out.fetch.receivedObjects) objects, \(out.fetch.receivedBytes) bytes)")
     }
   }
 
@@ -86,6 +87,7 @@ extension Annot {
     static let configuration = CommandConfiguration(
       abstract: "Download branches, tags and labels mirrors from a remote; --images fetches image bytes for a labels-only clone.")
     @Flag(help: "Fetch the image bytes REV needs (all images without REV).") var images = false
+    @OptionGroup var output: QuietOption
     @Flag(help: "Machine-readable output.") var json = false
     @Argument(help: "REMOTE (default: the branch's upstream or origin); with --images: [REMOTE] [REV].") var arguments: [String] = []
     func run() throws {
@@ -100,7 +102,7 @@ extension Annot {
         guard args.count <= 1 else { throw ValidationError("usage: annot fetch --images [REMOTE] [REV]") }
         let out = try repo.fetchImages(remote, revision: args.first, options: o)
         if json { printJSON(.object(["missing": .int(out.missing), "fetched": .int(out.fetched), "bytes": .int(out.receivedBytes)])); return }
-        print(out.missing == 0 ? "All images present." : "Fetched \(out.fetched) image\(out.fetched == 1 ? "" : "s") (\(out.receivedBytes) bytes).")
+        output.say(out.missing == 0 ? "All images present." : "Fetched \(out.fetched) image\(out.fetched == 1 ? "" : "s") (\(out.receivedBytes) bytes).")
         return
       }
       guard args.isEmpty else { throw ValidationError("unknown remote '\(args[0])' (see 'annot remote -v')") }
@@ -113,7 +115,7 @@ extension Annot {
       }
       for u in out.updated where !u.name.hasPrefix("refs/annot/") {
         let range = u.old.map { "\($0.short)..\(u.new.short)" } ?? "[new]     "
-        print("   \(range)  \(shortRef(u.name))")
+        output.say("   \(range)  \(shortRef(u.name))")
       }
     }
   }
@@ -123,6 +125,7 @@ extension Annot {
       abstract: "Fetch, then merge the remote branch into the current one, per annotation (conflicts as in 'annot merge').")
     @Option(name: .customShort("X"), help: "Settle every conflict one way: ours or theirs.") var strategy: ConflictChoice?
     @Flag(help: "Create a merge commit even when a fast-forward is possible.") var noFf = false
+    @OptionGroup var output: QuietOption
     @Argument(help: "Remote (default: upstream or origin).") var remote: String?
     @Argument(help: "Remote branch (default: the upstream branch).") var branch: String?
     func run() throws {
@@ -134,7 +137,7 @@ extension Annot {
       o.callbacks = transferCallbacks()
       let out = try repo.pull(remote, branch: branch, merge: m, options: o)
       for n in out.fetch.notes { Console.warn(n) }
-      try reportMerge(out.merge, what: "Merge")
+      try reportMerge(out.merge, what: "Merge", output: output)
     }
   }
 
@@ -142,6 +145,7 @@ extension Annot {
     static let configuration = CommandConfiguration(abstract: "Upload a branch (and its labels mirror and new image shards) to a remote.")
     @Flag(help: "Push all tags too.") var tags = false
     @Flag(name: .shortAndLong, help: "Overwrite the remote branch even when it is not a fast-forward.") var force = false
+    @OptionGroup var output: QuietOption
     @Argument(help: "Remote (default: upstream or origin).") var remote: String?
     @Argument(help: "Branch (default: the current branch).") var branch: String?
     func run() throws {
@@ -150,9 +154,9 @@ extension Annot {
       o.force = force
       o.callbacks = transferCallbacks()
       let out = try openRepository().push(remote, branch: branch, options: o)
-      if out.upToDate && out.updated.allSatisfy({ $0 == "refs/heads/\(out.branch)" }) { print("Everything up-to-date"); return }
+      if out.upToDate && out.updated.allSatisfy({ $0 == "refs/heads/\(out.branch)" }) { output.say("Everything up-to-date"); return }
       let range = out.old.map { "\($0.short)..\(out.new.short)" } ?? "* [new branch]"
-      print("To \(out.remote)\n   \(range)  \(out.branch) -> \(out.branch)\(force ? " (forced)" : "")")
+      output.say("To \(out.remote)\n   \(range)  \(out.branch) -> \(out.branch)\(force ? " (forced)" : "")")
     }
   }
 

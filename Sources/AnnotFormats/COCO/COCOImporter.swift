@@ -103,7 +103,7 @@ public struct COCOImporter: DatasetImporter {
     let root = JSONNode(value: scanned.object, file: file, place: "")
     func elements(_ key: String) -> [Range<Int>] { scanned.elements[key] ?? [] }
     /// Parses and converts `key`'s elements in batches on all cores; the first failure in file order is thrown.
-    func convert<T: Sendable>(_ key: String, _ body: @escaping @Sendable (JSONNode) throws -> T) throws -> [T] {
+    func convert<T: Sendable>(_ key: String, _ body: @escaping @Sendable (JSONNode) throws -> T) throws -> [[T]] {
       let ranges = elements(key)
       let batch = 2048
       let starts = Array(stride(from: 0, to: ranges.count, by: batch))
@@ -119,7 +119,7 @@ public struct COCOImporter: DatasetImporter {
           out.append(try body(JSONNode(value: v, file: file, place: "\(key)[\(k)]")))
         }
         return out
-      }.flatMap { $0 }
+      }
     }
 
     // Categories keep their real ids.
@@ -202,7 +202,7 @@ public struct COCOImporter: DatasetImporter {
       }
       return Img(id: id, place: n.place, record: ImageRecord(path: path, width: width, height: height, mediaType: info.mediaType,
                                                              sourceID: String(id), split: split), file: url)
-    }
+    }.flatMap { $0 }
     var images: [Int: Img] = [:]
     images.reserveCapacity(parsedImages.count)
     var paths = Set<String>()
@@ -219,7 +219,7 @@ public struct COCOImporter: DatasetImporter {
     struct Converted: Sendable { var id: Int; var place: String; var imageID: Int; var annotations: [Annotation] }
     let records = images.mapValues(\.record)
     let classesByID = classByID
-    let converted = try convert("annotations") { a -> Converted in
+    var converted = try convert("annotations") { a -> Converted in
       let id = try a.required("id").int()
       let n = a.renamed("\(a.place) (id \(id))")
       let imageID = try n.required("image_id").int()
@@ -229,10 +229,14 @@ public struct COCOImporter: DatasetImporter {
       return Converted(id: id, place: n.place, imageID: imageID, annotations: try self.annotations(n, id: id, label: lc, image: image))
     }
     var annIDs = Set<Int>()
-    annIDs.reserveCapacity(converted.count)
-    for c in converted {
-      guard annIDs.insert(c.id).inserted else { throw FormatError.invalid(file: file, place: c.place + ".id", message: "duplicate annotation id \(c.id)") }
-      images[c.imageID]!.annotations += c.annotations
+    annIDs.reserveCapacity(elements("annotations").count)
+    // Each batch is released once merged, so the annotations are held once, not twice.
+    for b in converted.indices {
+      for c in converted[b] {
+        guard annIDs.insert(c.id).inserted else { throw FormatError.invalid(file: file, place: c.place + ".id", message: "duplicate annotation id \(c.id)") }
+        images[c.imageID]!.annotations += c.annotations
+      }
+      converted[b] = []
     }
 
     let items = parsedImages.map { im in
