@@ -31,7 +31,11 @@ extension Repository {
       stats[i] = StatCache.Stat.of(f)
       if let st = stats[i], let id = cache.lookup(f, st), git.exists(id, refresh: false) { blobs[i] = id } else { toRead.append(i) }
     }
-    try tx.images.addFiles(toRead.map { files[$0] }, read: { try readFile($0) }) { k, id in
+    // Bytes a format embeds (LabelMe's imageData) stand in for their missing file.
+    var embedded: [String: [UInt8]] = [:]
+    for item in dataset.items { if let d = item.imageData { embedded[item.imageFile.path] = d } }
+    let inline = embedded
+    try tx.images.addFiles(toRead.map { files[$0] }, read: { try inline[$0] ?? readFile($0) }) { k, id in
       let i = toRead[k]
       blobs[i] = id
       if let st = stats[i] { cache.record(files[i], st, id) }
