@@ -1,0 +1,729 @@
+"""Typed values of annot's canonical documents, decoded with the same rules as the Swift model
+(Sources/AnnotModel: Document.swift, Annotation.swift, Schema.swift; Docs/FORMAT.md).
+
+Numbers keep the type JSON gave them (int or float); annot's canonical writer writes every
+integral value below 10^15 as an integer, so coordinates compare equal to Swift's doubles."""
+import math
+
+from . import rle as _rle
+from ._json import JSONError, loads
+
+__all__ = [
+    "DocumentError", "Schema", "LabelClass", "AttributeDefinition",
+    "Annotation", "Box", "Polygon", "Polyline", "Points", "Ellipse", "Mask", "Keypoints", "Tag",
+    "decode_document", "decode_manifest", "KINDS", "CURRENT_VERSION",
+]
+
+CURRENT_VERSION = 1
+KINDS = ("box", "polygon", "polyline", "points", "ellipse", "mask", "keypoints", "tag")
+
+
+class DocumentError(ValueError):
+    """A label document or manifest that does not follow the format.
+
+    `file` names the tree path (labels/x.png.json or annot.json), `place` the JSON path
+    (annotations[3].bbox), as annot's own error messages do."""
+
+    def __init__(self, place, message, file=None):
+        self.place = place
+        self.message = message
+        self.file = file
+        super().__init__(self._text())
+
+    def _text(self):
+        where = self.place
+        if self.file:
+            where = self.file + (": " + self.place if self.place else "")
+        return "%s: %s" % (where, self.message) if where else self.message
+
+    def __str__(self):
+        return self._text()
+
+
+_TYPE_NAMES = {type(None): "null", bool: "boolean", int: "number", float: "number", str: "string",
+               list: "array", dict: "object"}
+
+
+def _type_name(v):
+    return _TYPE_NAMES.get(type(v), type(v).__name__)
+
+
+def _p(place, key):
+    return key if not place else place + "." + key
+
+
+def _is_num(v):
+    t = type(v)
+    return t is int or t is float
+
+
+def _as_int(v):
+    """Swift's JSONValue.intValue: an integral number below 9e15, else None."""
+    t = type(v)
+    if t is int:
+        return v if abs(v) < 9e15 else None
+    if t is float and v.is_integer() and abs(v) < 9e15:
+        return int(v)
+    return None
+
+
+def _string(o, key, place):
+    if key not in o:
+        raise DocumentError(_p(place, key), "missing")
+    v = o[key]
+    if type(v) is not str:
+        raise DocumentError(_p(place, key), "expected a string, found " + _type_name(v))
+    return v
+
+
+def _opt_string(o, key, place):
+    v = o.get(key)
+    if v is None:
+        return None
+    if type(v) is not str:
+        raise DocumentError(_p(place, key), "expected a string, found " + _type_name(v))
+    return v
+
+
+def _number(o, key, place):
+    if key not in o:
+        raise DocumentError(_p(place, key), "missing")
+    v = o[key]
+    if not _is_num(v):
+        raise DocumentError(_p(place, key), "expected a number, found " + _type_name(v))
+    return v
+
+
+def _opt_number(o, key, place):
+    v = o.get(key)
+    if v is None:
+        return None
+    if not _is_num(v):
+        raise DocumentError(_p(place, key), "expected a number, found " + _type_name(v))
+    return v
+
+
+def _int(o, key, place):
+    d = _number(o, key, place)
+    i = _as_int(d)
+    if i is None:
+        raise DocumentError(_p(place, key), "expected an integer, found %r" % d)
+    return i
+
+
+def _opt_int(o, key, place):
+    d = _opt_number(o, key, place)
+    if d is None:
+        return None
+    i = _as_int(d)
+    if i is None:
+        raise DocumentError(_p(place, key), "expected an integer, found %r" % d)
+    return i
+
+
+def _numbers(v, place):
+    if type(v) is not list:
+        raise DocumentError(place, "expected an array of numbers, found " + _type_name(v))
+    for i, e in enumerate(v):
+        t = type(e)
+        if t is not int and t is not float:
+            raise DocumentError("%s[%d]" % (place, i), "expected a number, found " + _type_name(e))
+    return v
+
+
+def _attributes(o, key, place):
+    v = o.get(key)
+    if v is None:
+        return {}
+    if type(v) is not dict:
+        raise DocumentError(_p(place, key), "expected an object, found " + _type_name(v))
+    for k, e in v.items():
+        t = type(e)
+        if t is not bool and t is not int and t is not float and t is not str:
+            raise DocumentError("%s.%s" % (_p(place, key), k),
+                                "attribute values are booleans, numbers or strings, found " + _type_name(e))
+    return v
+
+
+def _object(v, place):
+    if type(v) is not dict:
+        raise DocumentError(place, "expected an object, found " + _type_name(v))
+    return v
+
+
+def _bounding(flat):
+    """Swift's Box.bounding over a flat [x0, y0, x1, y1, ...] list."""
+    if len(flat) < 2:
+        return None
+    xs = flat[0:len(flat) - len(flat) % 2:2]
+    ys = flat[1::2]
+    min_x, max_x, min_y, max_y = min(xs), max(xs), min(ys), max(ys)
+    return [float(min_x), float(min_y), float(max_x - min_x), float(max_y - min_y)]
+
+
+def _shoelace(p):
+    n = len(p) // 2
+    if n < 3:
+        return 0.0
+    s = 0.0
+    for i in range(n):
+        j = (i + 1) % n
+        s += p[2 * i] * p[2 * j + 1] - p[2 * j] * p[2 * i + 1]
+    return abs(s) / 2
+
+
+# MARK: annotations
+
+class Annotation:
+    """Fields every annotation has. Subclasses add the geometry of their `kind`.
+
+    `bbox` is the box the source gave next to a non-box shape ([x, y, w, h], COCO's `bbox`) or
+    None; `bounding_box` is the box that encloses the shape (that `bbox` if given, else derived),
+    exactly as Swift's `Annotation.boundingBox` and the query index's x/y/w/h."""
+
+    __slots__ = ("id", "label", "bbox", "attributes", "score", "group", "z_order", "crowd", "source_id")
+    kind = None
+
+    def _geometry_json(self, o):
+        pass
+
+    @property
+    def bounding_box(self):
+        if self.bbox is not None:
+            return [float(v) for v in self.bbox]
+        return self._derived_box()
+
+    def _derived_box(self):
+        return None
+
+    @property
+    def area(self):
+        """Pixels² as annot computes it (polygon shoelace, mask pixel count, box w*h, 0 for tags)."""
+        b = self.bounding_box
+        return b[2] * b[3] if b else 0.0
+
+    def box_xyxy(self):
+        """bounding_box as [x0, y0, x1, y1], or None for tags."""
+        b = self.bounding_box
+        return None if b is None else [b[0], b[1], b[0] + b[2], b[1] + b[3]]
+
+    def to_json(self):
+        """The annotation as annot writes it (canonical field set, Python values)."""
+        o = {"id": self.id, "label": self.label, "kind": self.kind}
+        self._geometry_json(o)
+        if self.kind != "box" and self.bbox is not None:
+            o["bbox"] = list(self.bbox)
+        if self.attributes:
+            o["attributes"] = dict(self.attributes)
+        if self.score is not None:
+            o["score"] = self.score
+        if self.group is not None:
+            o["group"] = self.group
+        if self.z_order is not None:
+            o["z_order"] = self.z_order
+        if self.crowd:
+            o["crowd"] = True
+        if self.source_id is not None:
+            o["source_id"] = self.source_id
+        return o
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.to_json() == other.to_json()
+
+    def __hash__(self):
+        return hash((self.kind, self.id, self.label))
+
+    def __repr__(self):
+        return "%s(id=%r, label=%r%s)" % (type(self).__name__, self.id, self.label, self._repr_geometry())
+
+    def _repr_geometry(self):
+        return ""
+
+
+class Box(Annotation):
+    """An axis-aligned box [x, y, w, h] in pixels, optionally rotated (degrees clockwise about its centre)."""
+    __slots__ = ("x", "y", "w", "h", "rotation")
+    kind = "box"
+
+    @property
+    def xywh(self):
+        return [self.x, self.y, self.w, self.h]
+
+    def _derived_box(self):
+        return [float(self.x), float(self.y), float(self.w), float(self.h)]
+
+    @property
+    def bounding_box(self):
+        return [float(self.x), float(self.y), float(self.w), float(self.h)]
+
+    @property
+    def area(self):
+        return float(self.w * self.h)
+
+    def _geometry_json(self, o):
+        o["bbox"] = [self.x, self.y, self.w, self.h]
+        if self.rotation != 0:
+            o["rotation"] = self.rotation
+
+    def _repr_geometry(self):
+        return ", xywh=%r" % (self.xywh,)
+
+
+class Polygon(Annotation):
+    """One or more parts, each a flat [x0, y0, x1, y1, ...] list (COCO's layout)."""
+    __slots__ = ("parts",)
+    kind = "polygon"
+
+    def _derived_box(self):
+        return _bounding([v for p in self.parts for v in p])
+
+    @property
+    def area(self):
+        a = 0
+        for p in self.parts:
+            a = a + _shoelace(p)
+        return float(a)
+
+    def _geometry_json(self, o):
+        o["polygon"] = [list(p) for p in self.parts]
+
+
+class Polyline(Annotation):
+    """An open line, flat [x0, y0, ...]."""
+    __slots__ = ("points",)
+    kind = "polyline"
+
+    def _derived_box(self):
+        return _bounding(self.points)
+
+    def _geometry_json(self, o):
+        o["polyline"] = list(self.points)
+
+
+class Points(Annotation):
+    """Free points, flat [x0, y0, ...]."""
+    __slots__ = ("points",)
+    kind = "points"
+
+    def _derived_box(self):
+        return _bounding(self.points)
+
+    def _geometry_json(self, o):
+        o["points"] = list(self.points)
+
+
+class Ellipse(Annotation):
+    """Centre, radii, rotation in degrees clockwise."""
+    __slots__ = ("cx", "cy", "rx", "ry", "rotation")
+    kind = "ellipse"
+
+    def _derived_box(self):
+        return [float(self.cx - self.rx), float(self.cy - self.ry), float(2 * self.rx), float(2 * self.ry)]
+
+    @property
+    def area(self):
+        return math.pi * self.rx * self.ry
+
+    def _geometry_json(self, o):
+        o["ellipse"] = [self.cx, self.cy, self.rx, self.ry]
+        if self.rotation != 0:
+            o["rotation"] = self.rotation
+
+
+class Mask(Annotation):
+    """A COCO RLE mask of the image's size. `counts` is the compressed string or a list of runs,
+    as stored; `runs()` gives run lengths, `to_numpy()` the (height, width) uint8 array."""
+    __slots__ = ("height", "width", "counts")
+    kind = "mask"
+
+    def runs(self):
+        """Run lengths (column-major, starting with background). Raises ValueError if the
+        compressed string is malformed."""
+        if isinstance(self.counts, str):
+            r = _rle.decode_counts(self.counts)
+            if r is None:
+                raise ValueError("annotation %s: malformed RLE counts" % self.id)
+            return r
+        return list(self.counts)
+
+    def to_numpy(self):
+        """uint8 array (height, width), 1 on the mask: pixel (y, x) is run position x*height + y."""
+        return _rle.runs_to_numpy(self.runs(), self.height, self.width)
+
+    def to_coco(self):
+        """{"size": [h, w], "counts": ...} as pycocotools' mask API takes it (counts as stored)."""
+        return {"size": [self.height, self.width], "counts": self.counts}
+
+    def _derived_box(self):
+        r = _rle.decode_counts(self.counts) if isinstance(self.counts, str) else self.counts
+        return None if r is None else _rle.bounding_box(r, self.height)
+
+    @property
+    def area(self):
+        r = _rle.decode_counts(self.counts) if isinstance(self.counts, str) else self.counts
+        return 0.0 if r is None else float(_rle.area(r))
+
+    def _geometry_json(self, o):
+        o["mask"] = {"size": [self.height, self.width],
+                     "counts": self.counts if isinstance(self.counts, str) else list(self.counts)}
+
+
+class Keypoints(Annotation):
+    """Flat [x0, y0, v0, ...], v = 0 absent, 1 occluded, 2 visible; names from the class."""
+    __slots__ = ("keypoints",)
+    kind = "keypoints"
+
+    def triples(self):
+        k = self.keypoints
+        return [(k[i], k[i + 1], k[i + 2]) for i in range(0, len(k) - 2, 3)]
+
+    def _derived_box(self):
+        k = self.keypoints
+        flat = []
+        i = 0
+        while i + 2 < len(k):
+            if k[i + 2] > 0:
+                flat.append(k[i])
+                flat.append(k[i + 1])
+            i += 3
+        return _bounding(flat)
+
+    def _geometry_json(self, o):
+        o["keypoints"] = list(self.keypoints)
+
+
+class Tag(Annotation):
+    """An image-level tag (classification): no geometry."""
+    __slots__ = ()
+    kind = "tag"
+
+    @property
+    def area(self):
+        return 0.0
+
+
+def _decode_annotation(o, place):
+    o = _object(o, place)
+    kind = _string(o, "kind", place)
+    bbox = o.get("bbox")
+    if bbox is not None:
+        _numbers(bbox, _p(place, "bbox"))
+        if len(bbox) != 4:
+            raise DocumentError(_p(place, "bbox"), "expected 4 numbers [x, y, w, h], found %d" % len(bbox))
+    rotation = _opt_number(o, "rotation", place)
+    if rotation is None:
+        rotation = 0
+    if kind == "box":
+        if bbox is None:
+            raise DocumentError(_p(place, "bbox"), "missing")
+        a = Box()
+        a.x, a.y, a.w, a.h = bbox
+        a.rotation = rotation
+        bbox = None
+    elif kind == "polygon":
+        parts = o.get("polygon")
+        if type(parts) is not list:
+            raise DocumentError(_p(place, "polygon"), "missing or not an array")
+        pp = _p(place, "polygon")
+        for k, part in enumerate(parts):
+            _numbers(part, "%s[%d]" % (pp, k))
+        a = Polygon()
+        a.parts = parts
+    elif kind == "polyline" or kind == "points":
+        if kind not in o:
+            raise DocumentError(_p(place, kind), "missing")
+        pts = _numbers(o[kind], _p(place, kind))
+        a = Polyline() if kind == "polyline" else Points()
+        a.points = pts
+    elif kind == "ellipse":
+        if "ellipse" not in o:
+            raise DocumentError(_p(place, "ellipse"), "missing")
+        e = _numbers(o["ellipse"], _p(place, "ellipse"))
+        if len(e) != 4:
+            raise DocumentError(_p(place, "ellipse"), "expected [cx, cy, rx, ry]")
+        a = Ellipse()
+        a.cx, a.cy, a.rx, a.ry = e
+        a.rotation = rotation
+    elif kind == "mask":
+        mp = _p(place, "mask")
+        m = _object(o.get("mask"), mp)
+        if "size" not in m:
+            raise DocumentError(_p(mp, "size"), "missing")
+        size = _numbers(m["size"], _p(mp, "size"))
+        h = _as_int(size[0]) if len(size) == 2 else None
+        w = _as_int(size[1]) if len(size) == 2 else None
+        if h is None or w is None or h < 0 or w < 0:
+            raise DocumentError(_p(mp, "size"), "expected [height, width]")
+        counts = m.get("counts")
+        if type(counts) is str:
+            pass
+        elif type(counts) is list:
+            cp = _p(mp, "counts")
+            _numbers(counts, cp)
+            ints = []
+            for k, d in enumerate(counts):
+                i = _as_int(d)
+                if i is None or i < 0:
+                    raise DocumentError("%s[%d]" % (cp, k), "expected a non-negative integer")
+                ints.append(i)
+            counts = ints
+        else:
+            raise DocumentError(_p(mp, "counts"), "expected a string or an array of run lengths")
+        a = Mask()
+        a.height, a.width, a.counts = h, w, counts
+    elif kind == "keypoints":
+        if "keypoints" not in o:
+            raise DocumentError(_p(place, "keypoints"), "missing")
+        k = _numbers(o["keypoints"], _p(place, "keypoints"))
+        if len(k) % 3 != 0:
+            raise DocumentError(_p(place, "keypoints"), "expected triples [x, y, visibility]")
+        a = Keypoints()
+        a.keypoints = k
+    elif kind == "tag":
+        a = Tag()
+    else:
+        raise DocumentError(_p(place, "kind"), 'unknown kind "%s"; known: %s' % (kind, ", ".join(KINDS)))
+    ident = _string(o, "id", place)
+    if not ident:
+        raise DocumentError(_p(place, "id"), "empty id")
+    a.id = ident
+    a.label = _string(o, "label", place)
+    a.bbox = bbox
+    a.attributes = _attributes(o, "attributes", place)
+    a.score = _opt_number(o, "score", place)
+    a.group = _opt_int(o, "group", place)
+    a.z_order = _opt_int(o, "z_order", place)
+    a.crowd = o.get("crowd") is True
+    a.source_id = _opt_string(o, "source_id", place)
+    return a
+
+
+def _utf8_key(a):
+    return a.id
+
+
+def decode_document(data, file=None):
+    """Canonical document bytes -> (image dict, annotations sorted by id).
+
+    The image dict has path, width, height, media_type, source_id, split, attributes.
+    Raises DocumentError naming `file` and the JSON path, with Swift's messages."""
+    try:
+        value = loads(data)
+    except JSONError as e:
+        raise DocumentError("", "invalid JSON at %s" % e, file) from None
+    try:
+        return _decode_document_value(value)
+    except DocumentError as e:
+        e.file = file
+        raise
+
+
+def _decode_document_value(value):
+    r = _object(value, "")
+    version = _int(r, "version", "")
+    if version < 1:
+        raise DocumentError("version", "unsupported version %d" % version)
+    if version > CURRENT_VERSION:
+        raise DocumentError("version", "document version %d is newer than this annot reads (%d); upgrade annot"
+                            % (version, CURRENT_VERSION))
+    im = _object(r.get("image"), "image")
+    image = {
+        "path": _string(im, "path", "image"),
+        "width": _int(im, "width", "image"),
+        "height": _int(im, "height", "image"),
+        "media_type": _string(im, "media_type", "image"),
+        "source_id": _opt_string(im, "source_id", "image"),
+        "split": _opt_string(im, "split", "image"),
+        "attributes": _attributes(im, "attributes", "image"),
+    }
+    items = r.get("annotations")
+    if type(items) is not list:
+        raise DocumentError("annotations", "missing or not an array")
+    anns = []
+    seen = set()
+    for i, item in enumerate(items):
+        a = _decode_annotation(item, "annotations[%d]" % i)
+        if a.id in seen:
+            raise DocumentError("annotations[%d].id" % i, 'duplicate annotation id "%s"' % a.id)
+        seen.add(a.id)
+        anns.append(a)
+    # Canonical documents are already sorted by id (UTF-8 byte order = code point order).
+    if any(anns[i].id > anns[i + 1].id for i in range(len(anns) - 1)):
+        anns.sort(key=_utf8_key)
+    return image, anns
+
+
+# MARK: schema
+
+class AttributeDefinition:
+    """An attribute definition: name, type (bool, number, string, select), allowed values, default."""
+    __slots__ = ("name", "type", "values", "default")
+
+    def __init__(self, name, type, values=(), default=None):
+        self.name, self.type, self.values, self.default = name, type, list(values), default
+
+    def to_json(self):
+        o = {"name": self.name, "type": self.type}
+        if self.values:
+            o["values"] = list(self.values)
+        if self.default is not None:
+            o["default"] = self.default
+        return o
+
+    def __eq__(self, other):
+        return isinstance(other, AttributeDefinition) and self.to_json() == other.to_json()
+
+    def __repr__(self):
+        return "AttributeDefinition(%r, %r)" % (self.name, self.type)
+
+
+class LabelClass:
+    """A class of the schema: stable integer id (COCO category id), unique name, `#rrggbb` colour,
+    supercategory, keypoint names and skeleton (1-based index pairs, as COCO), attributes."""
+    __slots__ = ("id", "name", "color", "supercategory", "keypoints", "skeleton", "attributes")
+
+    def __init__(self, id, name, color=None, supercategory=None, keypoints=(), skeleton=(), attributes=()):
+        self.id, self.name, self.color, self.supercategory = id, name, color, supercategory
+        self.keypoints, self.skeleton, self.attributes = list(keypoints), [list(e) for e in skeleton], list(attributes)
+
+    @property
+    def rgb(self):
+        """The colour as an (r, g, b) tuple of 0-255 ints, or None."""
+        c = self.color
+        if not c or len(c) != 7 or c[0] != "#":
+            return None
+        try:
+            return (int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16))
+        except ValueError:
+            return None
+
+    def to_json(self):
+        o = {"id": self.id, "name": self.name}
+        if self.color is not None:
+            o["color"] = self.color
+        if self.supercategory is not None:
+            o["supercategory"] = self.supercategory
+        if self.keypoints:
+            o["keypoints"] = list(self.keypoints)
+        if self.skeleton:
+            o["skeleton"] = [list(e) for e in self.skeleton]
+        if self.attributes:
+            o["attributes"] = [a.to_json() for a in self.attributes]
+        return o
+
+    def __eq__(self, other):
+        return isinstance(other, LabelClass) and self.to_json() == other.to_json()
+
+    def __repr__(self):
+        return "LabelClass(id=%r, name=%r)" % (self.id, self.name)
+
+
+class Schema:
+    """The label schema of a revision (annot.json): classes sorted by id, shared attributes.
+
+    `schema["car"]` or `schema[3]` -> LabelClass; `schema.id_of("car")` -> 3;
+    `schema.names` -> names in id order."""
+
+    def __init__(self, classes=(), attributes=()):
+        self.classes = sorted(classes, key=lambda c: c.id)
+        self.attributes = list(attributes)
+        self._by_name = {c.name: c for c in self.classes}
+        self._by_id = {c.id: c for c in self.classes}
+
+    def __getitem__(self, key):
+        if isinstance(key, bool):
+            raise KeyError(key)
+        if isinstance(key, int):
+            return self._by_id[key]
+        return self._by_name[key]
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key):
+        return key in (self._by_id if isinstance(key, int) and not isinstance(key, bool) else self._by_name)
+
+    def __iter__(self):
+        return iter(self.classes)
+
+    def __len__(self):
+        return len(self.classes)
+
+    def id_of(self, name):
+        """Class id of a label; KeyError naming the label if the schema lacks it."""
+        c = self._by_name.get(name)
+        if c is None:
+            raise KeyError('label "%s" is not a class of the schema' % name)
+        return c.id
+
+    @property
+    def names(self):
+        return [c.name for c in self.classes]
+
+    def to_json(self):
+        return {"format": "annot", "version": 1, "classes": [c.to_json() for c in self.classes],
+                "attributes": [a.to_json() for a in self.attributes]}
+
+    def __repr__(self):
+        return "Schema(%d classes)" % len(self.classes)
+
+
+def _decode_attr_def(v, place):
+    r = _object(v, place)
+    t = _string(r, "type", place)
+    if t not in ("bool", "number", "string", "select"):
+        raise DocumentError(_p(place, "type"), 'unknown attribute type "%s"' % t)
+    values = []
+    if type(r.get("values")) is list:
+        values = [e for e in r["values"] if type(e) is str]
+    d = r.get("default")
+    if type(d) not in (bool, int, float, str):
+        d = None
+    return AttributeDefinition(_string(r, "name", place), t, values, d)
+
+
+def decode_manifest(data, file="annot.json"):
+    """annot.json bytes -> Schema, with Swift's DatasetManifest.decode rules."""
+    try:
+        value = loads(data)
+    except JSONError as e:
+        raise DocumentError("", "invalid JSON at %s" % e, file) from None
+    try:
+        r = _object(value, "")
+        version = _int(r, "version", "")
+        if version > 1:
+            raise DocumentError("version", "manifest version %d is newer than this annot reads (1); upgrade annot" % version)
+        items = r.get("classes")
+        if type(items) is not list:
+            raise DocumentError("classes", "missing or not an array")
+        classes, ids, names = [], set(), set()
+        for i, item in enumerate(items):
+            place = "classes[%d]" % i
+            cr = _object(item, place)
+            c = LabelClass(_int(cr, "id", place), _string(cr, "name", place), _opt_string(cr, "color", place),
+                           _opt_string(cr, "supercategory", place))
+            if type(cr.get("keypoints")) is list:
+                c.keypoints = [k for k in cr["keypoints"] if type(k) is str]
+            if type(cr.get("skeleton")) is list:
+                c.skeleton = [[j for j in (_as_int(x) for x in e) if j is not None]
+                              for e in cr["skeleton"] if type(e) is list]
+            if type(cr.get("attributes")) is list:
+                c.attributes = [_decode_attr_def(e, "%s.attributes[%d]" % (place, k))
+                                for k, e in enumerate(cr["attributes"])]
+            if c.id in ids:
+                raise DocumentError(place + ".id", "duplicate class id %d" % c.id)
+            if c.name in names:
+                raise DocumentError(place + ".name", 'duplicate class name "%s"' % c.name)
+            ids.add(c.id)
+            names.add(c.name)
+            classes.append(c)
+        attrs = []
+        if type(r.get("attributes")) is list:
+            attrs = [_decode_attr_def(e, "attributes[%d]" % k) for k, e in enumerate(r["attributes"])]
+        return Schema(classes, attrs)
+    except DocumentError as e:
+        e.file = file
+        raise
