@@ -55,7 +55,7 @@ _INF = float("inf")
 # A long digit run (an integer Swift would round, or a float with more than 308 digits) or a
 # three-digit exponent (possible overflow): worth the slow path.
 _SLOW = re.compile(rb"[0-9]{16}|[eE][+-]?[0-9]{3}")
-_SURROGATE = re.compile(rb"\\u[dD][89abAB]")
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 _decoder_fast = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant)
 _decoder_slow = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant,
                                  parse_float=_float, parse_int=_int)

@@ -28,7 +28,7 @@ class ImageNotAvailable(AnnotError, LookupError):
         self.path, self.blob, self.root = path, blob, root
         msg = ("image not fetched: images/%s (blob %s) is not in this labels-only clone; run "
                "'annot fetch --images' in %s" % (path, blob, root))
-        if detail:
+        if detail and "images not fetched" not in detail:
             msg += " (annot cat-image: %s)" % detail
         super().__init__(msg)
 
