@@ -9,13 +9,15 @@ Python's json module is more lenient than annot's parser in five ways; each is c
   as float (Python would keep an exact int that Swift does not have);
 - unpaired UTF-16 surrogates in \\u escapes: rejected.
 
-The checks that cost a Python call per value run only when a cheap byte scan says they can
-matter, so canonical documents (what annot writes) take json's C fast path.
+`loads` does all of that with a Python call per object and number. Label documents take
+`loads_fast` (json's C decoder) instead; model.decode_document then proves the absence of
+duplicate keys by counting them and checks the numbers of every field the format defines, and
+re-reads the document with `loads` whenever either check has any doubt.
 """
 import json
 import re
 
-__all__ = ["JSONError", "loads"]
+__all__ = ["JSONError", "loads", "loads_fast", "key_count_matches"]
 
 
 class JSONError(ValueError):
@@ -52,13 +54,11 @@ def _int(text):
 
 
 _INF = float("inf")
-# A long digit run (an integer Swift would round, or a float with more than 308 digits) or a
-# three-digit exponent (possible overflow): worth the slow path.
-_SLOW = re.compile(rb"[0-9]{16}|[eE][+-]?[0-9]{3}")
 _SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
-_decoder_fast = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant)
-_decoder_slow = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant,
-                                 parse_float=_float, parse_int=_int)
+_WS_COLON = re.compile(rb'"[ \t\r\n]+:')
+_decoder_fast = json.JSONDecoder(parse_constant=_constant)
+_decoder_strict = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant,
+                                   parse_float=_float, parse_int=_int)
 
 
 def _check_strings(v):
@@ -73,22 +73,47 @@ def _check_strings(v):
             _check_strings(e)
 
 
-def loads(data):
-    """Parses UTF-8 JSON bytes. Raises JSONError with a line and column on bad input."""
+def _decode(dec, data):
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise JSONError("not valid UTF-8 at byte %d" % e.start) from None
-    dec = _decoder_slow if _SLOW.search(data) else _decoder_fast
     try:
         value = dec.decode(text)
     except json.JSONDecodeError as e:
         raise JSONError("line %d, column %d: %s" % (e.lineno, e.colno, e.msg)) from None
     except RecursionError:
         raise JSONError("nesting too deep") from None
-    if _SURROGATE.search(data):
+    if b"\\u" in data and _SURROGATE.search(data):
         try:
             _check_strings(value)
         except UnicodeEncodeError:
             raise JSONError("unpaired surrogate in \\u escape") from None
     return value
+
+
+def loads(data):
+    """Parses UTF-8 JSON bytes exactly as annot's parser does. Raises JSONError with a line and
+    column on bad input."""
+    return _decode(_decoder_strict, data)
+
+
+def loads_fast(data):
+    """json's C fast path: NaN/Infinity literals, invalid UTF-8 and unpaired surrogates are
+    refused, but duplicate keys, overflowing numbers (read as inf) and integers beyond 2^53
+    (kept exact, where Swift rounds them to a double) are not checked. The caller proves the
+    absence of duplicates with `key_count_matches` and checks the numbers it uses, or calls
+    `loads`."""
+    return _decode(_decoder_fast, data)
+
+
+def key_count_matches(data, parsed_keys):
+    """True when `parsed_keys` (the number of keys in the parsed objects) proves that `data`
+    had no duplicate key. With no escaped quote and no whitespace before a colon, every '":' in
+    the text is a key's closing quote or the opening quote of a string that starts with ':', so
+    the count of '":' is >= the number of keys written, which is >= the keys parsed, with
+    equality only when no key was lost to a duplicate. Any doubt returns False."""
+    quoted_colons = data.count(b'":')
+    if quoted_colons != parsed_keys or b'\\"' in data:
+        return False
+    return data.count(b":") == quoted_colons or not _WS_COLON.search(data)

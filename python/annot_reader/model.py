@@ -6,7 +6,7 @@ integral value below 10^15 as an integer, so coordinates compare equal to Swift'
 import math
 
 from . import rle as _rle
-from ._json import JSONError, loads
+from ._json import JSONError, key_count_matches, loads, loads_fast
 
 __all__ = [
     "DocumentError", "Schema", "LabelClass", "AttributeDefinition",
@@ -402,6 +402,149 @@ class Tag(Annotation):
         return 0.0
 
 
+_NUMS = frozenset((int, float))
+_SCALARS = frozenset((bool, int, float, str))
+_BIG = 2.0 ** 53
+_INTS = frozenset((int,))
+
+
+class _Unusual(Exception):
+    """The fast path cannot vouch for a document: read it again the exact way."""
+
+
+def _plain(v):
+    """A number json's fast path gave as Swift would have it: finite, and an int only below 2^53."""
+    return -_BIG < v < _BIG if type(v) is int else v - v == 0
+
+
+def _plain_list(lst):
+    """Numbers all within (-2^53, 2^53): finite, and ints exact as doubles (two C-level passes;
+    a float beyond 2^53, fine in both, merely takes the exact path)."""
+    return not lst or (-_BIG < min(lst) and max(lst) < _BIG)
+
+
+def _numlist(v):
+    return type(v) is list and _NUMS.issuperset(map(type, v)) and _plain_list(v)
+
+
+def _plain_attrs(attrs):
+    for v in attrs.values():
+        t = type(v)
+        if (t is int or t is float) and not _plain(v):
+            return False
+    return True
+
+
+def _fast_annotation(o):
+    """The common case, with inline checks; None when anything is unusual, so that the exact
+    (slower) path decides and names the error. Returns only what the exact path would return."""
+    if type(o) is not dict:
+        return None
+    g = o.get
+    kind, ident, label = g("kind"), g("id"), g("label")
+    if type(kind) is not str or type(ident) is not str or not ident or type(label) is not str:
+        return None
+    bbox = g("bbox")
+    if bbox is not None and (type(bbox) is not list or len(bbox) != 4 or not _NUMS.issuperset(map(type, bbox))
+                             or not _plain_list(bbox)):
+        return None
+    rotation = g("rotation")
+    if rotation is None:
+        rotation = 0
+    elif type(rotation) not in _NUMS or not _plain(rotation):
+        return None
+    attrs = g("attributes")
+    if attrs is None:
+        attrs = {}
+    elif type(attrs) is not dict or not _SCALARS.issuperset(map(type, attrs.values())) or not _plain_attrs(attrs):
+        return None
+    score = g("score")
+    if score is not None and (type(score) not in _NUMS or not _plain(score)):
+        return None
+    group = g("group")
+    if group is not None:
+        group = _as_int(group) if type(group) in _NUMS and _plain(group) else None
+        if group is None:
+            return None
+    z_order = g("z_order")
+    if z_order is not None:
+        z_order = _as_int(z_order) if type(z_order) in _NUMS and _plain(z_order) else None
+        if z_order is None:
+            return None
+    sid = g("source_id")
+    if sid is not None and type(sid) is not str:
+        return None
+    if kind == "box":
+        if bbox is None:
+            return None
+        a = _new(Box)
+        a.x, a.y, a.w, a.h = bbox
+        a.rotation = rotation
+        bbox = None
+    elif kind == "polygon":
+        parts = g("polygon")
+        if type(parts) is not list:
+            return None
+        for part in parts:
+            if not _numlist(part):
+                return None
+        a = _new(Polygon)
+        a.parts = parts
+    elif kind == "polyline" or kind == "points":
+        pts = g(kind)
+        if not _numlist(pts):
+            return None
+        a = _new(Polyline if kind == "polyline" else Points)
+        a.points = pts
+    elif kind == "keypoints":
+        k = g("keypoints")
+        if not _numlist(k) or len(k) % 3:
+            return None
+        a = _new(Keypoints)
+        a.keypoints = k
+    elif kind == "tag":
+        a = _new(Tag)
+    elif kind == "ellipse":
+        e = g("ellipse")
+        if not _numlist(e) or len(e) != 4:
+            return None
+        a = _new(Ellipse)
+        a.cx, a.cy, a.rx, a.ry = e
+        a.rotation = rotation
+    elif kind == "mask":
+        m = g("mask")
+        if type(m) is not dict:
+            return None
+        size, counts = m.get("size"), m.get("counts")
+        if not _numlist(size) or len(size) != 2:
+            return None
+        h, w = _as_int(size[0]), _as_int(size[1])
+        if h is None or w is None or h < 0 or w < 0:
+            return None
+        if type(counts) is list:
+            if not (_INTS.issuperset(map(type, counts)) and (not counts or (min(counts) >= 0 and max(counts) < _BIG))):
+                return None
+        elif type(counts) is not str:
+            return None
+        a = _new(Mask)
+        a.height, a.width, a.counts = h, w, counts
+    else:
+        return None
+    a.id = ident
+    a.label = label
+    a.bbox = bbox
+    a.attributes = attrs
+    a.score = score
+    a.group = group
+    a.z_order = z_order
+    a.crowd = g("crowd") is True
+    a.source_id = sid
+    return a
+
+
+_new = object.__new__
+
+
 def _decode_annotation(o, place):
     o = _object(o, place)
     kind = _string(o, "kind", place)
@@ -498,6 +641,15 @@ def _decode_annotation(o, place):
     return a
 
 
+def _check_duplicate_ids(anns):
+    if len({a.id for a in anns}) != len(anns):
+        seen = set()
+        for i, a in enumerate(anns):
+            if a.id in seen:
+                raise DocumentError("annotations[%d].id" % i, 'duplicate annotation id "%s"' % a.id)
+            seen.add(a.id)
+
+
 def _utf8_key(a):
     return a.id
 
@@ -508,17 +660,50 @@ def decode_document(data, file=None):
     The image dict has path, width, height, media_type, source_id, split, attributes.
     Raises DocumentError naming `file` and the JSON path, with Swift's messages."""
     try:
+        value = loads_fast(data)
+        if key_count_matches(data, _document_keys(value)):
+            try:
+                return _decode_document_value(value, True)
+            except (_Unusual, DocumentError):
+                pass  # the exact path below decides, and names the error as Swift would
         value = loads(data)
     except JSONError as e:
         raise DocumentError("", "invalid JSON at %s" % e, file) from None
     try:
-        return _decode_document_value(value)
+        return _decode_document_value(value, False)
     except DocumentError as e:
         e.file = file
         raise
 
 
-def _decode_document_value(value):
+def _document_keys(r):
+    """Keys of the objects a document has where the format puts them (-1 if not a document)."""
+    if type(r) is not dict:
+        return -1
+    n = len(r)
+    im = r.get("image")
+    if type(im) is dict:
+        n += len(im)
+        at = im.get("attributes")
+        if type(at) is dict:
+            n += len(at)
+    items = r.get("annotations")
+    if type(items) is list:
+        for o in items:
+            if type(o) is dict:
+                n += len(o)
+                at = o.get("attributes")
+                if type(at) is dict:
+                    n += len(at)
+                m = o.get("mask")
+                if type(m) is dict:
+                    n += len(m)
+    return n
+
+
+def _decode_document_value(value, fast=False):
+    """`fast`: the value came from json's fast path; raise _Unusual rather than trust a number
+    the fast path does not check (the exact path re-reads the document)."""
     r = _object(value, "")
     version = _int(r, "version", "")
     if version < 1:
@@ -536,17 +721,25 @@ def _decode_document_value(value):
         "split": _opt_string(im, "split", "image"),
         "attributes": _attributes(im, "attributes", "image"),
     }
+    if fast and not (_plain(image["width"]) and _plain(image["height"]) and _plain(version)
+                     and _plain_attrs(image["attributes"])):
+        raise _Unusual()
     items = r.get("annotations")
     if type(items) is not list:
         raise DocumentError("annotations", "missing or not an array")
     anns = []
-    seen = set()
     for i, item in enumerate(items):
-        a = _decode_annotation(item, "annotations[%d]" % i)
-        if a.id in seen:
-            raise DocumentError("annotations[%d].id" % i, 'duplicate annotation id "%s"' % a.id)
-        seen.add(a.id)
+        a = _fast_annotation(item)
+        if a is None:
+            if fast:
+                raise _Unusual()
+            try:
+                a = _decode_annotation(item, "annotations[%d]" % i)
+            except DocumentError:
+                _check_duplicate_ids(anns)  # Swift would have stopped at an earlier duplicate
+                raise
         anns.append(a)
+    _check_duplicate_ids(anns)
     # Canonical documents are already sorted by id (UTF-8 byte order = code point order).
     if any(anns[i].id > anns[i + 1].id for i in range(len(anns) - 1)):
         anns.sort(key=_utf8_key)
