@@ -408,10 +408,6 @@ _BIG = 2.0 ** 53
 _INTS = frozenset((int,))
 
 
-class _Unusual(Exception):
-    """The fast path cannot vouch for a document: read it again the exact way."""
-
-
 def _plain(v):
     """A number json's fast path gave as Swift would have it: finite, and an int only below 2^53."""
     return -_BIG < v < _BIG if type(v) is int else v - v == 0
@@ -661,49 +657,66 @@ def decode_document(data, file=None):
     Raises DocumentError naming `file` and the JSON path, with Swift's messages."""
     try:
         value = loads_fast(data)
-        if key_count_matches(data, _document_keys(value)):
-            try:
-                return _decode_document_value(value, True)
-            except (_Unusual, DocumentError):
-                pass  # the exact path below decides, and names the error as Swift would
-        value = loads(data)
+        got = _fast_document(value, data)
+        if got is not None:
+            return got
+        value = loads(data)  # the exact path decides, and names any error as Swift would
     except JSONError as e:
         raise DocumentError("", "invalid JSON at %s" % e, file) from None
     try:
-        return _decode_document_value(value, False)
+        return _decode_document_value(value)
     except DocumentError as e:
         e.file = file
         raise
 
 
-def _document_keys(r):
-    """Keys of the objects a document has where the format puts them (-1 if not a document)."""
+def _fast_document(r, data):
+    """The common case of a well-formed document from json's fast path, with inline checks;
+    None when anything is unusual (then the exact path re-reads it). Returns only what the exact
+    path would return: duplicate keys are disproved by counting keys (key_count_matches), and every
+    number the format defines is checked finite and, if an int, below 2^53."""
     if type(r) is not dict:
-        return -1
-    n = len(r)
-    im = r.get("image")
-    if type(im) is dict:
-        n += len(im)
-        at = im.get("attributes")
-        if type(at) is dict:
-            n += len(at)
-    items = r.get("annotations")
-    if type(items) is list:
-        for o in items:
-            if type(o) is dict:
-                n += len(o)
-                at = o.get("attributes")
-                if type(at) is dict:
-                    n += len(at)
-                m = o.get("mask")
-                if type(m) is dict:
-                    n += len(m)
-    return n
+        return None
+    im, items, version = r.get("image"), r.get("annotations"), r.get("version")
+    if type(im) is not dict or type(items) is not list or version != 1 or type(version) is not int:
+        return None
+    g = im.get
+    path, w, h, mt, sid, split, iattrs = (g("path"), g("width"), g("height"), g("media_type"),
+                                          g("source_id"), g("split"), g("attributes"))
+    if (type(path) is not str or type(w) is not int or type(h) is not int or type(mt) is not str
+            or not (-_BIG < w < _BIG and -_BIG < h < _BIG)
+            or (sid is not None and type(sid) is not str) or (split is not None and type(split) is not str)):
+        return None
+    nkeys = len(r) + len(im)
+    if iattrs is None:
+        iattrs = {}
+    elif type(iattrs) is not dict or not _SCALARS.issuperset(map(type, iattrs.values())) or not _plain_attrs(iattrs):
+        return None
+    else:
+        nkeys += len(iattrs)
+    anns = []
+    append = anns.append
+    for o in items:
+        a = _fast_annotation(o)
+        if a is None:
+            return None
+        nkeys += len(o) + len(a.attributes)
+        if a.kind == "mask":
+            nkeys += len(o["mask"])
+        append(a)
+    if not key_count_matches(data, nkeys):
+        return None
+    ids = [a.id for a in anns]
+    if len(set(ids)) != len(ids):
+        return None
+    if ids != sorted(ids):
+        anns.sort(key=_utf8_key)
+    return {"path": path, "width": w, "height": h, "media_type": mt, "source_id": sid, "split": split,
+            "attributes": iattrs}, anns
 
 
-def _decode_document_value(value, fast=False):
-    """`fast`: the value came from json's fast path; raise _Unusual rather than trust a number
-    the fast path does not check (the exact path re-reads the document)."""
+def _decode_document_value(value):
+    """The exact path (Swift's LabelDocument.decode step by step), on a value from `loads`."""
     r = _object(value, "")
     version = _int(r, "version", "")
     if version < 1:
@@ -721,23 +734,16 @@ def _decode_document_value(value, fast=False):
         "split": _opt_string(im, "split", "image"),
         "attributes": _attributes(im, "attributes", "image"),
     }
-    if fast and not (_plain(image["width"]) and _plain(image["height"]) and _plain(version)
-                     and _plain_attrs(image["attributes"])):
-        raise _Unusual()
     items = r.get("annotations")
     if type(items) is not list:
         raise DocumentError("annotations", "missing or not an array")
     anns = []
     for i, item in enumerate(items):
-        a = _fast_annotation(item)
-        if a is None:
-            if fast:
-                raise _Unusual()
-            try:
-                a = _decode_annotation(item, "annotations[%d]" % i)
-            except DocumentError:
-                _check_duplicate_ids(anns)  # Swift would have stopped at an earlier duplicate
-                raise
+        try:
+            a = _decode_annotation(item, "annotations[%d]" % i)
+        except DocumentError:
+            _check_duplicate_ids(anns)  # Swift would have stopped at an earlier duplicate
+            raise
         anns.append(a)
     _check_duplicate_ids(anns)
     # Canonical documents are already sorted by id (UTF-8 byte order = code point order).

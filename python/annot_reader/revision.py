@@ -210,14 +210,14 @@ class Revision:
         repo = repo or self.repo
         path = self._paths[i]
         oid = pygit2.Oid(raw=self._ids[20 * i:20 * i + 20])
-        file = "labels/%s.json" % path
         try:
-            data = repo[oid].data
+            data = repo.odb.read(oid)[1]
         except KeyError:
-            raise AnnotError("%s: document blob %s is missing from the repository" % (file, oid)) from None
-        image, anns = decode_document(data, file)
+            raise AnnotError("labels/%s.json: document blob %s is missing from the repository" % (path, oid)) from None
+        image, anns = decode_document(data, "labels/%s.json" % path)
         if image["path"] != path:
-            raise DocumentError("image.path", 'is "%s", the tree says "%s"' % (image["path"], path), file)
+            raise DocumentError("image.path", 'is "%s", the tree says "%s"' % (image["path"], path),
+                                "labels/%s.json" % path)
         if self._keep is not None:
             keep = self._keep.get(path, ())
             anns = [a for a in anns if a.id in keep]

@@ -111,3 +111,68 @@ def test_manifest_rules():
         annot_reader.decode_manifest(b'{"version":1,"classes":[{"id":1,"name":"a"},{"id":1,"name":"b"}]}')
     with pytest.raises(annot_reader.DocumentError, match="upgrade annot"):
         annot_reader.decode_manifest(b'{"version":2,"classes":[]}')
+
+
+def _both(data):
+    from annot_reader import model
+    from annot_reader._json import loads_fast
+    try:
+        exact = model._decode_document_value(loads(data))
+    except (annot_reader.DocumentError, JSONError) as e:
+        exact = e
+    try:
+        fast = model._fast_document(loads_fast(data), data)
+    except JSONError as e:
+        fast = e
+    return fast, exact
+
+
+def _same(a, b):
+    if isinstance(a, Exception) or isinstance(b, Exception):
+        return type(a) is type(b)
+    return a[0] == b[0] and [x.to_json() for x in a[1]] == [x.to_json() for x in b[1]] and \
+        [type(x) for x in a[1]] == [type(x) for x in b[1]]
+
+
+def test_fast_path_agrees_with_the_exact_path(demo_repo, rich_repo):
+    """Every fixture document: the fast path is taken and gives exactly the exact path's result."""
+    for root in (demo_repo, rich_repo):
+        r = annot_reader.open(root)
+        for i in range(len(r)):
+            data = r.repo.odb.read(r._ids[20 * i:20 * i + 20].hex())[1]
+            fast, exact = _both(data)
+            assert fast is not None, r.paths[i]  # canonical documents take the fast path
+            assert _same(fast, exact), r.paths[i]
+
+
+FAST_DOUBTS = [
+    # duplicate key in an annotation, in an attribute object, in the image, at the top
+    b'{"annotations":[{"id":"a","kind":"tag","label":"x","label":"y"}],"image":{"height":1,"media_type":"m","path":"p","width":1},"version":1}',
+    b'{"annotations":[{"attributes":{"k":1,"k":2},"id":"a","kind":"tag","label":"x"}],"image":{"height":1,"media_type":"m","path":"p","width":1},"version":1}',
+    b'{"annotations":[],"image":{"height":1,"height":2,"media_type":"m","path":"p","width":1},"version":1}',
+    # a duplicate hidden by a string starting with ':' and a space before a colon
+    b'{"annotations":[{"id":"a","kind":"tag","label":":x","source_id" :"1","source_id":"2"}],"image":{"height":1,"media_type":"m","path":"p","width":1},"version":1}',
+    # overflow, a long integer, inf from an exponent in a score / bbox / attribute / width
+    b'{"annotations":[{"id":"a","kind":"tag","label":"x","score":1e400}],"image":{"height":1,"media_type":"m","path":"p","width":1},"version":1}',
+    b'{"annotations":[{"bbox":[0,0,1,12345678901234567891],"id":"a","kind":"box","label":"x"}],"image":{"height":1,"media_type":"m","path":"p","width":1},"version":1}',
+    b'{"annotations":[{"attributes":{"s":-1e999},"id":"a","kind":"tag","label":"x"}],"image":{"height":1,"media_type":"m","path":"p","width":1},"version":1}',
+    b'{"annotations":[],"image":{"height":1,"media_type":"m","path":"p","width":9007199254740993},"version":1}',
+    b'{"annotations":[{"group":9007199254740993,"id":"a","kind":"tag","label":"x"}],"image":{"height":1,"media_type":"m","path":"p","width":1},"version":1}',
+    # values the exact path normalises: 4.0 as an int, crowd 1 as false, unsorted ids, null fields
+    b'{"annotations":[{"group":4.0,"id":"b","kind":"tag","label":"x","crowd":1},{"id":"a","kind":"tag","label":"x","score":null}],"image":{"height":1.0,"media_type":"m","path":"p","width":1,"split":null},"version":1}',
+    b'{"annotations":[{"id":"a","kind":"mask","label":"x","mask":{"counts":[0,1.0],"size":[1,1]}}],"image":{"height":1,"media_type":"m","path":"p","width":1},"version":1}',
+    # a duplicate annotation id, an unknown kind, a bad bbox
+    b'{"annotations":[{"id":"a","kind":"tag","label":"x"},{"id":"a","kind":"tag","label":"x"}],"image":{"height":1,"media_type":"m","path":"p","width":1},"version":1}',
+    b'{"annotations":[{"id":"a","kind":"blob","label":"x"}],"image":{"height":1,"media_type":"m","path":"p","width":1},"version":1}',
+    b'{"annotations":[{"bbox":[0,0,true,1],"id":"a","kind":"box","label":"x"}],"image":{"height":1,"media_type":"m","path":"p","width":1},"version":1}',
+    # escaped quotes and nested objects in unknown fields
+    b'{"annotations":[{"id":"a\\"b","kind":"tag","label":"x","extra":{"q":1,"q":2}}],"image":{"height":1,"media_type":"m","path":"p","width":1},"version":1}',
+]
+
+
+@pytest.mark.parametrize("data", FAST_DOUBTS)
+def test_fast_path_never_accepts_what_the_exact_path_would_not(data):
+    fast, exact = _both(data)
+    if fast is None:
+        return  # the exact path decides
+    assert _same(fast, exact), (fast, exact)
