@@ -4,6 +4,8 @@
 Numbers keep the type JSON gave them (int or float); annot's canonical writer writes every
 integral value below 10^15 as an integer, so coordinates compare equal to Swift's doubles."""
 import math
+from itertools import chain, repeat
+from operator import itemgetter, methodcaller
 
 from . import rle as _rle
 from ._json import JSONError, key_count_matches, loads, loads_fast
@@ -174,23 +176,46 @@ def _shoelace(p):
 
 # MARK: annotations
 
-class Annotation:
-    """Fields every annotation has. Subclasses add the geometry of their `kind`.
+class Annotation(dict):
+    """One annotation: a read-only view of its canonical JSON object (a dict of the fields annot
+    stores, so `dict(a)` and `a["bbox"]` work) with typed properties. Subclasses add the geometry
+    of their `kind`; do not mutate it.
 
     `bbox` is the box the source gave next to a non-box shape ([x, y, w, h], COCO's `bbox`) or
     None; `bounding_box` is the box that encloses the shape (that `bbox` if given, else derived),
     exactly as Swift's `Annotation.boundingBox` and the query index's x/y/w/h."""
 
-    __slots__ = ("id", "label", "bbox", "attributes", "score", "group", "z_order", "crowd", "source_id")
+    __slots__ = ()
     kind = None
+    id = property(itemgetter("id"), doc="stable id, unique in the document")
+    label = property(itemgetter("label"), doc="class name (a class of the schema)")
+    score = property(methodcaller("get", "score"), doc="confidence of a prediction, or None")
+    group = property(methodcaller("get", "group"), doc="integer group, or None")
+    z_order = property(methodcaller("get", "z_order"), doc="drawing order, or None")
+    source_id = property(methodcaller("get", "source_id"), doc="the id in the source format, or None")
+
+    @property
+    def bbox(self):
+        return self.get("bbox")
+
+    @property
+    def attributes(self):
+        """Annotation attributes (booleans, numbers, strings); {} when none."""
+        return self.get("attributes") or {}
+
+    @property
+    def crowd(self):
+        """COCO's iscrowd."""
+        return self.get("crowd") is True
 
     def _geometry_json(self, o):
         pass
 
     @property
     def bounding_box(self):
-        if self.bbox is not None:
-            return [float(v) for v in self.bbox]
+        b = self.get("bbox")
+        if b is not None:
+            return [float(v) for v in b]
         return self._derived_box()
 
     def _derived_box(self):
@@ -230,6 +255,9 @@ class Annotation:
     def __eq__(self, other):
         return type(self) is type(other) and self.to_json() == other.to_json()
 
+    def __ne__(self, other):
+        return not self == other
+
     def __hash__(self):
         return hash((self.kind, self.id, self.label))
 
@@ -242,26 +270,33 @@ class Annotation:
 
 class Box(Annotation):
     """An axis-aligned box [x, y, w, h] in pixels, optionally rotated (degrees clockwise about its centre)."""
-    __slots__ = ("x", "y", "w", "h", "rotation")
+    __slots__ = ()
     kind = "box"
+    bbox = None  # the box is the geometry (xywh), not a source box
+    x = property(lambda s: s["bbox"][0])
+    y = property(lambda s: s["bbox"][1])
+    w = property(lambda s: s["bbox"][2])
+    h = property(lambda s: s["bbox"][3])
 
     @property
     def xywh(self):
-        return [self.x, self.y, self.w, self.h]
+        return list(self["bbox"])
 
-    def _derived_box(self):
-        return [float(self.x), float(self.y), float(self.w), float(self.h)]
+    @property
+    def rotation(self):
+        return self.get("rotation") or 0
 
     @property
     def bounding_box(self):
-        return [float(self.x), float(self.y), float(self.w), float(self.h)]
+        return [float(v) for v in self["bbox"]]
 
     @property
     def area(self):
-        return float(self.w * self.h)
+        b = self["bbox"]
+        return float(b[2] * b[3])
 
     def _geometry_json(self, o):
-        o["bbox"] = [self.x, self.y, self.w, self.h]
+        o["bbox"] = list(self["bbox"])
         if self.rotation != 0:
             o["rotation"] = self.rotation
 
@@ -271,8 +306,9 @@ class Box(Annotation):
 
 class Polygon(Annotation):
     """One or more parts, each a flat [x0, y0, x1, y1, ...] list (COCO's layout)."""
-    __slots__ = ("parts",)
+    __slots__ = ()
     kind = "polygon"
+    parts = property(itemgetter("polygon"))
 
     def _derived_box(self):
         return _bounding([v for p in self.parts for v in p])
@@ -290,8 +326,9 @@ class Polygon(Annotation):
 
 class Polyline(Annotation):
     """An open line, flat [x0, y0, ...]."""
-    __slots__ = ("points",)
+    __slots__ = ()
     kind = "polyline"
+    points = property(itemgetter("polyline"))
 
     def _derived_box(self):
         return _bounding(self.points)
@@ -302,8 +339,9 @@ class Polyline(Annotation):
 
 class Points(Annotation):
     """Free points, flat [x0, y0, ...]."""
-    __slots__ = ("points",)
+    __slots__ = ()
     kind = "points"
+    points = property(itemgetter("points"))
 
     def _derived_box(self):
         return _bounding(self.points)
@@ -314,8 +352,16 @@ class Points(Annotation):
 
 class Ellipse(Annotation):
     """Centre, radii, rotation in degrees clockwise."""
-    __slots__ = ("cx", "cy", "rx", "ry", "rotation")
+    __slots__ = ()
     kind = "ellipse"
+    cx = property(lambda s: s["ellipse"][0])
+    cy = property(lambda s: s["ellipse"][1])
+    rx = property(lambda s: s["ellipse"][2])
+    ry = property(lambda s: s["ellipse"][3])
+
+    @property
+    def rotation(self):
+        return self.get("rotation") or 0
 
     def _derived_box(self):
         return [float(self.cx - self.rx), float(self.cy - self.ry), float(2 * self.rx), float(2 * self.ry)]
@@ -325,7 +371,7 @@ class Ellipse(Annotation):
         return math.pi * self.rx * self.ry
 
     def _geometry_json(self, o):
-        o["ellipse"] = [self.cx, self.cy, self.rx, self.ry]
+        o["ellipse"] = list(self["ellipse"])
         if self.rotation != 0:
             o["rotation"] = self.rotation
 
@@ -333,18 +379,22 @@ class Ellipse(Annotation):
 class Mask(Annotation):
     """A COCO RLE mask of the image's size. `counts` is the compressed string or a list of runs,
     as stored; `runs()` gives run lengths, `to_numpy()` the (height, width) uint8 array."""
-    __slots__ = ("height", "width", "counts")
+    __slots__ = ()
     kind = "mask"
+    height = property(lambda s: s["mask"]["size"][0])
+    width = property(lambda s: s["mask"]["size"][1])
+    counts = property(lambda s: s["mask"]["counts"])
 
     def runs(self):
         """Run lengths (column-major, starting with background). Raises ValueError if the
         compressed string is malformed."""
-        if isinstance(self.counts, str):
-            r = _rle.decode_counts(self.counts)
+        c = self.counts
+        if isinstance(c, str):
+            r = _rle.decode_counts(c)
             if r is None:
                 raise ValueError("annotation %s: malformed RLE counts" % self.id)
             return r
-        return list(self.counts)
+        return list(c)
 
     def to_numpy(self):
         """uint8 array (height, width), 1 on the mask: pixel (y, x) is run position x*height + y."""
@@ -354,24 +404,29 @@ class Mask(Annotation):
         """{"size": [h, w], "counts": ...} as pycocotools' mask API takes it (counts as stored)."""
         return {"size": [self.height, self.width], "counts": self.counts}
 
+    def _runs_or_none(self):
+        c = self.counts
+        return _rle.decode_counts(c) if isinstance(c, str) else c
+
     def _derived_box(self):
-        r = _rle.decode_counts(self.counts) if isinstance(self.counts, str) else self.counts
+        r = self._runs_or_none()
         return None if r is None else _rle.bounding_box(r, self.height)
 
     @property
     def area(self):
-        r = _rle.decode_counts(self.counts) if isinstance(self.counts, str) else self.counts
+        r = self._runs_or_none()
         return 0.0 if r is None else float(_rle.area(r))
 
     def _geometry_json(self, o):
-        o["mask"] = {"size": [self.height, self.width],
-                     "counts": self.counts if isinstance(self.counts, str) else list(self.counts)}
+        c = self.counts
+        o["mask"] = {"size": [self.height, self.width], "counts": c if isinstance(c, str) else list(c)}
 
 
 class Keypoints(Annotation):
     """Flat [x0, y0, v0, ...], v = 0 absent, 1 occluded, 2 visible; names from the class."""
-    __slots__ = ("keypoints",)
+    __slots__ = ()
     kind = "keypoints"
+    keypoints = property(itemgetter("keypoints"))
 
     def triples(self):
         k = self.keypoints
@@ -402,6 +457,10 @@ class Tag(Annotation):
         return 0.0
 
 
+_CLASSES = {c.kind: c for c in (Box, Polygon, Polyline, Points, Ellipse, Mask, Keypoints, Tag)}
+_GEOMETRY_KEY = {"box": "bbox", "polygon": "polygon", "polyline": "polyline", "points": "points",
+                 "ellipse": "ellipse", "mask": "mask", "keypoints": "keypoints", "tag": None}
+
 _NUMS = frozenset((int, float))
 _SCALARS = frozenset((bool, int, float, str))
 _BIG = 2.0 ** 53
@@ -424,11 +483,100 @@ def _numlist(v):
 
 
 def _plain_attrs(attrs):
-    for v in attrs.values():
-        t = type(v)
-        if (t is int or t is float) and not _plain(v):
+    t = set(map(type, attrs.values()))
+    if not _SCALARS.issuperset(t):
+        return False
+    if int in t or float in t:
+        for v in attrs.values():
+            if type(v) is int or type(v) is float:
+                if not _plain(v):
+                    return False
+    return True
+
+
+# The fast path. An annotation's "plan" depends on its keys and the JSON types of its values
+# (canonical documents have a handful of these shapes); it is built once per shape and leaves
+# only value checks for each annotation.
+_PLANS = {}
+_OPT_TYPES = {"score": _NUMS, "rotation": _NUMS, "group": _INTS, "z_order": _INTS,
+              "source_id": frozenset((str,)), "attributes": frozenset((dict,)), "bbox": frozenset((list,))}
+
+
+def _box_ok(o):
+    b = o["bbox"]
+    return len(b) == 4
+
+
+def _polygon_ok(o):
+    for part in o["polygon"]:
+        if not _numlist(part):
             return False
     return True
+
+
+def _list_ok(key):
+    return lambda o: _numlist(o[key])
+
+
+def _ellipse_ok(o):
+    e = o["ellipse"]
+    return len(e) == 4 and _numlist(e)
+
+
+def _keypoints_ok(o):
+    k = o["keypoints"]
+    return len(k) % 3 == 0 and _numlist(k)
+
+
+def _mask_ok(o):
+    m = o["mask"]
+    size, counts = m.get("size"), m.get("counts")
+    if not _numlist(size) or len(size) != 2 or type(size[0]) is not int or type(size[1]) is not int \
+            or size[0] < 0 or size[1] < 0:
+        return False
+    if type(counts) is list:
+        return _INTS.issuperset(map(type, counts)) and (not counts or (min(counts) >= 0 and max(counts) < _BIG))
+    return type(counts) is str
+
+
+_GEOMETRY_OK = {"box": _box_ok, "polygon": _polygon_ok, "polyline": _list_ok("polyline"),
+                "points": _list_ok("points"), "ellipse": _ellipse_ok, "mask": _mask_ok,
+                "keypoints": _keypoints_ok, "tag": lambda o: True}
+_GEOMETRY_TYPE = {"box": list, "polygon": list, "polyline": list, "points": list, "ellipse": list,
+                  "mask": dict, "keypoints": list}
+
+
+def _make_plan(keys, types):
+    t = dict(zip(keys, types))
+    if t.get("kind") is not str or t.get("id") is not str or t.get("label") is not str:
+        return False
+    for k, allowed in _OPT_TYPES.items():
+        if k in t and t[k] not in allowed:
+            return False  # null or another type: the exact path decides
+    kinds = {}
+    for kind, gkey in _GEOMETRY_KEY.items():
+        if gkey is None or (gkey in t and t[gkey] is _GEOMETRY_TYPE[kind]):
+            kinds[kind] = (_CLASSES[kind], _GEOMETRY_OK[kind])
+    has_bbox, has_attrs = "bbox" in t, "attributes" in t
+    nums = [k for k in ("score", "rotation", "group", "z_order") if k in t]
+
+    def plan(o):
+        got = kinds.get(o["kind"])
+        if got is None or not o["id"]:
+            return None
+        if has_bbox:
+            b = o["bbox"]
+            if len(b) != 4 or not _NUMS.issuperset(map(type, b)) or not _plain_list(b):
+                return None
+        if has_attrs and not _plain_attrs(o["attributes"]):
+            return None
+        for k in nums:
+            if not _plain(o[k]):
+                return None
+        if not got[1](o):
+            return None
+        return got[0](o)
+    return plan
 
 
 def _fast_annotation(o):
@@ -436,112 +584,121 @@ def _fast_annotation(o):
     (slower) path decides and names the error. Returns only what the exact path would return."""
     if type(o) is not dict:
         return None
-    g = o.get
-    kind, ident, label = g("kind"), g("id"), g("label")
-    if type(kind) is not str or type(ident) is not str or not ident or type(label) is not str:
-        return None
-    bbox = g("bbox")
-    if bbox is not None and (type(bbox) is not list or len(bbox) != 4 or not _NUMS.issuperset(map(type, bbox))
-                             or not _plain_list(bbox)):
-        return None
-    rotation = g("rotation")
-    if rotation is None:
-        rotation = 0
-    elif type(rotation) not in _NUMS or not _plain(rotation):
-        return None
-    attrs = g("attributes")
-    if attrs is None:
-        attrs = {}
-    elif type(attrs) is not dict or not _SCALARS.issuperset(map(type, attrs.values())) or not _plain_attrs(attrs):
-        return None
-    score = g("score")
-    if score is not None and (type(score) not in _NUMS or not _plain(score)):
-        return None
-    group = g("group")
-    if group is not None:
-        group = _as_int(group) if type(group) in _NUMS and _plain(group) else None
-        if group is None:
-            return None
-    z_order = g("z_order")
-    if z_order is not None:
-        z_order = _as_int(z_order) if type(z_order) in _NUMS and _plain(z_order) else None
-        if z_order is None:
-            return None
-    sid = g("source_id")
-    if sid is not None and type(sid) is not str:
-        return None
-    if kind == "box":
-        if bbox is None:
-            return None
-        a = _new(Box)
-        a.x, a.y, a.w, a.h = bbox
-        a.rotation = rotation
-        bbox = None
-    elif kind == "polygon":
-        parts = g("polygon")
-        if type(parts) is not list:
-            return None
-        for part in parts:
-            if not _numlist(part):
-                return None
-        a = _new(Polygon)
-        a.parts = parts
-    elif kind == "polyline" or kind == "points":
-        pts = g(kind)
-        if not _numlist(pts):
-            return None
-        a = _new(Polyline if kind == "polyline" else Points)
-        a.points = pts
-    elif kind == "keypoints":
-        k = g("keypoints")
-        if not _numlist(k) or len(k) % 3:
-            return None
-        a = _new(Keypoints)
-        a.keypoints = k
-    elif kind == "tag":
-        a = _new(Tag)
-    elif kind == "ellipse":
-        e = g("ellipse")
-        if not _numlist(e) or len(e) != 4:
-            return None
-        a = _new(Ellipse)
-        a.cx, a.cy, a.rx, a.ry = e
-        a.rotation = rotation
-    elif kind == "mask":
-        m = g("mask")
-        if type(m) is not dict:
-            return None
-        size, counts = m.get("size"), m.get("counts")
-        if not _numlist(size) or len(size) != 2:
-            return None
-        h, w = _as_int(size[0]), _as_int(size[1])
-        if h is None or w is None or h < 0 or w < 0:
-            return None
-        if type(counts) is list:
-            if not (_INTS.issuperset(map(type, counts)) and (not counts or (min(counts) >= 0 and max(counts) < _BIG))):
-                return None
-        elif type(counts) is not str:
-            return None
-        a = _new(Mask)
-        a.height, a.width, a.counts = h, w, counts
-    else:
-        return None
-    a.id = ident
-    a.label = label
-    a.bbox = bbox
-    a.attributes = attrs
-    a.score = score
-    a.group = group
-    a.z_order = z_order
-    a.crowd = g("crowd") is True
-    a.source_id = sid
-    return a
+    sig = (tuple(o), tuple(map(type, o.values())))
+    plan = _PLANS.get(sig)
+    if plan is None:
+        plan = _make_plan(*sig)
+        if len(_PLANS) < 4096:
+            _PLANS[sig] = plan
+    return plan(o) if plan else None
 
 
-_new = object.__new__
+_BATCH = {}
+
+
+def _batch_plan(keys, types):
+    """For documents whose annotations all have one shape (keys and value types): the checks as
+    column operations that run in C (map, chain, min/max), and construction by map()."""
+    t = dict(zip(keys, types))
+    if _make_plan(keys, types) is False:
+        return False
+    get = {k: itemgetter(k) for k in keys}
+    nums = [get[k] for k in ("score", "rotation", "group", "z_order") if k in t]
+    has_bbox, has_attrs = "bbox" in t, "attributes" in t
+    kinds = {kind for kind, gkey in _GEOMETRY_KEY.items()
+             if gkey is None or (gkey in t and t[gkey] is _GEOMETRY_TYPE[kind])}
+    kinds.discard("mask")  # masks take the per-annotation path
+
+    def plan(items):
+        ks = set(map(get["kind"], items))
+        if len(ks) != 1:
+            return None
+        kind = ks.pop()
+        if kind not in kinds or not all(map(get["id"], items)):
+            return None
+        nkeys = len(keys) * len(items)
+        if has_bbox:
+            bbs = list(map(get["bbox"], items))
+            if set(map(len, bbs)) != {4}:
+                return None
+            flat = list(chain.from_iterable(bbs))
+            if not _NUMS.issuperset(map(type, flat)) or not _plain_list(flat):
+                return None
+        if has_attrs:
+            ats = list(map(get["attributes"], items))
+            vals = list(chain.from_iterable(map(dict.values, ats)))
+            ts = set(map(type, vals))
+            if not _SCALARS.issuperset(ts):
+                return None
+            if int in ts or float in ts:
+                if not _plain_list([v for v in vals if type(v) is int or type(v) is float]):
+                    return None
+            nkeys += sum(map(len, ats))
+        for g in nums:
+            if not _plain_list(list(map(g, items))):
+                return None
+        if kind in ("polygon", "polyline", "points", "keypoints", "ellipse"):
+            col = list(map(get[_GEOMETRY_KEY[kind]], items))
+            if kind == "polygon":
+                col = list(chain.from_iterable(col))
+                if not _LISTS.issuperset(map(type, col)):
+                    return None
+            elif kind == "keypoints":
+                if any(map((3).__rmod__, map(len, col))):
+                    return None
+            elif kind == "ellipse":
+                if set(map(len, col)) != {4}:
+                    return None
+            flat = list(chain.from_iterable(col))
+            if not _NUMS.issuperset(map(type, flat)) or not _plain_list(flat):
+                return None
+        return list(map(_CLASSES[kind], items)), nkeys
+    return plan
+
+
+_LISTS = frozenset((list,))
+
+
+def _fast_annotations(items):
+    """(annotations, number of keys in their objects) by the batch plan when every annotation
+    has the same shape, else annotation by annotation; None if any needs the exact path."""
+    if items and _DICTS.issuperset(map(type, items)):
+        shapes = set(map(tuple, items))
+        if len(shapes) == 1:
+            typesets = set(map(tuple, map(map, repeat(type), map(dict.values, items))))
+            if len(typesets) == 1:
+                sig = (shapes.pop(), typesets.pop())
+                plan = _BATCH.get(sig)
+                if plan is None:
+                    plan = _batch_plan(*sig)
+                    if len(_BATCH) < 1024:
+                        _BATCH[sig] = plan
+                if plan:
+                    got = plan(items)
+                    if got is not None:
+                        return got
+    anns = []
+    append = anns.append
+    nkeys = 0
+    for o in items:
+        a = _fast_annotation(o)
+        if a is None:
+            return None
+        nkeys += len(o)
+        if "attributes" in o:
+            nkeys += len(o["attributes"])
+        if "mask" in o and type(o["mask"]) is dict:
+            nkeys += len(o["mask"])
+        append(a)
+    return anns, nkeys
+
+
+_DICTS = frozenset((dict,))
 
 
 def _decode_annotation(o, place):
+    """The exact path (Swift's Annotation.decode step by step): returns the annotation over a
+    normalised canonical dict."""
     o = _object(o, place)
     kind = _string(o, "kind", place)
     bbox = o.get("bbox")
@@ -552,12 +709,13 @@ def _decode_annotation(o, place):
     rotation = _opt_number(o, "rotation", place)
     if rotation is None:
         rotation = 0
+    d = {}
     if kind == "box":
         if bbox is None:
             raise DocumentError(_p(place, "bbox"), "missing")
-        a = Box()
-        a.x, a.y, a.w, a.h = bbox
-        a.rotation = rotation
+        d["bbox"] = list(bbox)
+        if rotation != 0:
+            d["rotation"] = rotation
         bbox = None
     elif kind == "polygon":
         parts = o.get("polygon")
@@ -566,23 +724,20 @@ def _decode_annotation(o, place):
         pp = _p(place, "polygon")
         for k, part in enumerate(parts):
             _numbers(part, "%s[%d]" % (pp, k))
-        a = Polygon()
-        a.parts = parts
+        d["polygon"] = parts
     elif kind == "polyline" or kind == "points":
         if kind not in o:
             raise DocumentError(_p(place, kind), "missing")
-        pts = _numbers(o[kind], _p(place, kind))
-        a = Polyline() if kind == "polyline" else Points()
-        a.points = pts
+        d[kind] = _numbers(o[kind], _p(place, kind))
     elif kind == "ellipse":
         if "ellipse" not in o:
             raise DocumentError(_p(place, "ellipse"), "missing")
         e = _numbers(o["ellipse"], _p(place, "ellipse"))
         if len(e) != 4:
             raise DocumentError(_p(place, "ellipse"), "expected [cx, cy, rx, ry]")
-        a = Ellipse()
-        a.cx, a.cy, a.rx, a.ry = e
-        a.rotation = rotation
+        d["ellipse"] = e
+        if rotation != 0:
+            d["rotation"] = rotation
     elif kind == "mask":
         mp = _p(place, "mask")
         m = _object(o.get("mask"), mp)
@@ -600,41 +755,47 @@ def _decode_annotation(o, place):
             cp = _p(mp, "counts")
             _numbers(counts, cp)
             ints = []
-            for k, d in enumerate(counts):
-                i = _as_int(d)
+            for k, v in enumerate(counts):
+                i = _as_int(v)
                 if i is None or i < 0:
                     raise DocumentError("%s[%d]" % (cp, k), "expected a non-negative integer")
                 ints.append(i)
             counts = ints
         else:
             raise DocumentError(_p(mp, "counts"), "expected a string or an array of run lengths")
-        a = Mask()
-        a.height, a.width, a.counts = h, w, counts
+        d["mask"] = {"size": [h, w], "counts": counts}
     elif kind == "keypoints":
         if "keypoints" not in o:
             raise DocumentError(_p(place, "keypoints"), "missing")
         k = _numbers(o["keypoints"], _p(place, "keypoints"))
         if len(k) % 3 != 0:
             raise DocumentError(_p(place, "keypoints"), "expected triples [x, y, visibility]")
-        a = Keypoints()
-        a.keypoints = k
+        d["keypoints"] = k
     elif kind == "tag":
-        a = Tag()
+        pass
     else:
         raise DocumentError(_p(place, "kind"), 'unknown kind "%s"; known: %s' % (kind, ", ".join(KINDS)))
     ident = _string(o, "id", place)
     if not ident:
         raise DocumentError(_p(place, "id"), "empty id")
-    a.id = ident
-    a.label = _string(o, "label", place)
-    a.bbox = bbox
-    a.attributes = _attributes(o, "attributes", place)
-    a.score = _opt_number(o, "score", place)
-    a.group = _opt_int(o, "group", place)
-    a.z_order = _opt_int(o, "z_order", place)
-    a.crowd = o.get("crowd") is True
-    a.source_id = _opt_string(o, "source_id", place)
-    return a
+    d["id"] = ident
+    d["label"] = _string(o, "label", place)
+    d["kind"] = kind
+    if bbox is not None:
+        d["bbox"] = bbox
+    attrs = _attributes(o, "attributes", place)
+    if attrs:
+        d["attributes"] = attrs
+    for key, value in (("score", _opt_number(o, "score", place)), ("group", _opt_int(o, "group", place)),
+                       ("z_order", _opt_int(o, "z_order", place))):
+        if value is not None:
+            d[key] = value
+    if o.get("crowd") is True:
+        d["crowd"] = True
+    sid = _opt_string(o, "source_id", place)
+    if sid is not None:
+        d["source_id"] = sid
+    return _CLASSES[kind](d)
 
 
 def _check_duplicate_ids(anns):
@@ -694,16 +855,11 @@ def _fast_document(r, data):
         return None
     else:
         nkeys += len(iattrs)
-    anns = []
-    append = anns.append
-    for o in items:
-        a = _fast_annotation(o)
-        if a is None:
-            return None
-        nkeys += len(o) + len(a.attributes)
-        if a.kind == "mask":
-            nkeys += len(o["mask"])
-        append(a)
+    got = _fast_annotations(items)
+    if got is None:
+        return None
+    anns, n = got
+    nkeys += n
     if not key_count_matches(data, nkeys):
         return None
     ids = [a.id for a in anns]
