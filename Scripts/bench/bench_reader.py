@@ -73,7 +73,8 @@ def work_annot(args):
         ex = rev[i]
         data = ex.image_bytes()
         if decode:
-            ex.image()
+            from PIL import Image
+            Image.open(io.BytesIO(data)).load()
         n += len(ex.annotations)
         nb += len(data)
     return n, nb

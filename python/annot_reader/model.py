@@ -213,9 +213,10 @@ class Annotation(dict):
 
     @property
     def bounding_box(self):
+        """[x, y, w, h] (a new list), or None for tags."""
         b = self.get("bbox")
         if b is not None:
-            return [float(v) for v in b]
+            return b[:]
         return self._derived_box()
 
     def _derived_box(self):
@@ -288,7 +289,7 @@ class Box(Annotation):
 
     @property
     def bounding_box(self):
-        return [float(v) for v in self["bbox"]]
+        return self["bbox"][:]
 
     @property
     def area(self):

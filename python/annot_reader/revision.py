@@ -87,7 +87,7 @@ def open(path=".", rev="HEAD", annot=None):
     r = Revision(root, gitdir, str(commit.id), rev, schema, paths, bytes(ids), annot=annot)
     r._local.repo = repo
     r._local.pid = os.getpid()
-    r._tree = tree
+    r._local.dirs = {}
     return r
 
 
@@ -126,13 +126,11 @@ class Revision:
         self._keep = keep  # path -> frozenset of annotation ids, when a query kept only matches
         self._annot = annot
         self._local = threading.local()
-        self._tree = None
 
     # pickling (DataLoader workers with spawn, multiprocessing): drop the handles.
     def __getstate__(self):
         d = self.__dict__.copy()
         d.pop("_local", None)
-        d["_tree"] = None
         return d
 
     def __setstate__(self, d):
@@ -148,16 +146,29 @@ class Revision:
             repo = pygit2.Repository(self.gitdir)
             loc.repo = repo
             loc.pid = os.getpid()
-            loc.tree = None
+            loc.dirs = {}
         return repo
 
-    def _commit_tree(self):
-        repo = self.repo
+    def _image_dir(self, d):
+        """The pygit2 Tree of images/<d>, cached per process and thread (libgit2 caches only
+        small trees, and a flat folder of 100k images is one big tree), or None."""
+        self.repo
         loc = self._local
-        t = getattr(loc, "tree", None)
-        if t is None:
-            t = repo[self.commit].peel(pygit2.Tree)
-            loc.tree = t
+        cache = getattr(loc, "dirs", None)
+        if cache is None:
+            cache = loc.dirs = {}
+        t = cache.get(d, False)
+        if t is False:
+            try:
+                t = self.repo[self.commit].peel(pygit2.Tree)
+                for part in ("images/" + d).rstrip("/").split("/"):
+                    e = t[part]
+                    t = self.repo[e.id] if e.type_str == "tree" else None
+                    if t is None:
+                        break
+            except KeyError:
+                t = None
+            cache[d] = t
         return t
 
     @property
@@ -311,9 +322,12 @@ class Revision:
     # MARK: images
 
     def _image_entry(self, path):
-        tree = self._commit_tree()
+        d, _, name = path.rpartition("/")
+        tree = self._image_dir(d)
+        if tree is None:
+            return None, None
         try:
-            e = tree["images/" + path]
+            e = tree[name]
         except KeyError:
             return None, None
         return e.id, e.filemode
