@@ -4,7 +4,7 @@
 Numbers keep the type JSON gave them (int or float); annot's canonical writer writes every
 integral value below 10^15 as an integer, so coordinates compare equal to Swift's doubles."""
 import math
-from itertools import chain, repeat
+from itertools import chain
 from operator import itemgetter, methodcaller
 
 from . import rle as _rle
@@ -597,36 +597,49 @@ def _fast_annotation(o):
 _BATCH = {}
 
 
-def _batch_plan(keys, types):
-    """For documents whose annotations all have one shape (keys and value types): the checks as
-    column operations that run in C (map, chain, min/max), and construction by map()."""
-    t = dict(zip(keys, types))
-    if _make_plan(keys, types) is False:
+def _batch_plan(keys):
+    """For documents whose annotations all have the same keys: the checks as column operations
+    that run in C (map, chain, set, min/max) and construction by map(). The column types are
+    checked per document; the plan only fixes which columns there are."""
+    if "kind" not in keys or "id" not in keys or "label" not in keys:
         return False
     get = {k: itemgetter(k) for k in keys}
-    nums = [get[k] for k in ("score", "rotation", "group", "z_order") if k in t]
-    has_bbox, has_attrs = "bbox" in t, "attributes" in t
-    kinds = {kind for kind, gkey in _GEOMETRY_KEY.items()
-             if gkey is None or (gkey in t and t[gkey] is _GEOMETRY_TYPE[kind])}
+    opt = [(get[k], allowed) for k, allowed in _OPT_TYPES.items() if k in keys and k not in ("bbox", "attributes")]
+    nums = [get[k] for k in ("score", "rotation", "group", "z_order") if k in keys]
+    has_bbox, has_attrs = "bbox" in keys, "attributes" in keys
+    kinds = {kind for kind, gkey in _GEOMETRY_KEY.items() if gkey is None or gkey in keys}
     kinds.discard("mask")  # masks take the per-annotation path
+    nkeys_each = len(keys)
 
     def plan(items):
-        ks = set(map(get["kind"], items))
+        kcol = list(map(get["kind"], items))
+        if not _STRS.issuperset(map(type, kcol)):
+            return None
+        ks = set(kcol)
         if len(ks) != 1:
             return None
         kind = ks.pop()
-        if kind not in kinds or not all(map(get["id"], items)):
+        if kind not in kinds:
             return None
-        nkeys = len(keys) * len(items)
+        ids = list(map(get["id"], items))
+        if not _STRS.issuperset(map(type, ids)) or not all(ids) \
+                or not _STRS.issuperset(map(type, map(get["label"], items))):
+            return None
+        for g, allowed in opt:
+            if not allowed.issuperset(map(type, map(g, items))):
+                return None
+        nkeys = nkeys_each * len(items)
         if has_bbox:
             bbs = list(map(get["bbox"], items))
-            if set(map(len, bbs)) != {4}:
+            if not _LISTS.issuperset(map(type, bbs)) or set(map(len, bbs)) != {4}:
                 return None
             flat = list(chain.from_iterable(bbs))
             if not _NUMS.issuperset(map(type, flat)) or not _plain_list(flat):
                 return None
         if has_attrs:
             ats = list(map(get["attributes"], items))
+            if not _DICTS.issuperset(map(type, ats)):
+                return None
             vals = list(chain.from_iterable(map(dict.values, ats)))
             ts = set(map(type, vals))
             if not _SCALARS.issuperset(ts):
@@ -640,6 +653,8 @@ def _batch_plan(keys, types):
                 return None
         if kind in ("polygon", "polyline", "points", "keypoints", "ellipse"):
             col = list(map(get[_GEOMETRY_KEY[kind]], items))
+            if not _LISTS.issuperset(map(type, col)):
+                return None
             if kind == "polygon":
                 col = list(chain.from_iterable(col))
                 if not _LISTS.issuperset(map(type, col)):
@@ -658,6 +673,7 @@ def _batch_plan(keys, types):
 
 
 _LISTS = frozenset((list,))
+_STRS = frozenset((str,))
 
 
 def _fast_annotations(items):
@@ -666,18 +682,16 @@ def _fast_annotations(items):
     if items and _DICTS.issuperset(map(type, items)):
         shapes = set(map(tuple, items))
         if len(shapes) == 1:
-            typesets = set(map(tuple, map(map, repeat(type), map(dict.values, items))))
-            if len(typesets) == 1:
-                sig = (shapes.pop(), typesets.pop())
-                plan = _BATCH.get(sig)
-                if plan is None:
-                    plan = _batch_plan(*sig)
-                    if len(_BATCH) < 1024:
-                        _BATCH[sig] = plan
-                if plan:
-                    got = plan(items)
-                    if got is not None:
-                        return got
+            keys = shapes.pop()
+            plan = _BATCH.get(keys)
+            if plan is None:
+                plan = _batch_plan(keys)
+                if len(_BATCH) < 1024:
+                    _BATCH[keys] = plan
+            if plan:
+                got = plan(items)
+                if got is not None:
+                    return got
     anns = []
     append = anns.append
     nkeys = 0
@@ -695,6 +709,7 @@ def _fast_annotations(items):
 
 
 _DICTS = frozenset((dict,))
+_GET_ID = itemgetter("id")
 
 
 def _decode_annotation(o, place):
@@ -863,7 +878,7 @@ def _fast_document(r, data):
     nkeys += n
     if not key_count_matches(data, nkeys):
         return None
-    ids = [a.id for a in anns]
+    ids = list(map(_GET_ID, anns))
     if len(set(ids)) != len(ids):
         return None
     if ids != sorted(ids):

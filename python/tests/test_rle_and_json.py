@@ -176,3 +176,18 @@ def test_fast_path_never_accepts_what_the_exact_path_would_not(data):
     if fast is None:
         return  # the exact path decides
     assert _same(fast, exact), (fast, exact)
+
+
+def test_fast_path_odd_types_do_not_crash():
+    base = b'{"annotations":[%s,%s],"image":{"height":9,"media_type":"m","path":"p","width":9},"version":1}'
+    ok = b'{"bbox":[0,0,1,1],"id":"a","kind":"box","label":"x"}'
+    for odd in [b'{"bbox":[0,0,1,1],"id":"b","kind":["box"],"label":"x"}',
+                b'{"bbox":[0,0,1,1],"id":["b"],"kind":"box","label":"x"}',
+                b'{"bbox":{"x":1},"id":"b","kind":"box","label":"x"}',
+                b'{"bbox":[0,0,1,1],"id":"b","kind":"box","label":{"a":1}}',
+                b'{"bbox":[0,0,1,1],"id":"","kind":"box","label":"x"}',
+                b'{"bbox":[0,0,1,1],"id":"b","kind":"box","label":"x","source_id":7}',
+                b'{"bbox":[0,0,1,1],"id":"b","kind":"box","label":"x","score":true}']:
+        fast, exact = _both(base % (ok, odd))
+        assert fast is None or _same(fast, exact)
+        assert isinstance(exact, annot_reader.DocumentError)
