@@ -137,12 +137,13 @@ def main():
     assert abs(a[0]["check"] - c[0]["check"]) < 1e-6 * max(1, abs(c[0]["check"])), "different labels read"
     med = lambda rs, k: statistics.median(r[k] for r in rs)
     print("Labels: %d images, %d annotations; median of %d runs, each in a fresh process\n" % (a[0]["images"], a[0]["annotations"], runs))
-    print("| reader | open / load | open + iterate all labels | min–max | peak RSS |")
-    print("|---|---|---|---|---|")
+    print("| reader | open / load (wall) | open + iterate all labels (wall) | min–max | CPU time | peak RSS |")
+    print("|---|---|---|---|---|---|")
     for name, rs in (("`annot_reader.open` + iterate", a), ("pycocotools `COCO()` + `loadAnns` per image", c)):
-        print("| %s | %.2f s | %.2f s | %.2f–%.2f s | %.0f MB |" % (name, med(rs, "open"), med(rs, "total"),
-              min(r["total"] for r in rs), max(r["total"] for r in rs), med(rs, "rss_mb")))
-    print("\nannot_reader / pycocotools: %.2f× the time\n" % (med(a, "total") / med(c, "total")))
+        print("| %s | %.2f s | %.2f s | %.2f–%.2f s | %.2f s | %.0f MB |" % (name, med(rs, "open"), med(rs, "total"),
+              min(r["total"] for r in rs), max(r["total"] for r in rs), med(rs, "cpu"), med(rs, "rss_mb")))
+    print("\nannot_reader / pycocotools: %.2f× the wall time, %.2f× the CPU time\n"
+          % (med(a, "total") / med(c, "total"), med(a, "cpu") / med(c, "cpu")))
     if skip_workers:
         return
     print("Images + labels, %d worker processes (fork), median of %d runs:\n" % (W, runs))
