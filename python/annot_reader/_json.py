@@ -98,12 +98,25 @@ def loads(data):
     return _decode(_decoder_strict, data)
 
 
+_scan = _decoder_fast.scan_once
+
+
 def loads_fast(data):
     """json's C fast path: NaN/Infinity literals, invalid UTF-8 and unpaired surrogates are
     refused, but duplicate keys, overflowing numbers (read as inf) and integers beyond 2^53
     (kept exact, where Swift rounds them to a double) are not checked. The caller proves the
     absence of duplicates with `key_count_matches` and checks the numbers it uses, or calls
     `loads`."""
+    if data[:1] == b"{" and b"\\u" not in data:
+        # annot's documents: straight into the C scanner (what JSONDecoder.decode does, minus
+        # its Python-level whitespace handling); anything odd goes the documented way.
+        try:
+            text = data.decode("utf-8")
+            value, end = _scan(text, 0)
+            if not text[end:].strip(" \t\n\r"):
+                return value
+        except (UnicodeDecodeError, StopIteration, ValueError):
+            pass
     return _decode(_decoder_fast, data)
 
 

@@ -612,14 +612,11 @@ def _batch_plan(keys):
     nkeys_each = len(keys)
 
     def plan(items):
-        kcol = list(map(get["kind"], items))
-        if not _STRS.issuperset(map(type, kcol)):
-            return None
-        ks = set(kcol)
+        ks = set(map(get["kind"], items))  # TypeError for an unhashable kind: caught by the caller
         if len(ks) != 1:
             return None
         kind = ks.pop()
-        if kind not in kinds:
+        if type(kind) is not str or kind not in kinds:
             return None
         ids = list(map(get["id"], items))
         if not _STRS.issuperset(map(type, ids)) or not all(ids) \
@@ -689,7 +686,10 @@ def _fast_annotations(items):
                 if len(_BATCH) < 1024:
                     _BATCH[keys] = plan
             if plan:
-                got = plan(items)
+                try:
+                    got = plan(items)
+                except TypeError:  # an unhashable or incomparable value: annotation by annotation
+                    got = None
                 if got is not None:
                     return got
     anns = []

@@ -191,3 +191,17 @@ def test_fast_path_odd_types_do_not_crash():
         fast, exact = _both(base % (ok, odd))
         assert fast is None or _same(fast, exact)
         assert isinstance(exact, annot_reader.DocumentError)
+
+
+def test_loads_fast_matches_loads_on_odd_text():
+    from annot_reader._json import loads_fast
+    for data in [b'{"a":1}  \n', b'{"a":1} x', b'{"a":[1,2]}\t', b'{"a":"\\u00e9"}', b'{"a":1', b'{}', b'{"a":1}}']:
+        try:
+            want = loads(data)
+        except JSONError:
+            want = JSONError
+        try:
+            got = loads_fast(data)
+        except JSONError:
+            got = JSONError
+        assert got == want, data
