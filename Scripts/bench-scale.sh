@@ -81,6 +81,6 @@ for LAYOUT in $LAYOUTS; do
       "$(measure "$G" "mkdir -p $R/archive && git archive HEAD | tar -x -C $R/archive")"
   row "cp -r of the images" "$(measure "$R" "cp -r $IMG $R/cp")"
   (cd "$A" && git --git-dir .annot fsck --strict --no-dangling) && echo "git fsck --strict: ok" | tee -a "$OUT"
-  du -sm "$A/.annot" | awk '{print "annot store: " $1 " MB"}' | tee -a "$OUT"
-  du -sm "$G/.git" | awk '{print "git store: " $1 " MB"}' | tee -a "$OUT"
+  { du -sm "$A/.annot" 2>/dev/null || true; } | awk '{print "annot store: " $1 " MB"}' | tee -a "$OUT"
+  { git -C "$G" gc --quiet 2>/dev/null; du -sm "$G/.git" 2>/dev/null || true; } | awk '{print "git store: " $1 " MB"}' | tee -a "$OUT"
 done
