@@ -31,7 +31,7 @@ for LAYOUT in $LAYOUTS; do
   [ -f "$DATA/round2-full.json" ] || python3 Scripts/bench/gen_scale.py "$DATA" "$N" "$LAYOUT"
   [ -f "$DATA/round2-other.json" ] || python3 Scripts/bench/gen_other_round.py "$DATA"
   OUT=$WORK/scale-$N-$LAYOUT.md
-  R=$WORK/scale-run-$LAYOUT
+  R=$WORK/scale-run-$N-$LAYOUT
   rm -rf "$R" && mkdir -p "$R"
   echo "| step | annot s | annot peak RSS MB | git s | git peak RSS MB |" > "$OUT"
   echo "|---|---|---|---|---|" >> "$OUT"
@@ -80,7 +80,7 @@ for LAYOUT in $LAYOUTS; do
   row "same full re-delivery again: import" "$(measure "$A" "$ANNOT import coco $DATA/round2-full.json --images $IMG")"
   (cd "$A" && ! $ANNOT commit -m again >/dev/null 2>&1) || { echo "the second identical re-delivery left something to commit" >&2; exit 1; }
   rm -rf "$R/export" "$R/archive" "$R/cp"
-  row "export --format yolo (git: archive | tar -x)" "$(measure "$A" "$ANNOT export HEAD --format yolo --to $R/export")" \
+  row "export --format yolo (git: archive \\| tar -x)" "$(measure "$A" "$ANNOT export HEAD --format yolo --to $R/export")" \
       "$(measure "$G" "mkdir -p $R/archive && git archive HEAD | tar -x -C $R/archive")"
   row "cp -r of the images" "$(measure "$R" "cp -r $IMG $R/cp")"
   (cd "$A" && git --git-dir .annot fsck --strict --no-dangling) && echo "git fsck --strict: ok" | tee -a "$OUT"
