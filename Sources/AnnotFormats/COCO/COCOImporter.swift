@@ -109,7 +109,7 @@ public struct COCOImporter: DatasetImporter {
                               consume: ([T]) throws -> Void) throws {
       let ranges = elements(key)
       let batch = 2048, group = 8 * batch
-      nonisolated(unsafe) let input = bytes
+      let input = bytes
       for g in stride(from: 0, to: ranges.count, by: group) {
         let starts = Array(stride(from: g, to: min(g + group, ranges.count), by: batch))
         let results = try ParallelMap.map(starts) { s -> [T] in
