@@ -13,6 +13,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
   ],
   targets: [
     // MARK: System libraries
@@ -53,7 +54,7 @@ let package = Package(
       name: "AnnotIndex", dependencies: ["AnnotModel", .product(name: "GRDBSQLite", package: "GRDB.swift")], exclude: ["README.md"]),
     .target(
       /** Dataset format importers and exporters (COCO, YOLO, VOC, CVAT, LabelMe, Label Studio). */
-      name: "AnnotFormats", dependencies: ["AnnotModel", "AnnotMedia", "CXML2"], exclude: ["README.md", "VOC/README.md"]),
+      name: "AnnotFormats", dependencies: ["AnnotModel", "AnnotMedia", "CXML2", .product(name: "Yams", package: "Yams")], exclude: ["README.md", "VOC/README.md"]),
 
     // MARK: Porcelain
     .target(

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs missing system packages, builds with strict import checks,
-# runs `swift test`, and prints a plain "N passed, N failed" line.
+# runs `swift test` and the Python reader's tests (Scripts/test-python.sh), and prints a plain
+# "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ./Scripts/install-deps.sh || exit 1
@@ -13,6 +14,12 @@ failed=$(grep -E '^(✘|􀢄) Test .* failed' "$log" | grep -vc ' Test run ' || 
 xpassed=$(grep -E "^Test Case .* passed" "$log" | wc -l)
 xfailed=$(grep -E "^Test Case .* failed" "$log" | wc -l)
 skipped=$(grep -cE '^➜ Test .* skipped' "$log" || true)
-echo "$((passed + xpassed)) passed, $((failed + xfailed)) failed, $skipped skipped"
+# The Python reader's tests (python/), in their own venv; their counts join the line below.
+./Scripts/test-python.sh 2>&1 | tee "$log"
+prc=${PIPESTATUS[0]}
+read -r ppassed pfailed pskipped < <(sed -nE 's/^python: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/p' "$log" | tail -1)
+[ -n "${ppassed:-}" ] || { ppassed=0; pfailed=1; pskipped=0; }
+[ "$rc" != 0 ] || rc=$prc
+echo "$((passed + xpassed + ppassed)) passed, $((failed + xfailed + pfailed)) failed, $((skipped + pskipped)) skipped"
 rm -f "$log"
 exit $rc

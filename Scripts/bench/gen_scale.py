@@ -7,15 +7,10 @@ Writes OUT_DIR/images/..., OUT_DIR/round1.json (every image), OUT_DIR/round2-par
 K changed images), OUT_DIR/round2-full.json (every image again, K of them edited: one box moved,
 relabeled or resized each), OUT_DIR/round2-edits.json (ground truth). Standard library only;
 deterministic. Images are shared between layouts by hard links when OUT_DIR/../pngs exists."""
-import json, os, random, struct, sys, zlib
+import json, os, random, sys
 
-def png(seed):
-    # 16x16 RGB whose pixels and tEXt chunk depend on the seed: every file has distinct bytes.
-    raw = b"".join(b"\x00" + bytes(((x * 7 + y * 13 + seed) & 255) for x in range(48)) for y in range(16))
-    def chunk(t, d):
-        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0))
-            + chunk(b"tEXt", b"seed\x00" + str(seed).encode()) + chunk(b"IDAT", zlib.compress(raw, 1)) + chunk(b"IEND", b""))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gen_small import png  # the same tiny distinct PNGs as the other benchmarks
 
 def dump(path, obj):
     with open(path, "w") as f:

@@ -20,7 +20,12 @@ public struct ImportedItem: Sendable {
   public var document: LabelDocument
   /// The image file to store under `images/<document.image.path>`.
   public var imageFile: URL
-  public init(document: LabelDocument, imageFile: URL) { self.document = document; self.imageFile = imageFile }
+  /// The image bytes when the format embeds them (LabelMe's `imageData` without an image
+  /// file); then `imageFile` only names where they came from and is not read.
+  public var imageData: [UInt8]?
+  public init(document: LabelDocument, imageFile: URL, imageData: [UInt8]? = nil) {
+    self.document = document; self.imageFile = imageFile; self.imageData = imageData
+  }
 }
 
 /// What an importer read: the schema it found and one item per image, sorted by path.
@@ -54,8 +59,17 @@ public protocol DatasetImporter: Sendable {
   var summary: String { get }
   /// Looks at `source` (a file or directory) without parsing it fully.
   func detect(_ source: URL) -> DetectionConfidence
+  /// `detect` plus, when the answer is `.none`, one short reason ("no data.yaml or obj.names").
+  func detectWhy(_ source: URL) -> (DetectionConfidence, String)
   /// Reads the whole dataset; throws `FormatError` naming the file and the place.
   func importDataset(from source: URL, options: ImportOptions) throws -> ImportedDataset
+}
+
+extension DatasetImporter {
+  public func detectWhy(_ source: URL) -> (DetectionConfidence, String) {
+    let c = detect(source)
+    return (c, c == .none ? "not recognised" : "")
+  }
 }
 
 /// One image handed to an exporter: its document and a way to get its bytes.
@@ -109,7 +123,8 @@ public enum FormatError: Error, Sendable, Equatable, CustomStringConvertible {
   /// `file`: `place`: `message`, e.g. instances.json: annotations[3].bbox: expected 4 numbers.
   case invalid(file: String, place: String, message: String)
   case unknownFormat(String, known: [String])
-  case noMatchingFormat(String)
+  /// No importer recognised the path; `reasons` says why each said no ("coco: not a .json file").
+  case noMatchingFormat(String, reasons: [String] = [])
   case ambiguousFormat(String, candidates: [String])
   /// `--strict` export found losses.
   case lossy(format: String, summary: String)
@@ -121,7 +136,9 @@ public enum FormatError: Error, Sendable, Equatable, CustomStringConvertible {
     switch self {
     case let .invalid(file, place, message): place.isEmpty ? "\(file): \(message)" : "\(file): \(place): \(message)"
     case let .unknownFormat(name, known): "unknown format '\(name)'; known formats: \(known.joined(separator: ", "))"
-    case let .noMatchingFormat(path): "no known dataset format found in '\(path)'; name the format instead of 'auto'"
+    case let .noMatchingFormat(path, reasons):
+      "no known dataset format found in '\(path)'" + (reasons.isEmpty ? "" : " (" + reasons.joined(separator: "; ") + ")")
+        + "; name the format instead of 'auto'"
     case let .ambiguousFormat(path, c): "'\(path)' matches several formats (\(c.joined(separator: ", "))); name one instead of 'auto'"
     case let .lossy(format, summary): "\(format) cannot hold everything in this revision: \(summary) (drop --strict to export anyway)"
     }
@@ -153,8 +170,11 @@ public struct FormatRegistry: Sendable {
 
   /// The single importer most confident about `source`; throws if none, or if several tie.
   public func detect(_ source: URL) throws(FormatError) -> any DatasetImporter {
-    let scored = importers.map { ($0, $0.detect(source)) }.filter { $0.1 > .none }
-    guard let best = scored.map(\.1).max() else { throw .noMatchingFormat(source.path) }
+    let all = importers.map { ($0, $0.detectWhy(source)) }
+    let scored = all.map { ($0.0, $0.1.0) }.filter { $0.1 > .none }
+    guard let best = scored.map(\.1).max() else {
+      throw .noMatchingFormat(source.path, reasons: all.map { "\($0.0.name): \($0.1.1)" })
+    }
     let top = scored.filter { $0.1 == best }
     if top.count > 1 { throw .ambiguousFormat(source.path, candidates: top.map(\.0.name)) }
     return top[0].0

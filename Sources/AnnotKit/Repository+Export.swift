@@ -3,9 +3,23 @@ import AnnotModel
 import AnnotStore
 import AnnotFormats
 
-/// The manifest written beside every export (`annot-manifest.json`), and `annot verify`.
+/// The manifest written beside every export (`annot-export.manifest`), and `annot verify`.
+///
+/// The name has no `.json`, `.xml`, `.txt` or image extension and sits at the export root, so
+/// the readers of every layout (LabelMe and globox glob `*.json`, COCO/VOC/YOLO/CVAT readers
+/// look for their own names) skip it. Exports written before it was renamed carry
+/// `annot-manifest.json`, which `verify` and re-export still recognise.
 public enum ExportManifest {
-  public static let fileName = "annot-manifest.json"
+  public static let fileName = "annot-export.manifest"
+  public static let legacyFileName = "annot-manifest.json"
+  static let names: Set<String> = [fileName, legacyFileName]
+
+  /// The manifest file of an export directory: the current name, else the legacy one.
+  static func path(in dir: URL) -> String {
+    let current = dir.appendingPathComponent(fileName).path
+    let legacy = dir.appendingPathComponent(legacyFileName).path
+    return !FileManager.default.fileExists(atPath: current) && FileManager.default.fileExists(atPath: legacy) ? legacy : current
+  }
 
   public struct Verification: Sendable {
     public var missing: [String] = []
@@ -17,7 +31,8 @@ public enum ExportManifest {
 
   /// Re-hashes every file under `dir` and compares with its manifest.
   public static func verify(_ dir: URL) throws -> Verification {
-    let mpath = dir.appendingPathComponent(fileName).path
+    let mpath = path(in: dir)
+    let mname = (mpath as NSString).lastPathComponent
     guard let data = FileManager.default.contents(atPath: mpath) else {
       throw AnnotError.invalidFile(file: mpath, place: "", message: "no export manifest here (is this an 'annot export' directory?)")
     }
@@ -30,7 +45,7 @@ public enum ExportManifest {
     if let walker = FileManager.default.enumerator(atPath: root) {
       while let rel = walker.nextObject() as? String {
         var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: root + "/" + rel, isDirectory: &isDir), !isDir.boolValue, rel != fileName {
+        if FileManager.default.fileExists(atPath: root + "/" + rel, isDirectory: &isDir), !isDir.boolValue, rel != mname {
           present.insert(rel)
         }
       }
@@ -72,7 +87,7 @@ final class DirectorySink: ExportSink, @unchecked Sendable {
 
   func write(_ relativePath: String, _ bytes: [UInt8]) throws {
     if let why = DatasetPath.validate(relativePath) { throw AnnotError.invalidPath(relativePath, reason: "export path: \(why)") }
-    if relativePath == ExportManifest.fileName { throw AnnotError.invalidPath(relativePath, reason: "reserved for the export manifest") }
+    if ExportManifest.names.contains(relativePath) { throw AnnotError.invalidPath(relativePath, reason: "reserved for the export manifest") }
     guard written.insert(relativePath).inserted else { throw AnnotError.other("export wrote \(relativePath) twice") }
     var newDir: String? = nil
     if let slash = relativePath.lastIndex(of: "/") {
@@ -140,7 +155,7 @@ extension Repository {
     public var report: ExportReport
   }
 
-  /// Writes revision `rev` in `format` to `dir`, plus `annot-manifest.json`. The same revision,
+  /// Writes revision `rev` in `format` to `dir`, plus `annot-export.manifest`. The same revision,
   /// format and options give the same bytes on every machine: items go to the exporter sorted
   /// by path, exporters use fixed number formats, and nothing reads the clock.
   ///
@@ -234,7 +249,7 @@ extension Repository {
       guard isDir.boolValue else { throw AnnotError.invalidPath(dir.path, reason: "export target is a file") }
       let contents = try fm.contentsOfDirectory(atPath: dir.path)
       if contents.isEmpty { return }
-      let mpath = dir.appendingPathComponent(ExportManifest.fileName).path
+      let mpath = ExportManifest.path(in: dir)
       guard let data = fm.contents(atPath: mpath), let m = try? JSONParser.parse(Array(data)), let files = m["files"]?.objectValue else {
         throw AnnotError.invalidPath(dir.path, reason: "export target is a non-empty directory holding no earlier export")
       }

@@ -31,27 +31,46 @@ extension Repository {
       stats[i] = StatCache.Stat.of(f)
       if let st = stats[i], let id = cache.lookup(f, st), git.exists(id, refresh: false) { blobs[i] = id } else { toRead.append(i) }
     }
-    try tx.images.addFiles(toRead.map { files[$0] }, read: { try readFile($0) }) { k, id in
+    // Bytes a format embeds (LabelMe's imageData) stand in for their missing file.
+    var embedded: [String: [UInt8]] = [:]
+    for item in dataset.items { if let d = item.imageData { embedded[item.imageFile.path] = d } }
+    let inline = embedded
+    try tx.images.addFiles(toRead.map { files[$0] }, read: { try inline[$0] ?? readFile($0) }) { k, id in
       let i = toRead[k]
       blobs[i] = id
       if let st = stats[i] { cache.record(files[i], st, id) }
     }
-    // Documents a batch at a time: the parent documents are read here (libgit2 handles are not
-    // shared), then decoded, re-attached, validated, canonicalised and hashed on all cores.
+    // Documents a batch at a time. Re-attaching ids, validating and encoding is a pure function of
+    // the imported document, the parent's blob and the schema, remembered in the import memo: a
+    // re-delivered image that did not change costs one hash. For the others the parent documents
+    // are read here (libgit2 handles are not shared), then decoded, re-attached, validated,
+    // canonicalised and hashed on all cores.
     struct Work: Sendable { var doc: LabelDocument; var parent: [UInt8]?; var parentBlob: ObjectID? }
     struct Done: Sendable { var prepared: PackWriter.Prepared; var annotations: Int }
     let schema = tx.manifest
+    let memo = ObjectMemo(path: stateDir + "/import-memo")
+    let d = Digest.sha1()
+    d.update(Array("annot import memo \(Self.importMemoVersion)\u{0}".utf8))
+    d.update(schema.canonicalBytes())
+    let schemaTag = d.finish()
     let batchSize = 512
     var n = 0
     while n < dataset.items.count {
-      let batch = dataset.items[n..<min(n + batchSize, dataset.items.count)]
-      var work: [Work] = []
-      work.reserveCapacity(batch.count)
-      for item in batch {
+      let batch = Array(dataset.items[n..<min(n + batchSize, dataset.items.count)])
+      let parents = try batch.map { item -> ObjectID? in
         let p = item.document.image.path
-        let oldDoc = try tx.image(p) == nil ? nil : try tx.labels(p)
-        work.append(Work(doc: item.document, parent: try oldDoc.map { try git.blob($0) }, parentBlob: oldDoc))
+        return try tx.image(p) == nil ? nil : try tx.labels(p)
       }
+      let keys = try ParallelMap.map(Array(batch.indices)) { k -> ObjectID in
+        let h = Digest.sha1()
+        h.update(schemaTag)
+        h.update(parents[k]?.bytes ?? [UInt8](repeating: 0, count: 20))
+        h.update(batch[k].document.canonicalBytes())
+        return ObjectID(bytes: h.finish())
+      }
+      let hits = keys.map { key in memo.lookup(key).flatMap { git.exists($0, refresh: false) ? $0 : nil } }
+      let misses = batch.indices.filter { hits[$0] == nil }
+      let work = try misses.map { k in Work(doc: batch[k].document, parent: try parents[k].map { try git.blob($0) }, parentBlob: parents[k]) }
       let done = try ParallelMap.map(work) { w -> Done in
         let parent = try w.parent.map { bytes -> LabelDocument in
           do { return try LabelDocument.decode(bytes) } catch let e as DocumentError {
@@ -61,14 +80,23 @@ extension Repository {
         let doc = IdentityMatching.reattach(w.doc, parent: parent)
         return Done(prepared: try StageTransaction.prepare(doc, schema: schema), annotations: doc.annotations.count)
       }
+      var doneAt: [Int: Done] = [:]
+      for (m, k) in misses.enumerated() { doneAt[k] = done[m] }
       for (k, item) in batch.enumerated() {
         let p = item.document.image.path
         let imageBlob = blobs[n + k]!
         let oldImage = try tx.image(p)
         let oldDoc = try tx.labels(p)
-        let docBlob = try tx.putPrepared(p, done[k].prepared)
+        let docBlob: ObjectID
+        if let hit = hits[k] {
+          docBlob = try tx.putDocumentBlob(p, hit)
+          out.annotations += item.document.annotations.count   // re-attaching keeps the count
+        } else {
+          docBlob = try tx.putPrepared(p, doneAt[k]!.prepared)
+          memo.record(keys[k], docBlob)
+          out.annotations += doneAt[k]!.annotations
+        }
         try tx.putImage(p, imageBlob)
-        out.annotations += done[k].annotations
         if oldImage == imageBlob && oldDoc == docBlob {
           out.imagesUnchanged += 1
         } else {
@@ -81,8 +109,13 @@ extension Repository {
     }
     try tx.finish()
     cache.save()
+    memo.save()
     return out
   }
+
+  /// Bump when re-attaching, validation or the canonical encoding changes what an import writes:
+  /// old memo entries then no longer match.
+  static let importMemoVersion = 1
 
   /// The repository's schema extended by an imported one: known classes keep their ids and
   /// colours; new classes keep the id the source gave them when it is free, else the next free id.

@@ -54,11 +54,14 @@ extension Repository {
         try indexDocuments(changes.compactMap(\.docBlob), into: index)
         try index.indexRevision(commit: commit, basedOn: ancestor, changes: changes, manifest: manifest)
       } else {
+        // No indexed ancestor within reach: its ancestors were left to the first query, so this
+        // one is too; a root commit is indexed now only when it is small.
+        if limit != nil, try git.commit(commit).parents.first != nil { return nil }
         var entries: [(path: String, docBlob: ObjectID)] = []
         if let labels = try git.entry(tree: tree, path: "labels"), labels.isTree {
           for (p, id) in try git.blobs(under: labels.id) where p.hasSuffix(".json") { entries.append((String(p.dropLast(5)), id)) }
         }
-        if let limit, try index.missingBlobs(entries.map(\.docBlob)).count > limit { return nil }
+        if let limit, entries.count > limit { return nil }
         try indexDocuments(entries.map(\.docBlob), into: index)
         try index.indexRevision(commit: commit, entries: entries, manifest: manifest)
       }

@@ -101,6 +101,14 @@ final class StageTransaction {
     return id
   }
 
+  /// Stages a document blob already in the store (one `prepare` made before) as image `p`'s labels.
+  @discardableResult
+  func putDocumentBlob(_ p: String, _ id: ObjectID) throws -> ObjectID {
+    documentsPut = true
+    try put(DatasetPath.labelEntry(p), id)
+    return id
+  }
+
   /// Stages a raw edit at a tree path (merge, resolve); removals of absent paths are dropped.
   func put(_ path: String, _ blob: ObjectID?) throws {
     if let blob {

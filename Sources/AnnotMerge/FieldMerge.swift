@@ -34,7 +34,7 @@ func utf8Less(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPreced
 /// value), `attributes.<key>` each, `score`, `z_order`, `group`, `crowd`, `source_id`.
 enum AnnotationFields {
   /// Document keys that together make the `geometry` field.
-  static let geometryKeys: Set<String> = ["kind", "bbox", "rotation", "polygon", "polyline", "points", "ellipse", "mask", "keypoints"]
+  static let geometryKeys: Set<String> = ["kind", "bbox", "area", "rotation", "polygon", "polyline", "points", "ellipse", "mask", "keypoints"]
   static let leading = ["label", "geometry"]
   static let trailing = ["score", "z_order", "group", "crowd", "source_id"]
 

@@ -127,11 +127,16 @@ public struct Annotation: Sendable, Hashable, Identifiable {
   public var crowd: Bool
   /// The id the source format gave it (COCO annotation id, CVAT/Label Studio region id).
   public var sourceID: String?
+  /// The area the source gave (COCO's `area`, kept to its last digit and written back); nil
+  /// means derived from the shape. Document key `area`; part of the geometry for merges.
+  public var sourceArea: Double?
 
   public init(id: String, label: String, shape: Shape, bbox: Box? = nil, attributes: [String: AttributeValue] = [:],
-              score: Double? = nil, group: Int? = nil, zOrder: Int? = nil, crowd: Bool = false, sourceID: String? = nil) {
+              score: Double? = nil, group: Int? = nil, zOrder: Int? = nil, crowd: Bool = false, sourceID: String? = nil,
+              sourceArea: Double? = nil) {
     self.id = id; self.label = label; self.shape = shape; self.bbox = bbox; self.attributes = attributes
     self.score = score; self.group = group; self.zOrder = zOrder; self.crowd = crowd; self.sourceID = sourceID
+    self.sourceArea = sourceArea
   }
 
   /// The box that encloses the shape: the explicit `bbox` if given, else derived.
@@ -152,8 +157,12 @@ public struct Annotation: Sendable, Hashable, Identifiable {
     }
   }
 
-  /// Area in pixels: polygon area by the shoelace formula, mask pixel count, box w×h.
-  public var area: Double {
+  /// Area in pixels: the source's `sourceArea` if given, else derived: polygon area by the
+  /// shoelace formula, mask pixel count, box w×h.
+  public var area: Double { sourceArea ?? derivedArea }
+
+  /// The area computed from the shape alone.
+  public var derivedArea: Double {
     switch shape {
     case .box(let b, _): return b.area
     case .polygon(let parts):

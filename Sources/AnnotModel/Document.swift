@@ -102,6 +102,7 @@ extension Annotation {
     if let zOrder { o["z_order"] = .number(Double(zOrder)) }
     if crowd { o["crowd"] = .bool(true) }
     if let sourceID { o["source_id"] = .string(sourceID) }
+    if let sourceArea { o["area"] = .number(sourceArea) }
     return .object(o)
   }
 }
@@ -273,6 +274,7 @@ extension Annotation {
     return Annotation(
       id: id, label: try r.string("label"), shape: shape, bbox: bbox, attributes: try r.attributes("attributes"),
       score: try r.optionalNumber("score"), group: try r.optionalInt("group"), zOrder: try r.optionalInt("z_order"),
-      crowd: r.object["crowd"]?.boolValue ?? false, sourceID: try r.optionalString("source_id"))
+      crowd: r.object["crowd"]?.boolValue ?? false, sourceID: try r.optionalString("source_id"),
+      sourceArea: try r.optionalNumber("area"))
   }
 }

@@ -40,9 +40,11 @@ public enum DocumentValidation {
         else if let r = RLE.runs(m), r.reduce(0, +) != m.height * m.width { bad("RLE runs cover \(r.reduce(0, +)) pixels, not \(m.height * m.width)") }
       case .tag: nums = []
       }
-      if nums.contains(where: { !$0.isFinite }) || (a.bbox?.array.contains { !$0.isFinite } ?? false) || (a.score.map { !$0.isFinite } ?? false) {
+      if nums.contains(where: { !$0.isFinite }) || (a.bbox?.array.contains { !$0.isFinite } ?? false) || (a.score.map { !$0.isFinite } ?? false)
+          || (a.sourceArea.map { !$0.isFinite } ?? false) {
         bad("non-finite number"); continue
       }
+      if let ar = a.sourceArea, ar < 0 { bad("negative area \(CanonicalJSON.number(ar))") }
       if case .box(let b, _) = a.shape, b.w <= 0 || b.h <= 0 { bad("box size \(CanonicalJSON.number(b.w))x\(CanonicalJSON.number(b.h)) is not positive") }
       if let b = a.boundingBox, W > 0, H > 0, a.shape.kind != "mask" {
         if b.x < -tolerance || b.y < -tolerance || b.maxX > W + tolerance || b.maxY > H + tolerance {

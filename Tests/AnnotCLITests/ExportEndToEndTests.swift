@@ -80,7 +80,7 @@ import AnnotTestSupport
     let lossy = try TestSupport.annot(["export", "HEAD", "--format", "yolo", "--to", dir.appendingPathComponent("y").path, "--json"], in: repo)
     #expect(lossy.status == 0)
     #expect(lossy.stdout.contains("polygons written as boxes"), "\(lossy.stdout)")
-    let manifest = try String(contentsOf: dir.appendingPathComponent("y/annot-manifest.json"), encoding: .utf8)
+    let manifest = try String(contentsOf: dir.appendingPathComponent("y/annot-export.manifest"), encoding: .utf8)
     #expect(manifest.contains("\"losses\""))
     let strict = try TestSupport.annot(["export", "HEAD", "--format", "yolo", "--strict", "--to", dir.appendingPathComponent("y2").path], in: repo)
     #expect(strict.status != 0 && strict.stderr.contains("cannot hold everything"))

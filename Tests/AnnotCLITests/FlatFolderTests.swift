@@ -4,7 +4,8 @@ import AnnotModel
 import AnnotTestSupport
 
 /// A flat folder of images through the rounds a team repeats: the first delivery, a full
-/// re-delivery of the same files, a re-delivery after the stat cache is deleted, and a partial
+/// re-delivery of the same files, a re-delivery after the stat cache and the import memo are
+/// deleted, and a partial
 /// round. What each costs is measured by Scripts/bench-scale.sh; here the answers are pinned.
 @Suite struct FlatFolderTests {
   static let count = 1200
@@ -45,10 +46,14 @@ import AnnotTestSupport
     #expect(r1.stdout.contains("staged \(Self.count) new"), "\(r1.stdout)")
     #expect(try TestSupport.annot(["commit", "-m", "round 1"], in: repo).status == 0)
     #expect(FileManager.default.fileExists(atPath: repo.appendingPathComponent(".annot/annot/stat-cache").path))
+    #expect(FileManager.default.fileExists(atPath: repo.appendingPathComponent(".annot/annot/import-memo").path))
 
     // The same delivery again, with and without the stat cache: nothing to commit.
     for dropCache in [false, true] {
-      if dropCache { try FileManager.default.removeItem(at: repo.appendingPathComponent(".annot/annot/stat-cache")) }
+      if dropCache {
+        try FileManager.default.removeItem(at: repo.appendingPathComponent(".annot/annot/stat-cache"))
+        try FileManager.default.removeItem(at: repo.appendingPathComponent(".annot/annot/import-memo"))
+      }
       let again = try TestSupport.annot(["import", "coco", first.path, "--images", images], in: repo)
       #expect(again.status == 0, "\(again.stderr)")
       #expect(again.stdout.contains("0 new, 0 changed, \(Self.count) unchanged"), "\(again.stdout)")

@@ -53,7 +53,7 @@ enum COCOFixture {
       Annotation(id: id("a.png", "coco:1"), label: "car", shape: .box(Box(x: 10, y: 20, w: 30, h: 40), rotation: 0),
                  attributes: ["occluded": .bool(true), "track_id": .number(4), "color": .string("red")], score: 0.9, sourceID: "1"),
       Annotation(id: id("a.png", "coco:2"), label: "road", shape: .polygon([[0, 0, 20, 0, 20, 10], [1, 1, 2, 1, 2, 2]]),
-                 bbox: Box(x: 0, y: 0, w: 20, h: 10), sourceID: "2"),
+                 bbox: Box(x: 0, y: 0, w: 20, h: 10), sourceID: "2", sourceArea: 5),
       Annotation(id: id("a.png", "coco:6"), label: "car", shape: .box(Box(x: 50, y: 50, w: 10, h: 10), rotation: 30), sourceID: "6"),
     ]),
     LabelDocument(image: ImageRecord(path: "sub/b.jpg", width: 64, height: 48, mediaType: "image/jpeg", sourceID: "11"), annotations: [
@@ -71,14 +71,15 @@ enum COCOFixture {
   ]
 
   /// Written by hand from the fixture: ids kept (all numeric and unique), annotations in
-  /// document order (by annotation id), polygon areas by the shoelace formula, keypoints
+  /// document order (by annotation id), the source's area where it differs from annot's (5 for
+  /// annotation 2, whose shoelace area is 100.5), else areas by the shoelace formula, keypoints
   /// merged back into annotation 5, rotation written as CVAT's attribute.
   static let expectedExport = """
   {
     "annotations": [
       {"area":1200,"attributes":{"color":"red","occluded":true,"track_id":4},"bbox":[10,20,30,40],"category_id":3,"id":1,"image_id":10,"iscrowd":0,"score":0.9,"segmentation":[]},
       {"area":100,"attributes":{"rotation":30},"bbox":[50,50,10,10],"category_id":3,"id":6,"image_id":10,"iscrowd":0,"segmentation":[]},
-      {"area":100.5,"bbox":[0,0,20,10],"category_id":5,"id":2,"image_id":10,"iscrowd":0,"segmentation":[[0,0,20,0,20,10],[1,1,2,1,2,2]]},
+      {"area":5,"bbox":[0,0,20,10],"category_id":5,"id":2,"image_id":10,"iscrowd":0,"segmentation":[[0,0,20,0,20,10],[1,1,2,1,2,2]]},
       {"area":100,"bbox":[1,2,10,10],"category_id":7,"id":4,"image_id":11,"iscrowd":0,"keypoints":[5,6,2,0,0,0],"num_keypoints":1,"segmentation":[]},
       {"area":6,"bbox":[0,0,2,3],"category_id":3,"id":3,"image_id":11,"iscrowd":1,"segmentation":{"counts":[0,3,45,3,3021],"size":[48,64]}},
       {"area":50,"bbox":[1,2,10,10],"category_id":7,"id":5,"image_id":11,"iscrowd":0,"keypoints":[5,6,2,8,9,1],"num_keypoints":2,"segmentation":[[1,2,11,2,11,12]]},

@@ -197,14 +197,14 @@ extension ImportedDataset {
     #expect(ds.manifest.classes.map(\.name) == ["bus", "person", "car"])
   }
 
+  /// With a split, CVAT's project layout (a <task> per subset), which Datumaro reads per subset.
   static let goldenXML = """
   <?xml version="1.0" encoding="utf-8"?>
   <annotations>
     <version>1.1</version>
     <meta>
-      <task>
-        <size>1</size>
-        <mode>annotation</mode>
+      <project>
+        <name>annot export</name>
         <labels>
           <label>
             <name>car</name>
@@ -229,7 +229,16 @@ extension ImportedDataset {
             </attributes>
           </label>
         </labels>
-      </task>
+        <tasks>
+          <task>
+            <id>1</id>
+            <name>val</name>
+            <size>1</size>
+            <mode>annotation</mode>
+            <subset>val</subset>
+          </task>
+        </tasks>
+      </project>
     </meta>
     <image id="0" name="x y.png" subset="val" width="6" height="4">
       <box label="car" source="manual" occluded="1" xtl="0.5" ytl="1" xbr="3.25" ybr="4" z_order="0" group_id="2">

@@ -209,7 +209,7 @@ import AnnotModel
   /// Rows: a fixture variant and the exact error line. To add one, vary `json(...)` and write the message.
   static let badCases: [(String, String)] = [
     (json(image1: "../x.png"), "labelstudio.json: tasks[0].data.image: bad image path '../x.png': '..' component"),
-    (json(image1: "/etc/x.png"), "labelstudio.json: tasks[0].data.image: bad image path '/etc/x.png': absolute path"),
+    (json(image1: "/etc/x.png"), "labelstudio.json: tasks[0].data.image: absolute path '/etc/x.png' is not under the images folder: "),
     (json(rect1: #"{"x":90,"y":20,"width":20,"height":50,"rectanglelabels":["car"]}"#),
      "\(r0): extends outside the 200x100 image: [180, 20, 40, 50]"),
     (json(rect1: #"{"x":10,"y":20,"width":-5,"height":50,"rectanglelabels":["car"]}"#),

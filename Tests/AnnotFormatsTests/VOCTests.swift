@@ -125,7 +125,7 @@ import AnnotModel
       <height>40</height>
       <depth>3</depth>
     </size>
-    <segmented>0</segmented>
+    <segmented>1</segmented>
     <object>
       <name>person</name>
       <pose>Left</pose>
@@ -169,6 +169,18 @@ import AnnotModel
         <ymax>15</ymax>
       </bndbox>
     </object>
+    <object>
+      <name>car</name>
+      <pose>Unspecified</pose>
+      <truncated>0</truncated>
+      <difficult>0</difficult>
+      <bndbox>
+        <xmin>0</xmin>
+        <ymin>0</ymin>
+        <xmax>4</xmax>
+        <ymax>4</ymax>
+      </bndbox>
+    </object>
   </annotation>
 
   """
@@ -207,8 +219,11 @@ import AnnotModel
     #expect(sink.text("ImageSets/Main/val.txt") == "z\n")
     #expect(sink.files["JPEGImages/dir/p q.png"] == [1, 2])
     #expect(sink.files["JPEGImages/z.png"] == [3])
-    #expect(sink.files.count == 7)
-    #expect(report == ExportReport(losses: ["polygon annotations dropped (VOC holds boxes and masks)": 1], filesWritten: 7))
+    // The polygon is object 3 and instance 3 of the segmentation PNGs.
+    #expect(sink.text("ImageSets/Segmentation/default.txt") == "dir/p q\n")
+    #expect(sink.files["SegmentationObject/dir/p q.png"] != nil && sink.files["SegmentationClass/dir/p q.png"] != nil)
+    #expect(sink.files.count == 10)
+    #expect(report == ExportReport(losses: ["polygons rasterised into segmentation masks (vertices not kept)": 1], filesWritten: 10))
   }
 
   @Test func exportThenImportRoundTrips() throws {

@@ -77,3 +77,27 @@ import AnnotTestSupport
     for i in 1..<200 { #expect(third.lookup("/d/\(i)", old) == ids[i]) }
   }
 }
+
+@Suite struct ObjectMemoTests {
+  @Test func remembersAcrossRunsAndIgnoresADamagedFile() throws {
+    let dir = try TestSupport.tempDir("memo")
+    let path = dir.appendingPathComponent("memo").path
+    func id(_ i: Int) -> ObjectID { ObjectID(bytes: (0..<20).map { UInt8(truncatingIfNeeded: $0 * 7 + i) }) }
+    let a = ObjectMemo(path: path)
+    #expect(a.lookup(id(1)) == nil)
+    for i in 0..<100 { a.record(id(i), id(i + 1000)) }
+    a.save()
+    let b = ObjectMemo(path: path)
+    for i in 0..<100 { #expect(b.lookup(id(i)) == id(i + 1000)) }
+    #expect(b.lookup(id(500)) == nil)
+    b.record(id(3), id(7))
+    b.record(id(200), id(201))
+    b.save()
+    let c = ObjectMemo(path: path)
+    #expect(c.lookup(id(3)) == id(7))
+    #expect(c.lookup(id(200)) == id(201))
+    #expect(c.lookup(id(99)) == id(1099))
+    try TestSupport.write(Array("ANNOTOM1\u{5}\u{0}\u{0}\u{0}short".utf8), to: URL(fileURLWithPath: path))
+    #expect(ObjectMemo(path: path).lookup(id(3)) == nil)
+  }
+}

@@ -12,7 +12,7 @@ extension Annot {
     @Option(help: "Directory to write (new, empty, or an earlier export).") var to: String
     @Option(help: "Only images whose path starts with this prefix (repeatable).") var path: [String] = []
     @Option(help: "Only images of this split (image split, or first path component).") var split: [String] = []
-    @Option(name: .customLong("option"), help: "Format option KEY=VALUE (coco: first-id=0|1; yolo: task=detect|segment).") var formatOptions: [String] = []
+    @Option(name: .customLong("option"), help: "Format option KEY=VALUE (coco: first-id=0|1; yolo: task=detect|segment, layout=ultralytics|darknet).") var formatOptions: [String] = []
     @Option(help: "Only images that match this query filter (Docs/INDEX.md).") var `where`: String?
     @Flag(help: "Fail if the format cannot hold everything in the revision.") var strict = false
     @Flag(help: "Machine-readable output.") var json = false

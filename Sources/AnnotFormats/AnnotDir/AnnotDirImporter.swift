@@ -24,6 +24,12 @@ public struct AnnotDirImporter: DatasetImporter {
     return .high
   }
 
+  /// `detect`, with what was missing when it says none.
+  public func detectWhy(_ source: URL) -> (DetectionConfidence, String) {
+    let c = detect(source)
+    return (c, c == .none ? "no annot.json with \"format\": \"annot\"" : "")
+  }
+
   /// Reads the manifest, then every document and its image, sorted by path.
   public func importDataset(from source: URL, options: ImportOptions) throws -> ImportedDataset {
     guard FileAccess.isDirectory(source) else {

@@ -111,13 +111,20 @@ public struct COCOExporter: DatasetExporter {
     return report
   }
 
+  /// The area written when the document holds none: box w×h, polygon shoelace sum, mask pixel
+  /// count, keypoints their bounding box's area.
+  static func derivedArea(_ a: Annotation) -> Double {
+    if case .keypoints = a.shape { return a.boundingBox?.area ?? 0 }
+    return a.derivedArea
+  }
+
   /// The COCO fields of one annotation (without id/image_id); nil if COCO cannot hold it.
   func fields(_ a: Annotation, keypoints kp: Annotation?, category: Int, report: inout ExportReport) throws -> [String: JSONValue]? {
     func nums(_ v: [Double]) -> JSONValue { .array(v.map { .number($0) }) }
     var o: [String: JSONValue] = ["category_id": .number(Double(category)), "iscrowd": .number(a.crowd ? 1 : 0)]
     var attributes = a.attributes
     var box: Box?
-    var area = a.area
+    let area = a.sourceArea ?? Self.derivedArea(a)
     switch a.shape {
     case .box(let b, let rotation):
       box = b
@@ -137,7 +144,6 @@ public struct COCOExporter: DatasetExporter {
     case .keypoints:
       o["segmentation"] = .array([])
       box = a.boundingBox
-      area = box?.area ?? 0
     case .ellipse(let cx, let cy, let rx, let ry, let rotation):
       o["segmentation"] = .array([nums(ShapeMath.ellipsePolygon(cx: cx, cy: cy, rx: rx, ry: ry, rotation: rotation))])
       box = a.boundingBox

@@ -16,22 +16,80 @@ public struct COCOImporter: DatasetImporter {
   public var name: String { "coco" }
   public var summary: String { "COCO instances/person_keypoints JSON: boxes, polygons, RLE masks, keypoints, categories with their ids" }
 
-  /// High for a `.json` file whose first 64 KiB name `images`, `annotations` and `categories`;
-  /// medium when only some of them (or `file_name`/`image_id`) appear there.
-  public func detect(_ source: URL) -> DetectionConfidence {
-    guard source.pathExtension.lowercased() == "json", FileAccess.isRegularFile(source),
-          let h = try? FileHandle(forReadingFrom: source) else { return .none }
+  /// High for a `.json` file whose first 64 KiB name `images`, `annotations` and `categories`,
+  /// or a directory with `annotations/instances_*.json` (or `person_keypoints_*.json`); medium
+  /// when only some of the keys (or `file_name`/`image_id`) appear.
+  public func detect(_ source: URL) -> DetectionConfidence { detectWhy(source).0 }
+
+  /// The confidence and, when none, why not (for `auto`'s report).
+  public func detectWhy(_ source: URL) -> (DetectionConfidence, String) {
+    if FileAccess.isDirectory(source) {
+      return Self.splitFiles(source).isEmpty ? (.none, "no annotations/instances_<split>.json") : (.high, "")
+    }
+    guard source.pathExtension.lowercased() == "json" else { return (.none, "not a .json file") }
+    guard FileAccess.isRegularFile(source), let h = try? FileHandle(forReadingFrom: source) else { return (.none, "cannot be read") }
     defer { try? h.close() }
     let head = String(decoding: (try? h.read(upToCount: 64 * 1024)) ?? Data(), as: UTF8.self)
-    if head.contains("\"shapes\"") && head.contains("\"imagePath\"") { return .none }   // LabelMe
+    if head.contains("\"shapes\"") && head.contains("\"imagePath\"") { return (.none, "a LabelMe file (shapes, imagePath)") }
     let keys = ["\"images\"", "\"annotations\"", "\"categories\""].filter { head.contains($0) }.count
-    if keys == 3 { return .high }
-    if keys > 0 || head.contains("\"file_name\"") || head.contains("\"image_id\"") { return .medium }
-    return .none
+    if keys == 3 { return (.high, "") }
+    if keys > 0 || head.contains("\"file_name\"") || head.contains("\"image_id\"") { return (.medium, "") }
+    return (.none, "no images/annotations/categories keys in the first 64 KiB")
   }
 
-  /// Throws `FormatError.invalid` naming the JSON file and the place, e.g. `annotations[12] (id 57).bbox`.
+  /// The split files of a COCO directory (`annotations/instances_<split>.json`, as Datumaro and
+  /// annot's exporter write it; `person_keypoints_<split>.json` for splits without an
+  /// instances file), sorted by name.
+  static func splitFiles(_ dir: URL) -> [URL] {
+    let ann = dir.appendingPathComponent("annotations")
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: ann.path) else { return [] }
+    let json = names.filter { $0.hasSuffix(".json") && FileAccess.isRegularFile(ann.appendingPathComponent($0)) }
+    let instances = json.filter { $0.hasPrefix("instances_") }
+    let splits = Set(instances.map { String($0.dropFirst("instances_".count).dropLast(5)) })
+    let keypoints = json.filter { $0.hasPrefix("person_keypoints_") && !splits.contains(String($0.dropFirst("person_keypoints_".count).dropLast(5))) }
+    return (instances + keypoints).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { ann.appendingPathComponent($0) }
+  }
+
+  /// Reads a COCO JSON file, or every split file of a COCO directory (each image gets the split
+  /// of its file; category ids and names must agree between files).
   public func importDataset(from source: URL, options: ImportOptions) throws -> ImportedDataset {
+    guard FileAccess.isDirectory(source) else { return try importFile(source, options: options) }
+    let files = Self.splitFiles(source)
+    guard !files.isEmpty else {
+      throw FormatError.invalid(file: source.path, place: "", message: "no annotations/instances_<split>.json in this directory (name the JSON file instead)")
+    }
+    var classes: [Int: LabelClass] = [:]
+    var items: [ImportedItem] = []
+    var warnings: [String] = []
+    var owner: [String: String] = [:]
+    for f in files {
+      let one = try importFile(f, options: options)
+      let name = "annotations/" + f.lastPathComponent
+      for c in one.manifest.classes {
+        if let k = classes[c.id], k.name != c.name {
+          throw FormatError.invalid(file: name, place: "categories (id \(c.id))", message: "category \(c.id) is \"\(c.name)\" here but \"\(k.name)\" in another split file")
+        }
+        if let k = classes.values.first(where: { $0.name == c.name && $0.id != c.id }) {
+          throw FormatError.invalid(file: name, place: "categories (id \(c.id))", message: "category \"\(c.name)\" has id \(c.id) here but \(k.id) in another split file")
+        }
+        classes[c.id] = classes[c.id] ?? c
+      }
+      for it in one.items {
+        if let o = owner[it.document.image.path] {
+          throw FormatError.invalid(file: name, place: "images", message: "image \"\(it.document.image.path)\" is also in \(o)")
+        }
+        owner[it.document.image.path] = name
+        items.append(it)
+      }
+      warnings += one.warnings
+    }
+    let manifest = DatasetManifest(classes: classes.values.sorted { $0.id < $1.id }, attributes: options.existingSchema?.attributes ?? [])
+    return ImportedDataset(manifest: manifest, items: items, warnings: warnings)
+  }
+
+  /// Reads one JSON file. Throws `FormatError.invalid` naming the JSON file and the place,
+  /// e.g. `annotations[12] (id 57).bbox`.
+  func importFile(_ source: URL, options: ImportOptions) throws -> ImportedDataset {
     let file = source.lastPathComponent
     let bytes = try FileAccess.read(source, display: file)
     // The top level is scanned without building `images` and `annotations`: their elements are
@@ -51,7 +109,7 @@ public struct COCOImporter: DatasetImporter {
                               consume: ([T]) throws -> Void) throws {
       let ranges = elements(key)
       let batch = 2048, group = 8 * batch
-      nonisolated(unsafe) let input = bytes
+      let input = bytes
       for g in stride(from: 0, to: ranges.count, by: group) {
         let starts = Array(stride(from: g, to: min(g + group, ranges.count), by: batch))
         let results = try ParallelMap.map(starts) { s -> [T] in
@@ -101,7 +159,11 @@ public struct COCOImporter: DatasetImporter {
 
     let split = Self.split(fromFileName: file)
     let candidates: [URL] = {
-      if let d = options.imagesDirectory { return [d] }
+      // --images names the images root; in a split layout it may be the parent of images/<split>/.
+      if let d = options.imagesDirectory {
+        if let split { return [d, d.appendingPathComponent(split)] }
+        return Self.isExportName(file) ? [d, d.appendingPathComponent("default")] : [d]
+      }
       let dir = source.deletingLastPathComponent()
       var c = [dir, dir.appendingPathComponent("images")]
       if let split { c.append(dir.deletingLastPathComponent().appendingPathComponent("images/\(split)")) }
@@ -117,7 +179,20 @@ public struct COCOImporter: DatasetImporter {
     try convert("images", { _, im -> Img in
       let id = try im.required("id").int()
       let n = im.renamed("\(im.place) (id \(id))")
-      let path = try n.required("file_name").string()
+      var path = try n.required("file_name").string()
+      // kwcoco and some converters write absolute file names: under --images (or the JSON's
+      // folder) they become relative to it; anywhere else they are refused.
+      if path.hasPrefix("/") {
+        let abs = URL(fileURLWithPath: path).standardizedFileURL
+        search: for r in (options.imagesDirectory.map { [$0] } ?? []) + [source.deletingLastPathComponent()] {
+          // As written, then with symbolic links in the folders resolved (/tmp vs /private/tmp).
+          for (root, file) in [(r.standardizedFileURL.path, abs.path),
+                               (r.resolvingSymlinksInPath().path, abs.deletingLastPathComponent().resolvingSymlinksInPath().appendingPathComponent(abs.lastPathComponent).path)] {
+            let prefix = root.hasSuffix("/") ? root : root + "/"
+            if file.hasPrefix(prefix) { path = String(file.dropFirst(prefix.count)); break search }
+          }
+        }
+      }
       if let why = DatasetPath.validate(path) {
         throw FormatError.invalid(file: file, place: n.place + ".file_name", message: "invalid image path \"\(path)\": \(why)")
       }
@@ -175,9 +250,15 @@ public struct COCOImporter: DatasetImporter {
       }
     })
 
-    let items = parsedImages.map { im in
-      let img = images[im.id]!
-      return ImportedItem(document: LabelDocument(image: img.record, annotations: img.annotations), imageFile: img.file)
+    // Arrays grown by appending hold up to twice their count: each image's annotations are
+    // moved into an exact-size array (and the grown one freed) as its document is made.
+    var items: [ImportedItem] = []
+    items.reserveCapacity(parsedImages.count)
+    for im in parsedImages {
+      guard var img = images.removeValue(forKey: im.id) else { continue }
+      let exact = img.annotations.withUnsafeBufferPointer { Array($0) }
+      img.annotations = []
+      items.append(ImportedItem(document: LabelDocument(image: img.record, annotations: exact), imageFile: img.file))
     }
     return ImportedDataset(manifest: DatasetManifest(classes: classes, attributes: options.existingSchema?.attributes ?? []), items: items)
   }
@@ -219,6 +300,12 @@ public struct COCOImporter: DatasetImporter {
     }
     var attributes = try n.optional("attributes")?.attributes() ?? [:]
     let score = try n.optional("score")?.number()
+    var area: Double?
+    if let an = n.optional("area"), !an.value.isNull {
+      let v = try an.number()
+      guard v >= 0 else { throw an.fail("negative area \(CanonicalJSON.number(v))") }
+      area = v
+    }
 
     var segShape: Shape?
     if let s = n.optional("segmentation") {
@@ -288,8 +375,12 @@ public struct COCOImporter: DatasetImporter {
       primary = .box(b, rotation: rotation)
     }
     let keptBox: Box? = if case .box = primary { nil } else { bbox }
-    var out = [Annotation(id: AnnotationID.make(imagePath: image.path, seed: "coco:\(id)"), label: lc.name, shape: primary,
-                          bbox: keptBox, attributes: attributes, score: score, crowd: crowd, sourceID: String(id))]
+    var first = Annotation(id: AnnotationID.make(imagePath: image.path, seed: "coco:\(id)"), label: lc.name, shape: primary,
+                           bbox: keptBox, attributes: attributes, score: score, crowd: crowd, sourceID: String(id))
+    // The source's area is kept when it differs from what annot would derive (COCO's own areas
+    // come from pycocotools' polygon rasterisation, not the shoelace sum), and written back.
+    if let area, area != COCOExporter.derivedArea(first) { first.sourceArea = area }
+    var out = [first]
     if let k = kpShape {
       out.append(Annotation(id: AnnotationID.make(imagePath: image.path, seed: "coco:\(id):keypoints"), label: lc.name, shape: k,
                             bbox: bbox, attributes: attributes, score: score, crowd: crowd, sourceID: String(id)))

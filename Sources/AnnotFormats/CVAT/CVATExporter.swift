@@ -22,24 +22,42 @@ public struct CVATExporter: DatasetExporter {
   public func export(manifest: DatasetManifest, items: [ExportItem], to sink: any ExportSink,
                      options: ExportOptions) throws -> ExportReport {
     var report = ExportReport()
-    var out = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<annotations>\n  <version>1.1</version>\n"
-    out += "  <meta>\n    <task>\n      <size>\(items.count)</size>\n      <mode>annotation</mode>\n      <labels>\n"
+    var labels = "      <labels>\n"
     if !manifest.attributes.isEmpty { report.lose("dataset-wide attribute definitions written on every label", manifest.attributes.count) }
     for c in manifest.classes {
-      out += "        <label>\n          <name>\(XMLTree.escapeText(c.name))</name>\n"
-      out += "          <color>\(XMLTree.escapeText(c.color ?? DatasetManifest.defaultColor(for: c.name)))</color>\n"
-      out += "          <type>any</type>\n"
+      labels += "        <label>\n          <name>\(XMLTree.escapeText(c.name))</name>\n"
+      labels += "          <color>\(XMLTree.escapeText(c.color ?? DatasetManifest.defaultColor(for: c.name)))</color>\n"
+      labels += "          <type>any</type>\n"
       let defs = c.attributes + manifest.attributes.filter { g in !c.attributes.contains { $0.name == g.name } }
       if defs.isEmpty {
-        out += "          <attributes>\n          </attributes>\n"
+        labels += "          <attributes>\n          </attributes>\n"
       } else {
-        out += "          <attributes>\n"
-        for d in defs { out += Self.definitionXML(d) }
-        out += "          </attributes>\n"
+        labels += "          <attributes>\n"
+        for d in defs { labels += Self.definitionXML(d) }
+        labels += "          </attributes>\n"
       }
-      out += "        </label>\n"
+      labels += "        </label>\n"
     }
-    out += "      </labels>\n    </task>\n  </meta>\n"
+    labels += "      </labels>\n"
+    var out = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<annotations>\n  <version>1.1</version>\n"
+    // With splits, CVAT's project layout: <meta><project> with one <task> per subset, and every
+    // image's `subset` (images without a split are in "default"). Datumaro reads each subset of a
+    // project file; a <task> file it reads as one subset named after the file, which would hide
+    // every image whose subset differs.
+    let hasSplits = items.contains { $0.document.image.split != nil }
+    if hasSplits {
+      var sizes: [String: Int] = [:]
+      for item in items { sizes[item.document.image.split ?? "default", default: 0] += 1 }
+      out += "  <meta>\n    <project>\n      <name>annot export</name>\n" + labels + "      <tasks>\n"
+      for (k, split) in sizes.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+        out += "        <task>\n          <id>\(k + 1)</id>\n          <name>\(XMLTree.escapeText(split))</name>\n"
+        out += "          <size>\(sizes[split]!)</size>\n          <mode>annotation</mode>\n"
+        out += "          <subset>\(XMLTree.escapeText(split))</subset>\n        </task>\n"
+      }
+      out += "      </tasks>\n    </project>\n  </meta>\n"
+    } else {
+      out += "  <meta>\n    <task>\n      <size>\(items.count)</size>\n      <mode>annotation</mode>\n" + labels + "    </task>\n  </meta>\n"
+    }
 
     // Keep the source's image ids when they are unique non-negative integers, else number them.
     let sourceIDs = items.compactMap { $0.document.image.sourceID.flatMap { Int($0) } }.filter { $0 >= 0 }
@@ -48,7 +66,7 @@ public struct CVATExporter: DatasetExporter {
       let img = item.document.image
       let id = keepIDs ? Int(img.sourceID!)! : index
       var imgAttrs = "id=\"\(id)\" name=\"\(XMLTree.escape(img.path))\""
-      if let split = img.split { imgAttrs += " subset=\"\(XMLTree.escape(split))\"" }
+      if hasSplits { imgAttrs += " subset=\"\(XMLTree.escape(img.split ?? "default"))\"" }
       imgAttrs += " width=\"\(img.width)\" height=\"\(img.height)\""
       if !img.attributes.isEmpty { report.lose("image attributes dropped", img.attributes.count) }
       let shapes = item.document.annotations.flatMap { Self.shapesXML($0, image: img, report: &report) }

@@ -20,24 +20,37 @@ public struct CVATImporter: DatasetImporter {
   /// One line for `annot formats`.
   public var summary: String { "CVAT for images 1.1 XML: boxes, polygons, polylines, points, ellipses, masks, tags, attributes" }
 
-  /// High for an XML file (or a directory's `annotations.xml`) whose root is `<annotations>`
-  /// with `<version>1.1</version>` or a `<meta>`; none otherwise.
+  /// High for an XML file (or a directory's `annotations.xml`, or its per-subset `*.xml` files,
+  /// Datumaro's layout) whose root is `<annotations>` with `<version>1.1</version>`; medium with
+  /// a `<meta>` or `<image` children only (globox writes a bare `<annotations>`); none otherwise.
   public func detect(_ source: URL) -> DetectionConfidence {
-    guard let file = Self.xmlFile(source), let head = Self.head(file) else { return .none }
-    guard head.contains("<annotations") else { return .none }
-    if head.contains("<version>1.1</version>") { return .high }
-    return head.contains("<meta>") ? .medium : .none
+    detectWhy(source).0
   }
 
-  static func xmlFile(_ source: URL) -> URL? {
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: source.path, isDirectory: &isDir) else { return nil }
-    if isDir.boolValue {
-      let f = source.appendingPathComponent("annotations.xml")
-      return FileManager.default.fileExists(atPath: f.path) ? f : nil
-    }
-    return source.pathExtension.lowercased() == "xml" ? source : nil
+  /// The confidence and, when none, why not (for `auto`'s report).
+  public func detectWhy(_ source: URL) -> (DetectionConfidence, String) {
+    let files = Self.xmlFiles(source)
+    guard let file = files.first else { return (.none, "no annotations.xml and no top-level .xml file with an <annotations> root") }
+    guard let head = Self.head(file) else { return (.none, "\(file.lastPathComponent) cannot be read") }
+    guard head.contains("<annotations") else { return (.none, "\(file.lastPathComponent) has no <annotations> root") }
+    if head.contains("<version>1.1</version>") { return (.high, "") }
+    return head.contains("<meta>") || head.contains("<image") ? (.medium, "") : (.none, "\(file.lastPathComponent): <annotations> without <version>, <meta> or <image>")
   }
+
+  /// The XML files of a source: the file itself; a directory's `annotations.xml`; else the
+  /// directory's top-level `*.xml` files whose root is `<annotations>` (one per subset), sorted.
+  static func xmlFiles(_ source: URL) -> [URL] {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: source.path, isDirectory: &isDir) else { return [] }
+    guard isDir.boolValue else { return source.pathExtension.lowercased() == "xml" ? [source] : [] }
+    let f = source.appendingPathComponent("annotations.xml")
+    if FileManager.default.fileExists(atPath: f.path) { return [f] }
+    let names = ((try? FileManager.default.contentsOfDirectory(atPath: source.path)) ?? []).filter { $0.lowercased().hasSuffix(".xml") }
+    return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { source.appendingPathComponent($0) }
+      .filter { FileAccess.isRegularFile($0) && (head($0)?.contains("<annotations") ?? false) }
+  }
+
+  static func xmlFile(_ source: URL) -> URL? { xmlFiles(source).first }
 
   static func head(_ file: URL) -> String? {
     guard let h = FileHandle(forReadingAtPath: file.path) else { return nil }
@@ -46,11 +59,33 @@ public struct CVATImporter: DatasetImporter {
     return String(decoding: d, as: UTF8.self)
   }
 
-  /// Reads the whole file; throws `FormatError.invalid` naming `annotations.xml`, the line and element.
+  /// Reads the whole file (or every subset file); throws `FormatError.invalid` naming the XML
+  /// file, the line and element. In a directory of per-subset files (`train.xml`, `val.xml`), the
+  /// file name is the split of images without a `subset` attribute; `default` means no split.
   public func importDataset(from source: URL, options: ImportOptions) throws -> ImportedDataset {
-    guard let xml = Self.xmlFile(source) else {
-      throw FormatError.invalid(file: source.path, place: "", message: "no CVAT annotations.xml found")
+    let files = Self.xmlFiles(source)
+    guard !files.isEmpty else {
+      throw FormatError.invalid(file: source.path, place: "", message: "no CVAT annotations.xml (or per-subset .xml file) found")
     }
+    var schema = DeclaredSchema(existing: options.existingSchema)
+    var items: [Item] = []
+    var warnings: [String] = []
+    var seenPaths: [String: String] = [:]
+    let perSubset = files.count > 1 || files[0].lastPathComponent != "annotations.xml"
+    for xml in files {
+      let stem = (xml.lastPathComponent as NSString).deletingPathExtension
+      let fileSplit = perSubset && FileAccess.isDirectory(source) && stem != "default" ? stem : nil
+      try readFile(xml, fileSplit: fileSplit, options: options, schema: &schema, items: &items, warnings: &warnings, seenPaths: &seenPaths)
+    }
+    // Validate once the schema is complete (labels may be declared after use in odd files).
+    for item in items {
+      try ImportChecks.validate(item.document, schema: schema.manifest, file: item.file, places: item.places)
+    }
+    return ImportedDataset(manifest: schema.manifest, items: items.map(\.imported), warnings: warnings)
+  }
+
+  private func readFile(_ xml: URL, fileSplit: String?, options: ImportOptions, schema: inout DeclaredSchema, items: inout [Item],
+                        warnings: inout [String], seenPaths: inout [String: String]) throws {
     let file = xml.lastPathComponent
     let root = try XMLTree.parse(try ImportChecks.read(xml, name: file), file: file)
     guard root.name == "annotations" else {
@@ -63,7 +98,6 @@ public struct CVATImporter: DatasetImporter {
       imagesDir = FileManager.default.fileExists(atPath: sub.path) ? sub : base
     }
 
-    var schema = DeclaredSchema(existing: options.existingSchema)
     var specs: [String: [String: AttributeDefinition]] = [:]
     if let meta = root.child("meta") {
       for container in ["task", "job", "project"] {
@@ -83,9 +117,7 @@ public struct CVATImporter: DatasetImporter {
       }
     }
 
-    var items: [Item] = []
-    var warnings: [String] = []
-    var seenPaths = Set<String>()
+    // Image ids are unique within one file (each subset file of a project numbers its own).
     var seenIDs: [String: Int] = [:]
     for el in root.children {
       switch el.name {
@@ -97,26 +129,24 @@ public struct CVATImporter: DatasetImporter {
           }
           seenIDs[id] = el.line
         }
-        let item = try readImage(el, file: file, imagesDir: imagesDir, schema: &schema, specs: specs, warnings: &warnings)
-        guard seenPaths.insert(item.document.image.path).inserted else {
-          throw FormatError.invalid(file: file, place: "line \(el.line), <image>", message: "image '\(item.document.image.path)' listed twice")
+        let item = try readImage(el, file: file, imagesDir: imagesDir, fileSplit: fileSplit, schema: &schema, specs: specs, warnings: &warnings)
+        let p = item.document.image.path
+        if let other = seenPaths[p] {
+          throw FormatError.invalid(file: file, place: "line \(el.line), <image>", message: "image '\(p)' listed twice" + (other == file ? "" : " (also in \(other))"))
         }
+        seenPaths[p] = file
         items.append(item)
       case "track": warnings.append("\(file): line \(el.line): <track> skipped (video tracks are not imported)")
       default: break
       }
     }
-    // Validate once the schema is complete (labels may be declared after use in odd files).
-    for item in items {
-      try ImportChecks.validate(item.document, schema: schema.manifest, file: file, places: item.places)
-    }
-    return ImportedDataset(manifest: schema.manifest, items: items.map(\.imported), warnings: warnings)
   }
 
   private struct Item {
     var document: LabelDocument
     var imageFile: URL
     var places: [String: String]
+    var file: String
     var imported: ImportedItem { ImportedItem(document: document, imageFile: imageFile) }
   }
 
@@ -144,15 +174,21 @@ public struct CVATImporter: DatasetImporter {
     }
   }
 
-  private func readImage(_ el: XMLNode, file: String, imagesDir: URL, schema: inout DeclaredSchema,
+  private func readImage(_ el: XMLNode, file: String, imagesDir: URL, fileSplit: String?, schema: inout DeclaredSchema,
                          specs: [String: [String: AttributeDefinition]], warnings: inout [String]) throws -> Item {
     let place = "line \(el.line), <image>"
     guard let rawName = el.attributes["name"] else { throw FormatError.invalid(file: file, place: place, message: "missing name") }
     let path = try ImportChecks.datasetPath(rawName, file: file, place: place)
     let (w, h) = try ImportChecks.imageSize(el.attributes["width"], el.attributes["height"], file: file, place: place)
-    let (imageFile, info) = try ImportChecks.image(path, in: imagesDir, file: file, place: place, declared: (w, h), warnings: &warnings)
+    var split = fileSplit
+    if let subset = el.attributes["subset"], !subset.isEmpty { split = subset == "default" ? nil : subset }
+    // CVAT and Datumaro keep images in images/<name> or images/<subset>/<name>.
+    var dir = imagesDir
+    let subsetDir = imagesDir.appendingPathComponent(el.attributes["subset"] ?? fileSplit ?? "default")
+    if !FileAccess.exists(imagesDir.appendingPathComponent(path)), FileAccess.exists(subsetDir.appendingPathComponent(path)) { dir = subsetDir }
+    let (imageFile, info) = try ImportChecks.image(path, in: dir, file: file, place: place, declared: (w, h), warnings: &warnings)
     var record = ImageRecord(path: path, width: w, height: h, mediaType: info.mediaType, sourceID: el.attributes["id"])
-    if let subset = el.attributes["subset"], !subset.isEmpty { record.split = subset }
+    record.split = split
     var annotations: [Annotation] = []
     var places: [String: String] = [:]
     var seen = Set<String>()
@@ -168,7 +204,7 @@ public struct CVATImporter: DatasetImporter {
       places[a.id] = sp
       annotations.append(a)
     }
-    return Item(document: LabelDocument(image: record, annotations: annotations), imageFile: imageFile, places: places)
+    return Item(document: LabelDocument(image: record, annotations: annotations), imageFile: imageFile, places: places, file: file)
   }
 
   private func readShape(_ s: XMLNode, file: String, place: String, image: ImageRecord,

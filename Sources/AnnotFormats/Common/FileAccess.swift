@@ -110,13 +110,28 @@ enum FileAccess {
     return String(cString: p)
   }
 
+  /// `realPath` of the roots images are checked against: the same few roots are asked for once
+  /// per image, and resolving one costs a system call per path component.
+  private static let rootCache = RootCache()
+  private final class RootCache: @unchecked Sendable {
+    let lock = NSLock()
+    var paths: [String: String] = [:]
+    func real(_ url: URL) -> String? {
+      lock.lock(); if let p = paths[url.path] { lock.unlock(); return p }; lock.unlock()
+      guard let p = FileAccess.realPath(url) else { return nil }
+      lock.lock(); if paths.count < 64 { paths[url.path] = p }; lock.unlock()
+      return p
+    }
+  }
+  static func realRoot(_ url: URL) -> String? { rootCache.real(url) }
+
   /// Checks that `file` exists, resolves (through symlinks) inside `root`, and has a readable
   /// image header; returns what the header says. Errors name `errFile` and `place`.
   static func probeImage(_ file: URL, root: URL, errFile: String, place: String) throws(FormatError) -> ImageInfo {
     guard exists(file) else {
       throw FormatError.invalid(file: errFile, place: place, message: "image file not found: \(file.path)")
     }
-    guard let real = realPath(file), let realRoot = realPath(root) else {
+    guard let real = realPath(file), let realRoot = realRoot(root) else {
       throw FormatError.invalid(file: errFile, place: place, message: "image file is a dangling symlink: \(file.path)")
     }
     guard real.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") else {

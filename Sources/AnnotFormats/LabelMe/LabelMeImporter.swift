@@ -35,6 +35,12 @@ public struct LabelMeImporter: DatasetImporter {
     return .none
   }
 
+  /// `detect`, with what was missing when it says none.
+  public func detectWhy(_ source: URL) -> (DetectionConfidence, String) {
+    let c = detect(source)
+    return (c, c == .none ? "no .json file naming shapes and imagePath (first 3 .json files looked at)" : "")
+  }
+
   public func importDataset(from source: URL, options: ImportOptions) throws -> ImportedDataset {
     let root: URL
     var jsons: [String]
@@ -49,7 +55,7 @@ public struct LabelMeImporter: DatasetImporter {
       jsons = try FileAccess.walk(source, display: source.lastPathComponent).filter { $0.lowercased().hasSuffix(".json") }
     }
     var warnings: [String] = []
-    var parsed: [(doc: LabelDocument, file: URL, labels: [String])] = []
+    var parsed: [(doc: LabelDocument, file: URL, labels: [String], data: [UInt8]?)] = []
     var owners: [String: String] = [:]
     for rel in jsons {
       let node = try JSONNode.parse(try FileAccess.read(root.appendingPathComponent(rel), display: rel, inside: walked ? root : nil), file: rel)
@@ -66,10 +72,10 @@ public struct LabelMeImporter: DatasetImporter {
     }
     let names = Set(parsed.flatMap(\.labels)).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     let manifest = SchemaBuilder.manifest(names: names, existing: options.existingSchema)
-    return ImportedDataset(manifest: manifest, items: parsed.map { ImportedItem(document: $0.doc, imageFile: $0.file) }, warnings: warnings)
+    return ImportedDataset(manifest: manifest, items: parsed.map { ImportedItem(document: $0.doc, imageFile: $0.file, imageData: $0.data) }, warnings: warnings)
   }
 
-  func readFile(_ node: JSONNode, rel: String, root: URL, warnings: inout [String]) throws -> (doc: LabelDocument, file: URL, labels: [String]) {
+  func readFile(_ node: JSONNode, rel: String, root: URL, warnings: inout [String]) throws -> (doc: LabelDocument, file: URL, labels: [String], data: [UInt8]?) {
     let imagePathNode = try node.required("imagePath")
     let raw = try imagePathNode.string().replacingOccurrences(of: "\\", with: "/")
     let dir = (rel as NSString).deletingLastPathComponent
@@ -78,7 +84,19 @@ public struct LabelMeImporter: DatasetImporter {
     }
     if let why = DatasetPath.validate(path) { throw imagePathNode.fail("invalid image path \"\(path)\": \(why)") }
     let url = root.appendingPathComponent(path)
-    let info = try FileAccess.probeImage(url, root: root, errFile: rel, place: "imagePath")
+    // labelme opens a file whose image is missing from its embedded `imageData` (base64): so
+    // does annot, storing those bytes as the image.
+    var embedded: [UInt8]?
+    let info: ImageInfo
+    if !FileAccess.exists(url), let dataNode = node.optional("imageData") {
+      guard let data = Data(base64Encoded: try dataNode.string(), options: .ignoreUnknownCharacters), !data.isEmpty else {
+        throw dataNode.fail("not base64 image bytes")
+      }
+      embedded = [UInt8](data)
+      do { info = try ImageProbe.probe(embedded!, name: rel + ": imageData") } catch { throw dataNode.fail(error.description) }
+    } else {
+      info = try FileAccess.probeImage(url, root: root, errFile: rel, place: "imagePath")
+    }
     let width = try node.required("imageWidth").int(), height = try node.required("imageHeight").int()
     guard width == info.width, height == info.height else {
       throw node.fail("JSON says \(width)x\(height) but \(path) is \(info.width)x\(info.height)")
@@ -144,7 +162,7 @@ public struct LabelMeImporter: DatasetImporter {
       annotations.append(a)
       labels.append(label)
     }
-    return (LabelDocument(image: image, annotations: annotations), url, labels)
+    return (LabelDocument(image: image, annotations: annotations), url, labels, embedded)
   }
 
   /// A `mask` shape: `mask` is a base64 PNG covering the inclusive box `points` (labelme's

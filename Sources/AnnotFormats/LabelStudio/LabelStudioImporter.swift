@@ -43,6 +43,12 @@ public struct LabelStudioImporter: DatasetImporter {
     return text.contains("\"annotations\"") || text.contains("\"predictions\"") ? .high : .low
   }
 
+  /// `detect`, with what was missing when it says none.
+  public func detectWhy(_ source: URL) -> (DetectionConfidence, String) {
+    let c = detect(source)
+    return (c, c == .none ? "not a JSON list of tasks with data and annotations (or a directory with labelstudio.json)" : "")
+  }
+
   static func jsonFile(_ source: URL) -> URL? {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: source.path, isDirectory: &isDir) else { return nil }
@@ -56,8 +62,11 @@ public struct LabelStudioImporter: DatasetImporter {
   /// `data.image` → dataset path, by the rules in the type's documentation (not yet validated).
   public static func imagePath(fromURL raw: String) -> String {
     var s = raw
-    if let r = s.range(of: "/data/local-files/?d=") , r.lowerBound == s.startIndex {
-      s = String(s[r.upperBound...])
+    // Label Studio's local-files URL, with or without a host (`http://host/data/local-files/?d=…`),
+    // and a bare `?d=…`; the value ends at `&`.
+    if let q = s.range(of: "?d="), s[..<q.lowerBound].isEmpty || s[..<q.lowerBound].hasSuffix("local-files") || s[..<q.lowerBound].hasSuffix("local-files/") {
+      s = String(s[q.upperBound...])
+      if let amp = s.firstIndex(of: "&") { s = String(s[..<amp]) }
     } else if s.hasPrefix("/data/upload/") {
       let rest = s.dropFirst("/data/upload/".count)
       if let slash = rest.firstIndex(of: "/"), rest[..<slash].allSatisfy(\.isNumber) { s = String(rest[rest.index(after: slash)...]) }
@@ -96,7 +105,16 @@ public struct LabelStudioImporter: DatasetImporter {
       guard case .string(let imageURL)? = data["image"] else {
         throw FormatError.invalid(file: file, place: "\(tp).data.image", message: "missing or not a string")
       }
-      let path = try ImportChecks.datasetPath(Self.imagePath(fromURL: imageURL), file: file, place: "\(tp).data.image")
+      var raw = Self.imagePath(fromURL: imageURL)
+      // An absolute local-files path (`?d=/home/u/data/a.png`): relative to the images folder.
+      if raw.hasPrefix("/") {
+        guard let rel = ImportChecks.relativeToRoot(raw, root: imagesDir) else {
+          throw FormatError.invalid(file: file, place: "\(tp).data.image",
+                                    message: "absolute path '\(raw)' is not under the images folder: \(imagesDir.path) (pass --images with the folder that holds it)")
+        }
+        raw = rel
+      }
+      let path = try ImportChecks.datasetPath(raw, file: file, place: "\(tp).data.image")
       if case .array(let p)? = t["predictions"] { skippedPredictions += p.count }
       var results: [(JSONValue, String)] = []
       if let anns = t["annotations"] {

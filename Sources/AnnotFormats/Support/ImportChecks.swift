@@ -43,6 +43,26 @@ enum ImportChecks {
     return (width, height)
   }
 
+  /// An absolute image path as a path relative to `root`, the way the writing tool meant it,
+  /// confined to `root`: the part after `root` when it lies inside it, else the longest trailing
+  /// part of it that names an existing file under `root` (`/home/u/data/img/a.png` with root
+  /// `…/data` → `img/a.png`). Nil when neither works; relative paths are returned unchanged.
+  static func relativeToRoot(_ path: String, root: URL) -> String? {
+    guard path.hasPrefix("/") else { return path }
+    let abs = URL(fileURLWithPath: path).standardizedFileURL.path
+    for r in [root.standardizedFileURL.path, root.resolvingSymlinksInPath().path] {
+      let prefix = r.hasSuffix("/") ? r : r + "/"
+      if abs.hasPrefix(prefix) { return String(abs.dropFirst(prefix.count)) }
+    }
+    var parts = abs.split(separator: "/").map(String.init)
+    while !parts.isEmpty {
+      let rel = parts.joined(separator: "/")
+      if DatasetPath.validate(rel) == nil, FileAccess.exists(root.appendingPathComponent(rel)) { return rel }
+      parts.removeFirst()
+    }
+    return nil
+  }
+
   /// Rejects paths that would leave the dataset (`..`, absolute, control characters).
   static func datasetPath(_ path: String, file: String, place: String) throws(FormatError) -> String {
     if let problem = DatasetPath.validate(path) {

@@ -48,6 +48,12 @@ public struct VOCImporter: DatasetImporter {
     return marked ? .high : .medium
   }
 
+  /// `detect`, with what was missing when it says none.
+  public func detectWhy(_ source: URL) -> (DetectionConfidence, String) {
+    let c = detect(source)
+    return (c, c == .none ? "no Annotations/*.xml" : "")
+  }
+
   /// Reads the whole directory; errors name the file (relative to the root) and line/element.
   public func importDataset(from source: URL, options: ImportOptions) throws -> ImportedDataset {
     let fm = FileManager.default

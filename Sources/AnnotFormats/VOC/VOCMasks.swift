@@ -156,18 +156,22 @@ enum VOCMasks {
   /// `class` class indices (palette: background black, class k the labelmap colour of class k,
   /// the VOC colormap elsewhere, 255 void). Instances are painted in the order given; a later
   /// one wins where they overlap.
-  static func encode(width: Int, height: Int, instances: [(index: Int, classIndex: Int, mask: RLEMask)],
-                     classColors: [PNGColor], id: String) throws -> (object: [UInt8], class: [UInt8]) {
+  static func encode(width: Int, height: Int, instances: [(index: Int, classIndex: Int, shape: Shape)],
+                     classColors: [PNGColor], id: String) throws -> (object: [UInt8], class: [UInt8], overlap: Bool) {
     var obj = [UInt8](repeating: 0, count: width * height)
     var cls = obj
+    var overlap = false
     for inst in instances {
-      guard let bm = MaskBitmap(coco: inst.mask) else { continue }
-      for p in bm.bits.indices where bm.bits[p] != 0 { obj[p] = UInt8(inst.index); cls[p] = UInt8(inst.classIndex) }
+      guard let bm = Raster.bitmap(inst.shape, width: width, height: height) else { continue }
+      for p in bm.bits.indices where bm.bits[p] != 0 {
+        if obj[p] != 0 { overlap = true }
+        obj[p] = UInt8(inst.index); cls[p] = UInt8(inst.classIndex)
+      }
     }
     var classPalette = colormap
     for (k, c) in classColors.enumerated() where k + 1 < 255 { classPalette[k + 1] = c }
     let o = try PNGCodec.encodePalette(width: width, height: height, indices: obj, palette: colormap, name: "SegmentationObject/\(id).png")
     let c = try PNGCodec.encodePalette(width: width, height: height, indices: cls, palette: classPalette, name: "SegmentationClass/\(id).png")
-    return (o, c)
+    return (o, c, overlap)
   }
 }

@@ -1,12 +1,12 @@
 import Foundation
 import AnnotModel
+import Yams
 
-/// The subset of YAML that Ultralytics `data.yaml` files use, read by hand.
-///
-/// Why not a YAML library: the only one in our mirror is jpsim/Yams, and Package.swift is not
-/// this module's to change; `data.yaml` needs just top-level `key: value` pairs, block and flow
-/// lists, and an index→name map, with plain, 'single' or "double" quoted scalars. Anything else
-/// under a key we do not read (for example a `download: |` script) is skipped unparsed.
+/// An Ultralytics `data.yaml`, read with a real YAML parser (Yams, over libyaml): block and
+/// flow collections over several lines (YOLOv5's `coco.yaml` style), anchors and aliases, `<<`
+/// merge keys at the top level, quoted and block scalars. annot reads the top-level keys whose
+/// values are scalars, lists of scalars or flat maps of scalars; other values are kept as
+/// "unreadable" and only matter when a key annot needs (`names`, `train`, …) holds one.
 struct YOLODataYAML {
   /// A value we understand: a scalar, a list of scalars, or an ordered map of scalars.
   enum Value: Equatable {
@@ -31,155 +31,80 @@ struct YOLODataYAML {
 
   /// Parses `text`; errors name `file` and the line.
   static func parse(_ text: String, file: String) throws(FormatError) -> YOLODataYAML {
+    let root: Node?
+    do { root = try Yams.compose(yaml: text) } catch let e as YamlError {
+      throw Self.error(e, file: file)
+    } catch {
+      throw FormatError.invalid(file: file, place: "", message: "\(error)")
+    }
     var out = YOLODataYAML()
-    let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }
-    var i = 0
-    func fail(_ line: Int, _ m: String) -> FormatError { .invalid(file: file, place: "line \(line + 1)", message: m) }
-    while i < lines.count {
-      let raw = lines[i]
-      let keyLine = i
-      let line = stripComment(raw)
-      if line.trimmingCharacters(in: .whitespaces).isEmpty || raw.hasPrefix("---") { i += 1; continue }
-      guard !raw.hasPrefix(" "), !raw.hasPrefix("\t") else { throw fail(i, "unexpected indentation") }
-      guard let colon = keyColon(line) else { throw fail(i, "expected 'key: value'") }
-      let key = try unquote(String(line[..<colon]).trimmingCharacters(in: .whitespaces), line: i, file: file)
-      let rest = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
-      guard !out.has(key) else { throw fail(i, "duplicate key '\(key)'") }
-      // The block: following lines that are indented or blank.
-      var block: [(Int, String)] = []
-      var j = i + 1
-      // PyYAML writes a list under a key without indenting it (`names:` then `- car`).
-      while j < lines.count, lines[j].hasPrefix(" ") || lines[j].hasPrefix("\t") || lines[j].trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
-              || (rest.isEmpty && (lines[j].hasPrefix("- ") || lines[j] == "-")) {
-        block.append((j, lines[j])); j += 1
-      }
-      i = j
-      if rest.hasPrefix("|") || rest.hasPrefix(">") { out.entries.append((key, .scalar(""))); continue }   // block scalar: skipped
-      if !rest.isEmpty {
-        out.entries.append((key, try flowOrScalar(rest, line: keyLine, file: file)))
+    guard let root else { return out }
+    guard case .mapping(let m) = root else {
+      throw FormatError.invalid(file: file, place: Self.place(root), message: "expected a mapping of keys (path, train, val, names…)")
+    }
+    var pairs: [(Node, Node)] = []
+    for (k, v) in m {
+      // `<<: *base` (or a list of them) merges a mapping's keys; explicit keys win.
+      if k.string == "<<" {
+        let sources: [Node] = if case .sequence(let s) = v { Array(s) } else { [v] }
+        for src in sources {
+          guard case .mapping(let sm) = src else { throw FormatError.invalid(file: file, place: Self.place(v), message: "'<<' expects a mapping") }
+          for (mk, mv) in sm where !m.keys.contains(mk) && !pairs.contains(where: { $0.0 == mk }) { pairs.append((mk, mv)) }
+        }
         continue
       }
-      let content = block.map { ($0.0, stripComment($0.1).trimmingCharacters(in: .whitespaces)) }.filter { !$0.1.isEmpty }
-      if content.isEmpty { out.entries.append((key, nil)); continue }
-      if content.allSatisfy({ $0.1.hasPrefix("- ") || $0.1 == "-" }) {
+      pairs.append((k, v))
+    }
+    for (k, v) in pairs {
+      guard case .scalar(let ks) = k else { throw FormatError.invalid(file: file, place: Self.place(k), message: "keys must be plain scalars") }
+      let key = ks.string
+      guard !out.has(key) else { throw FormatError.invalid(file: file, place: Self.place(k), message: "duplicate key '\(key)'") }
+      switch v {
+      case .scalar(let sc):
+        // `test:` with nothing after it (YAML null) is an empty value.
+        if sc.style == .plain && ["", "~", "null", "Null", "NULL"].contains(sc.string) { out.entries.append((key, nil)) }
+        else { out.entries.append((key, .scalar(sc.string))) }
+      case .sequence(let seq):
         var items: [String] = []
-        for (n, c) in content { items.append(try unquote(String(c.dropFirst(1)).trimmingCharacters(in: .whitespaces), line: n, file: file)) }
-        out.entries.append((key, .list(items)))
-      } else if content.allSatisfy({ keyColon($0.1) != nil }) {
-        var pairs: [(String, String)] = []
-        for (n, c) in content {
-          let k = keyColon(c)!
-          pairs.append((try unquote(String(c[..<k]).trimmingCharacters(in: .whitespaces), line: n, file: file),
-                        try unquote(String(c[c.index(after: k)...]).trimmingCharacters(in: .whitespaces), line: n, file: file)))
+        var ok = true
+        for n in seq { if case .scalar(let e) = n { items.append(e.string) } else { ok = false; break } }
+        if ok { out.entries.append((key, .list(items))) } else { out.entries.append((key, nil)); out.unreadable.insert(key) }
+      case .mapping(let mm):
+        var kv: [(String, String)] = []
+        var ok = true
+        for (mk, mv) in mm {
+          guard case .scalar(let a) = mk, case .scalar(let b) = mv else { ok = false; break }
+          kv.append((a.string, b.string))
         }
-        out.entries.append((key, .map(pairs)))
-      } else {
-        out.entries.append((key, nil))   // a structure we do not read; only known keys are checked later
-        out.unreadable.insert(key)
+        if ok { out.entries.append((key, .map(kv))) } else { out.entries.append((key, nil)); out.unreadable.insert(key) }
+      case .alias:
+        out.entries.append((key, nil)); out.unreadable.insert(key)
       }
     }
     return out
   }
 
-  /// Keys whose block held something other than a list or a flat map.
+  /// `line N` of a node, or "" when Yams gave no position.
+  static func place(_ n: Node) -> String { n.mark.map { "line \($0.line)" } ?? "" }
+
+  /// A Yams error as one line naming the file and the line.
+  static func error(_ e: YamlError, file: String) -> FormatError {
+    switch e {
+    case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
+      return .invalid(file: file, place: "line \(mark.line), column \(mark.column)", message: problem)
+    case let .duplicatedKeysInMapping(duplicates, _):
+      return .invalid(file: file, place: "", message: "duplicate key '\(duplicates.joined(separator: "', '"))'")
+    case let .reader(problem, _, _, _):
+      return .invalid(file: file, place: "", message: problem)
+    default:
+      return .invalid(file: file, place: "", message: "\(e)")
+    }
+  }
+
+  /// Keys whose value is a structure annot does not read (nested collections).
   var unreadable = Set<String>()
 
-  /// `[a, b]`, `{0: a, 1: b}` or a scalar.
-  static func flowOrScalar(_ s: String, line: Int, file: String) throws(FormatError) -> Value {
-    if s.hasPrefix("[") || s.hasPrefix("{") {
-      guard s.hasSuffix(s.hasPrefix("[") ? "]" : "}") else {
-        throw FormatError.invalid(file: file, place: "line \(line + 1)", message: "unterminated flow collection (multi-line flow collections are not supported)")
-      }
-      let items = try splitFlow(String(s.dropFirst().dropLast()), line: line, file: file)
-      if s.hasPrefix("[") {
-        var out: [String] = []
-        for it in items { out.append(try unquote(it, line: line, file: file)) }
-        return .list(out)
-      }
-      var pairs: [(String, String)] = []
-      for it in items {
-        guard let k = keyColon(it) else { throw FormatError.invalid(file: file, place: "line \(line + 1)", message: "expected 'key: value' in '{…}'") }
-        pairs.append((try unquote(String(it[..<k]).trimmingCharacters(in: .whitespaces), line: line, file: file),
-                      try unquote(String(it[it.index(after: k)...]).trimmingCharacters(in: .whitespaces), line: line, file: file)))
-      }
-      return .map(pairs)
-    }
-    return .scalar(try unquote(s, line: line, file: file))
-  }
-
-  /// Splits a flow collection's inside at top-level commas, respecting quotes.
-  static func splitFlow(_ s: String, line: Int, file: String) throws(FormatError) -> [String] {
-    var out: [String] = [], cur = "", quote: Character? = nil
-    for c in s {
-      if let q = quote { cur.append(c); if c == q { quote = nil }; continue }
-      if c == "'" || c == "\"" { quote = c; cur.append(c); continue }
-      if c == "[" || c == "{" { throw FormatError.invalid(file: file, place: "line \(line + 1)", message: "nested flow collections are not supported") }
-      if c == "," { out.append(cur.trimmingCharacters(in: .whitespaces)); cur = ""; continue }
-      cur.append(c)
-    }
-    let last = cur.trimmingCharacters(in: .whitespaces)
-    if !last.isEmpty { out.append(last) }
-    return out.filter { !$0.isEmpty }
-  }
-
-  /// The index of the `:` that ends a key (followed by a space or the end), outside quotes.
-  static func keyColon(_ s: String) -> String.Index? {
-    var quote: Character? = nil
-    var idx = s.startIndex
-    while idx < s.endIndex {
-      let c = s[idx]
-      if let q = quote { if c == q { quote = nil } } else if c == "'" || c == "\"" { quote = c } else if c == ":" {
-        let next = s.index(after: idx)
-        if next == s.endIndex || s[next] == " " || s[next] == "\t" { return idx }
-      }
-      idx = s.index(after: idx)
-    }
-    return nil
-  }
-
-  /// Drops a `#` comment that starts the line or follows whitespace, outside quotes.
-  static func stripComment(_ s: String) -> String {
-    var quote: Character? = nil
-    var prev: Character = " "
-    var idx = s.startIndex
-    while idx < s.endIndex {
-      let c = s[idx]
-      if let q = quote { if c == q { quote = nil } } else if c == "'" || c == "\"" { quote = c } else if c == "#" && (prev == " " || prev == "\t") {
-        return String(s[..<idx])
-      }
-      prev = c
-      idx = s.index(after: idx)
-    }
-    return s
-  }
-
-  /// A scalar without its quotes; `'…'` doubles `'`, `"…"` takes backslash escapes.
-  static func unquote(_ s: String, line: Int, file: String) throws(FormatError) -> String {
-    func fail(_ m: String) -> FormatError { .invalid(file: file, place: "line \(line + 1)", message: m) }
-    if s.hasPrefix("'") {
-      guard s.count >= 2, s.hasSuffix("'") else { throw fail("unterminated quoted string") }
-      return String(s.dropFirst().dropLast()).replacingOccurrences(of: "''", with: "'")
-    }
-    if s.hasPrefix("\"") {
-      guard s.count >= 2, s.hasSuffix("\"") else { throw fail("unterminated quoted string") }
-      var out = "", esc = false
-      for c in s.dropFirst().dropLast() {
-        if esc {
-          switch c {
-          case "n": out.append("\n")
-          case "t": out.append("\t")
-          case "\\", "\"", "/": out.append(c)
-          default: throw fail("unsupported escape '\\\(c)'")
-          }
-          esc = false
-        } else if c == "\\" { esc = true } else { out.append(c) }
-      }
-      return out
-    }
-    return s
-  }
-
-  /// Writes a scalar so `unquote` reads it back: plain when safe, else single-quoted.
+  /// Writes a scalar so YAML reads it back as the same string: plain when safe, else single-quoted.
   static func quote(_ s: String) -> String {
     let plainSafe = !s.isEmpty && s.unicodeScalars.allSatisfy { c in
       (c.value >= 0x30 && c.value <= 0x39) || (c.value >= 0x41 && c.value <= 0x5A) || (c.value >= 0x61 && c.value <= 0x7A)

@@ -9,7 +9,11 @@ import AnnotModel
 /// Lines hold normalised values with exactly 6 decimals (`FixedDecimal`), clamped to [0, 1].
 /// Class indices are the positions of the classes sorted by id. Options (`extra`):
 /// `task` = `detect` (default, every shape as a box) or `segment` (polygons as segment lines,
-/// boxes as their four corners).
+/// boxes as their four corners, masks as their traced outlines); `layout` = `ultralytics`
+/// (default) or `darknet`: `obj.names`, `obj.data` (`classes`, one `<split> = data/<split>.txt`
+/// per split, `val` written as darknet's `valid`, `names`, `backup`), `<split>.txt` image lists
+/// (`data/obj_<split>_data/<rest>`) and `obj_<split>_data/<rest>` with each label file beside
+/// its image, as darknet and Datumaro's `yolo` format write it.
 public struct YOLOExporter: DatasetExporter {
   public init() {}
   public var name: String { "yolo" }
@@ -20,6 +24,11 @@ public struct YOLOExporter: DatasetExporter {
     guard task == "detect" || task == "segment" else {
       throw FormatError.invalid(file: "export options", place: "task", message: "expected detect or segment, found \"\(task)\"")
     }
+    let layout = options.extra["layout"] ?? "ultralytics"
+    guard layout == "ultralytics" || layout == "darknet" else {
+      throw FormatError.invalid(file: "export options", place: "layout", message: "expected ultralytics or darknet, found \"\(layout)\"")
+    }
+    let darknet = layout == "darknet"
     var report = ExportReport()
     let classes = manifest.classes.sorted { $0.id < $1.id }
     var index: [String: Int] = [:]
@@ -27,6 +36,7 @@ public struct YOLOExporter: DatasetExporter {
 
     var splitsSeen = Set<String>()
     var labelOwners: [String: String] = [:]
+    var lists: [String: [String]] = [:]
     let items = items.sorted { $0.document.image.path.utf8.lexicographicallyPrecedes($1.document.image.path.utf8) }
     for item in items {
       let doc = item.document
@@ -36,9 +46,14 @@ public struct YOLOExporter: DatasetExporter {
       if let why = DatasetPath.validate(split) ?? (split.contains("/") ? "contains '/'" : nil) {
         throw FormatError.invalid(file: "data.yaml", place: doc.image.path, message: "split name \"\(split)\" cannot name a folder: \(why)")
       }
+      if darknet, Self.darknetReserved.contains(split) {
+        throw FormatError.invalid(file: "obj.data", place: doc.image.path, message: "split name \"\(split)\" is an obj.data setting; rename the split for the darknet layout")
+      }
       splitsSeen.insert(split)
-      let rest = doc.image.path.hasPrefix(split + "/") ? String(doc.image.path.dropFirst(split.count + 1)) : doc.image.path
-      let labelPath = "labels/\(split)/" + (rest as NSString).deletingPathExtension + ".txt"
+      var rest = doc.image.path
+      for prefix in [split + "/", "obj_\(split)_data/"] where rest.hasPrefix(prefix) { rest = String(rest.dropFirst(prefix.count)) }
+      let imagePath = darknet ? "obj_\(split)_data/\(rest)" : "images/\(split)/\(rest)"
+      let labelPath = (darknet ? "obj_\(split)_data/" : "labels/\(split)/") + (rest as NSString).deletingPathExtension + ".txt"
       if let other = labelOwners[labelPath] {
         throw FormatError.invalid(file: labelPath, place: "", message: "images \(other) and \(doc.image.path) would share this label file")
       }
@@ -51,14 +66,42 @@ public struct YOLOExporter: DatasetExporter {
         if let line = line(a, cls: cls, image: doc.image, segment: task == "segment", report: &report) { text += line + "\n" }
       }
       if !doc.image.attributes.isEmpty { report.lose("image attribute sets dropped") }
-      try sink.writeImage("images/\(split)/\(rest)", item: item)
+      try sink.writeImage(imagePath, item: item)
       try sink.write(labelPath, Array(text.utf8))
+      lists[split, default: []].append("data/" + imagePath)
       report.filesWritten += 2
     }
 
-    try sink.write("data.yaml", Array(Self.dataYAML(classes: classes.map(\.name), splits: splitsSeen).utf8))
-    report.filesWritten += 1
+    if darknet {
+      try sink.write("obj.names", Array(classes.map { $0.name + "\n" }.joined().utf8))
+      var data = "classes = \(classes.count)\n"
+      for split in splitsSeen.sorted(by: Self.splitOrder) {
+        let list = lists[split]!.map { $0 + "\n" }.joined()
+        try sink.write("\(split).txt", Array(list.utf8))
+        data += "\(split == "val" ? "valid" : split) = data/\(split).txt\n"
+      }
+      data += "names = data/obj.names\nbackup = backup/\n"
+      try sink.write("obj.data", Array(data.utf8))
+      report.filesWritten += 2 + splitsSeen.count
+    } else {
+      try sink.write("data.yaml", Array(Self.dataYAML(classes: classes.map(\.name), splits: splitsSeen).utf8))
+      report.filesWritten += 1
+    }
     return report
+  }
+
+  /// obj.data keys that are settings, so no split may be named after them (`valid` is val's key).
+  static let darknetReserved: Set<String> = YOLOImporter.darknetSettings.union(["valid"])
+
+  /// train, val, test first, then other splits by name.
+  static func splitOrder(_ a: String, _ b: String) -> Bool {
+    let known = ["train", "val", "test"]
+    switch (known.firstIndex(of: a), known.firstIndex(of: b)) {
+    case let (x?, y?): return x < y
+    case (.some, nil): return true
+    case (nil, .some): return false
+    default: return a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
   }
 
   /// Deterministic data.yaml. `val` falls back to the train folders (Ultralytics requires it);
@@ -115,12 +158,30 @@ public struct YOLOExporter: DatasetExporter {
         report.lose("polygons written as boxes")
         out = a.boundingBox.map { boxLine($0) }
       }
-    case .mask:
-      report.lose("masks written as boxes")
-      out = a.boundingBox.map { asBox($0) }
-    case .ellipse:
-      report.lose("ellipses written as boxes")
-      out = a.boundingBox.map { asBox($0) }
+    case .mask(let m):
+      if segment {
+        // The mask's outline, traced along pixel borders (one polygon per connected region).
+        guard m.width == image.width, m.height == image.height, let bm = MaskBitmap(coco: m) else {
+          report.lose("masks not covering the image exactly dropped"); return nil
+        }
+        let outlines = Raster.outlines(bm)
+        guard !outlines.isEmpty else { report.lose("empty masks dropped"); return nil }
+        if outlines.count > 1 { report.lose("multi-part masks joined into one segment") }
+        let filled = Raster.bitmap(.polygon(outlines), width: image.width, height: image.height)
+        if filled.map({ $0.bits != bm.bits }) ?? true { report.lose("mask holes filled (segments hold outer outlines)") }
+        out = segLine(outlines.flatMap { $0 })
+      } else {
+        report.lose("masks written as boxes")
+        out = a.boundingBox.map { boxLine($0) }
+      }
+    case .ellipse(let cx, let cy, let rx, let ry, let r):
+      if segment {
+        report.lose("ellipses written as 32-point polygons")
+        out = segLine(ShapeMath.ellipsePolygon(cx: cx, cy: cy, rx: rx, ry: ry, rotation: r))
+      } else {
+        report.lose("ellipses written as boxes")
+        out = a.boundingBox.map { boxLine($0) }
+      }
     case .keypoints:
       report.lose("keypoint sets written as boxes")
       out = a.boundingBox.map { asBox($0) }

@@ -33,6 +33,12 @@ public struct YOLOImporter: DatasetImporter {
     return .none
   }
 
+  /// `detect`, with what was missing when it says none.
+  public func detectWhy(_ source: URL) -> (DetectionConfidence, String) {
+    let c = detect(source)
+    return (c, c == .none ? "no data.yaml, obj.names/obj.data, or images/ and labels/ folders" : "")
+  }
+
   public func importDataset(from source: URL, options: ImportOptions) throws -> ImportedDataset {
     if FileAccess.isRegularFile(source) {
       return try ultralytics(yaml: source, root: source.deletingLastPathComponent(), options: options)
@@ -151,6 +157,7 @@ public struct YOLOImporter: DatasetImporter {
 
   func darknet(root: URL, options: ImportOptions) throws -> ImportedDataset {
     var config: [String: String] = [:]
+    var configOrder: [String] = []
     let dataURL = root.appendingPathComponent("obj.data")
     if FileAccess.isRegularFile(dataURL) {
       let text = String(decoding: try FileAccess.read(dataURL, display: "obj.data"), as: UTF8.self)
@@ -158,7 +165,10 @@ public struct YOLOImporter: DatasetImporter {
         let t = line.trimmingCharacters(in: .whitespacesAndNewlines)
         if t.isEmpty || t.hasPrefix("#") { continue }
         guard let eq = t.firstIndex(of: "=") else { throw FormatError.invalid(file: "obj.data", place: "line \(n + 1)", message: "expected 'key = value'") }
-        config[t[..<eq].trimmingCharacters(in: .whitespaces)] = t[t.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+        let key = t[..<eq].trimmingCharacters(in: .whitespaces)
+        guard config[key] == nil else { throw FormatError.invalid(file: "obj.data", place: "line \(n + 1)", message: "duplicate key '\(key)'") }
+        config[key] = t[t.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+        configOrder.append(key)
       }
     }
     func resolve(_ p: String) -> URL {
@@ -176,11 +186,35 @@ public struct YOLOImporter: DatasetImporter {
       throw FormatError.invalid(file: "obj.data", place: "classes", message: "classes is \(c) but \(namesFile) has \(names.count) names")
     }
 
+    // Every key but darknet's own settings names a split's image list (Datumaro writes the
+    // subset name, `val = data/val.txt`; darknet writes `valid`). A named list that is missing
+    // is an error: a split must never disappear quietly.
     var listed: [(split: String, rel: String)] = []
-    for (key, split) in [("train", "train"), ("valid", "val"), ("test", "test")] {
-      let url = config[key].map(resolve) ?? (key == "train" ? root.appendingPathComponent("train.txt") : nil)
-      guard let url, FileAccess.isRegularFile(url) else { continue }
+    var splitKeys = configOrder.filter { !Self.darknetSettings.contains($0) }
+    if config["train"] == nil, FileAccess.isRegularFile(root.appendingPathComponent("train.txt")) { splitKeys.insert("train", at: 0) }
+    var warnings: [String] = []
+    for key in splitKeys {
+      let split = key == "valid" ? "val" : key
+      if let why = DatasetPath.validate(split) ?? (split.contains("/") ? "contains '/'" : nil) {
+        throw FormatError.invalid(file: "obj.data", place: key, message: "split name \"\(split)\" cannot be used: \(why)")
+      }
+      let value = config[key] ?? "train.txt"
+      var url = resolve(value)
+      // Lists named from darknet's own folder (`/home/u/darknet/data/train.txt`) are looked up by
+      // their file name in the dataset root.
+      if !FileAccess.isRegularFile(url), FileAccess.isRegularFile(root.appendingPathComponent(url.lastPathComponent)) {
+        url = root.appendingPathComponent(url.lastPathComponent)
+      }
+      guard FileAccess.isRegularFile(url) else {
+        throw FormatError.invalid(file: "obj.data", place: key, message: "image list '\(value)' not found (looked for \(url.path))")
+      }
+      guard url.pathExtension.lowercased() == "txt" else {
+        warnings.append("obj.data: \(key) = \(value): not a .txt image list; skipped")
+        continue
+      }
+      let before = listed.count
       listed += try listFile(url.standardizedFileURL, display: relative(url.standardizedFileURL, to: root) ?? url.path, root: root).map { (split, $0) }
+      if listed.count == before { warnings.append("obj.data: \(key) = \(value): the list names no images") }
     }
     if listed.isEmpty {   // no list files: every image with a .txt beside it
       for f in try FileAccess.walk(root, display: root.lastPathComponent)
@@ -190,7 +224,6 @@ public struct YOLOImporter: DatasetImporter {
       }
     }
     var items: [ImportedItem] = []
-    var warnings: [String] = []
     var seen: [String: String] = [:]
     for (split, rel) in listed {
       if let first = seen[rel] { warnings.append("\(rel): listed in \(first) and \(split); kept in \(first)"); continue }
@@ -200,6 +233,10 @@ public struct YOLOImporter: DatasetImporter {
     }
     return ImportedDataset(manifest: manifest(names, options), items: items, warnings: warnings)
   }
+
+  /// obj.data keys that are darknet settings, not split lists (Datumaro's reserved keys plus
+  /// darknet's own `results`, `eval`, `backup`).
+  static let darknetSettings: Set<String> = ["classes", "names", "backup", "results", "eval", "top"]
 
   // MARK: Shared
 
@@ -228,6 +265,9 @@ public struct YOLOImporter: DatasetImporter {
       var p = line.trimmingCharacters(in: .whitespacesAndNewlines)
       if p.isEmpty { continue }
       while p.hasPrefix("./") { p.removeFirst(2) }
+      // Absolute entries (darknet lists written on another machine) are made relative to the
+      // dataset root: the part inside it, else the longest trailing part naming a file there.
+      if p.hasPrefix("/"), let rel = ImportChecks.relativeToRoot(p, root: root) { p = rel }
       if !FileAccess.exists(root.appendingPathComponent(p)), p.hasPrefix("data/") { p.removeFirst(5) }
       if let why = DatasetPath.validate(p) {
         throw FormatError.invalid(file: display, place: "line \(n + 1)", message: "invalid image path \"\(p)\": \(why)")
