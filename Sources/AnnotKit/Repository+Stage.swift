@@ -6,11 +6,16 @@ import AnnotMedia
 /// Reads a whole file with POSIX calls (faster than FileManager for many small images).
 /// With `limit`, reads at most that many bytes (enough for an image header).
 func readFile(_ path: String, limit: Int = .max) throws -> [UInt8] {
-  let fd = open(path, O_RDONLY | O_CLOEXEC)
+  let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
   guard fd >= 0 else { throw AnnotError.invalidFile(file: path, place: "", message: String(cString: strerror(errno))) }
   defer { close(fd) }
   var st = stat()
   guard fstat(fd, &st) == 0 else { throw AnnotError.invalidFile(file: path, place: "", message: String(cString: strerror(errno))) }
+  guard (st.st_mode & S_IFMT) == S_IFREG else { throw AnnotError.invalidFile(file: path, place: "", message: "not a regular file") }
+  // Bounded like the importers' inputs: a huge or sparse file must not exhaust memory.
+  guard limit < Int.max || Int(st.st_size) <= Limits.maxInputBytes else {
+    throw AnnotError.invalidFile(file: path, place: "", message: "file is \(st.st_size) bytes, over the input limit of \(Limits.maxInputBytes) (raise it with ANNOT_MAX_INPUT_BYTES)")
+  }
   let size = min(Int(st.st_size), limit)
   var out = [UInt8](repeating: 0, count: size)
   var done = 0
@@ -190,8 +195,8 @@ extension Repository {
     let rootPath = root.path
     let readAndProbe: @Sendable (String) throws -> [UInt8] = { abs in
       let bytes = try readFile(abs)
-      do { probed.set(abs, try ImageProbe.probe(bytes)) } catch {
-        throw AnnotError.invalidFile(file: String(abs.dropFirst(rootPath.count + 1)), place: "", message: "\(error)")
+      do { probed.set(abs, try ImageProbe.probe(bytes)) } catch let error as MediaError {
+        throw AnnotError.invalidFile(file: String(abs.dropFirst(rootPath.count + 1)), place: "", message: error.problem)
       }
       return bytes
     }

@@ -31,10 +31,17 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible {
   /// One line: the file, then what is wrong.
   public var description: String {
     switch self {
-    case let .truncated(file, detail): "\(file): truncated image: \(detail)"
-    case let .unknownFormat(file): "\(file): not a JPEG, PNG, BMP, GIF, WebP or TIFF image"
-    case let .invalid(file, detail): "\(file): invalid image header: \(detail)"
-    case let .unreadable(file, reason): "\(file): cannot read image: \(reason)"
+    case let .truncated(file, _), let .unknownFormat(file), let .invalid(file, _), let .unreadable(file, _): "\(file): \(problem)"
+    }
+  }
+
+  /// What is wrong, without the file (for callers that name the file themselves).
+  public var problem: String {
+    switch self {
+    case let .truncated(_, detail): "truncated image: \(detail)"
+    case .unknownFormat: "not a JPEG, PNG, BMP, GIF, WebP or TIFF image"
+    case let .invalid(_, detail): "invalid image header: \(detail)"
+    case let .unreadable(_, reason): "cannot read image: \(reason)"
     }
   }
 }
