@@ -102,45 +102,29 @@ public final class StatCache {
   /// Writes the cache if anything was recorded: old entries merged with new ones, atomically.
   public func save() {
     guard !added.isEmpty else { return }
-    var merged: [([UInt8], [UInt8])] = []   // (path bytes, fixed part)
-    merged.reserveCapacity(offsets.count + added.count)
-    var newKeys = added.keys.map { Array($0.utf8) }
-    newKeys.sort { $0.lexicographicallyPrecedes($1) }
-    var i = 0, j = 0
-    func fixedPart(_ s: Stat, _ id: ObjectID) -> [UInt8] {
-      var out: [UInt8] = []
-      out.reserveCapacity(Self.fixed)
-      for v in [s.dev, s.ino, s.size, UInt64(bitPattern: s.mtimeNs), UInt64(bitPattern: s.ctimeNs)] {
+    // One merge of two sorted runs straight into the output buffer: old records are copied as
+    // byte ranges, so saving a million entries makes no per-entry allocation.
+    let fresh = added.map { (key: Array($0.key.utf8), stat: $0.value.0, id: $0.value.1) }
+      .sorted { $0.key.lexicographicallyPrecedes($1.key) }
+    var out = Self.magic + [0, 0, 0, 0]
+    out.reserveCapacity(data.count + fresh.reduce(0) { $0 + 2 + $1.key.count + Self.fixed })
+    var n = 0, i = 0
+    func recordEnd(_ at: Int) -> Int { at + 2 + (Int(data[at]) | Int(data[at + 1]) << 8) + Self.fixed }
+    for f in fresh {
+      while i < offsets.count, compare(offsets[i], f.key) < 0 {
+        out += data[offsets[i]..<recordEnd(offsets[i])]; n += 1; i += 1
+      }
+      if i < offsets.count, compare(offsets[i], f.key) == 0 { i += 1 }   // replaced
+      out.append(UInt8(f.key.count & 0xFF)); out.append(UInt8(f.key.count >> 8))
+      out += f.key
+      for v in [f.stat.dev, f.stat.ino, f.stat.size, UInt64(bitPattern: f.stat.mtimeNs), UInt64(bitPattern: f.stat.ctimeNs)] {
         for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(k)))) }
       }
-      return out + id.bytes
+      out += f.id.bytes
+      n += 1
     }
-    func oldRecord(_ k: Int) -> ([UInt8], [UInt8]) {
-      let at = offsets[k]
-      let len = Int(data[at]) | Int(data[at + 1]) << 8
-      return (Array(data[(at + 2)..<(at + 2 + len)]), Array(data[(at + 2 + len)..<(at + 2 + len + Self.fixed)]))
-    }
-    while i < offsets.count || j < newKeys.count {
-      let old = i < offsets.count ? oldRecord(i) : nil
-      if j < newKeys.count, old == nil || !old!.0.lexicographicallyPrecedes(newKeys[j]) {
-        let (s, id) = added[String(decoding: newKeys[j], as: UTF8.self)]!
-        merged.append((newKeys[j], fixedPart(s, id)))
-        if let old, old.0 == newKeys[j] { i += 1 }
-        j += 1
-      } else {
-        merged.append(old!)
-        i += 1
-      }
-    }
-    var out = Self.magic
-    out.reserveCapacity(12 + merged.reduce(0) { $0 + 2 + $1.0.count + Self.fixed })
-    let n = UInt32(merged.count)
-    for k in 0..<4 { out.append(UInt8(truncatingIfNeeded: n >> (8 * UInt32(k)))) }
-    for (p, f) in merged {
-      out.append(UInt8(p.count & 0xFF)); out.append(UInt8(p.count >> 8))
-      out += p
-      out += f
-    }
+    while i < offsets.count { out += data[offsets[i]..<recordEnd(offsets[i])]; n += 1; i += 1 }
+    for k in 0..<4 { out[8 + k] = UInt8(truncatingIfNeeded: n >> (8 * k)) }
     // A failure to write a cache is not an error of the operation: the next one hashes again.
     let tmp = path + ".tmp-\(getpid())"
     if FileManager.default.createFile(atPath: tmp, contents: Data(out)), rename(tmp, path) == 0 { return }
