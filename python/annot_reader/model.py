@@ -4,8 +4,8 @@
 Numbers keep the type JSON gave them (int or float); annot's canonical writer writes every
 integral value below 10^15 as an integer, so coordinates compare equal to Swift's doubles."""
 import math
-from itertools import chain
-from operator import itemgetter, methodcaller
+from itertools import chain, compress, islice
+from operator import ge, itemgetter, methodcaller
 
 from . import rle as _rle
 from ._json import JSONError, key_count_matches, loads, loads_fast
@@ -644,7 +644,10 @@ def _batch_plan(keys):
             if int in ts or float in ts:
                 if not _plain_list([v for v in vals if type(v) is int or type(v) is float]):
                     return None
-            nkeys += sum(map(len, ats))
+            alens = list(map(len, ats))
+            nkeys += sum(alens)
+        else:
+            alens = None
         for g in nums:
             if not _plain_list(list(map(g, items))):
                 return None
@@ -665,7 +668,7 @@ def _batch_plan(keys):
             flat = list(chain.from_iterable(col))
             if not _NUMS.issuperset(map(type, flat)) or not _plain_list(flat):
                 return None
-        return list(map(_CLASSES[kind], items)), nkeys
+        return list(map(_CLASSES[kind], items)), nkeys, ids, alens
     return plan
 
 
@@ -691,7 +694,7 @@ def _fast_annotations(items):
                 except TypeError:  # an unhashable or incomparable value: annotation by annotation
                     got = None
                 if got is not None:
-                    return got
+                    return got[0], got[1]
     anns = []
     append = anns.append
     nkeys = 0
@@ -847,11 +850,9 @@ def decode_document(data, file=None):
         raise
 
 
-def _fast_document(r, data):
-    """The common case of a well-formed document from json's fast path, with inline checks;
-    None when anything is unusual (then the exact path re-reads it). Returns only what the exact
-    path would return: duplicate keys are disproved by counting keys (key_count_matches), and every
-    number the format defines is checked finite and, if an int, below 2^53."""
+def _fast_image(r):
+    """The document level of the fast path: (image dict, annotation items, keys counted so far)
+    for a well-formed document from json's fast path, else None."""
     if type(r) is not dict:
         return None
     im, items, version = r.get("image"), r.get("annotations"), r.get("version")
@@ -871,6 +872,19 @@ def _fast_document(r, data):
         return None
     else:
         nkeys += len(iattrs)
+    return ({"path": path, "width": w, "height": h, "media_type": mt, "source_id": sid, "split": split,
+             "attributes": iattrs}, items, nkeys)
+
+
+def _fast_document(r, data):
+    """The common case of a well-formed document from json's fast path, with inline checks;
+    None when anything is unusual (then the exact path re-reads it). Returns only what the exact
+    path would return: duplicate keys are disproved by counting keys (key_count_matches), and every
+    number the format defines is checked finite and, if an int, below 2^53."""
+    top = _fast_image(r)
+    if top is None:
+        return None
+    image, items, nkeys = top
     got = _fast_annotations(items)
     if got is None:
         return None
@@ -883,8 +897,94 @@ def _fast_document(r, data):
         return None
     if ids != sorted(ids):
         anns.sort(key=_utf8_key)
-    return {"path": path, "width": w, "height": h, "media_type": mt, "source_id": sid, "split": split,
-            "attributes": iattrs}, anns
+    return image, anns
+
+
+# MARK: documents annot has already decoded
+
+# Annotation keys the trusted path takes as they are, by kind (any other key: the checked path).
+_COMMON_KEYS = frozenset(("id", "label", "kind", "bbox", "attributes", "score", "group", "z_order", "crowd",
+                          "source_id"))
+_TRUSTED_KEYS = {kind: _COMMON_KEYS | {g for g in (_GEOMETRY_KEY[kind],) if g}
+                 | ({"rotation"} if kind in ("box", "ellipse") else set()) for kind in KINDS}
+_DIGITS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))  # digits -> '0', the rest -> ' '
+_LONG_RUN = b"0" * 15
+_TRUSTED = {}
+
+
+def _trusted_plan(keys):
+    """For annotations with these keys: a function items -> typed annotations or None."""
+    ks = frozenset(keys)
+    if len(ks) != len(keys) or not {"id", "label", "kind"} <= ks:
+        return False
+    ints = [itemgetter(k) for k in ("group", "z_order") if k in ks]
+    get_kind = itemgetter("kind")
+
+    def plan(items):
+        kinds = set(map(get_kind, items))
+        if len(kinds) != 1:
+            return None
+        kind = kinds.pop()
+        if type(kind) is not str or kind == "mask" or not ks <= _TRUSTED_KEYS.get(kind, ()):
+            return None
+        for g in ints:  # Swift reads 4.0 as the integer 4: only ints are taken as they are
+            if not _INTS.issuperset(map(type, map(g, items))):
+                return None
+        return list(map(_CLASSES[kind], items))
+    return plan
+
+
+def _trusted_plan_for(keys):
+    plan = _TRUSTED.get(keys)
+    if plan is None:
+        plan = _trusted_plan(keys)
+        if len(_TRUSTED) < 1024:
+            _TRUSTED[keys] = plan
+    return plan or _refuse
+
+
+def _refuse(items):
+    return None
+
+
+def trusted_document(data):
+    """decode_document's result for a document annot itself has decoded without error (its
+    blob is in annot's query index, which only holds documents LabelDocument.decode accepted),
+    or None when the document has anything the checked path would normalise.
+
+    What annot's decoder already guarantees is not checked again: no duplicate keys, known
+    kinds, geometry and field types, finite numbers, non-empty and unique ids. What remains is
+    what the exact path would change in a valid but non-canonical document: a null field, an
+    integer field written 4.0, an integer of 15+ digits (Swift reads it as a double), a key
+    annot does not write, unsorted ids; any of these (or a mask, or mixed shapes) returns None
+    and the checked path decides."""
+    try:
+        top = _fast_image(loads_fast(data))
+    except JSONError:
+        return None
+    if top is None or b"null" in data or _LONG_RUN in data.translate(_DIGITS):
+        return None
+    image, items, _ = top
+    if not items:
+        return image, []
+    if not _DICTS.issuperset(map(type, items)):
+        return None
+    shapes = set(map(tuple, items))
+    if len(shapes) == 1:
+        anns = _trusted_plan_for(shapes.pop())(items)
+    else:  # annotation by annotation, in document order
+        anns = []
+        for o in items:
+            got = _trusted_plan_for(tuple(o))([o])
+            if got is None:
+                return None
+            anns.append(got[0])
+    if anns is None:
+        return None
+    ids = list(map(_GET_ID, anns))
+    if ids != sorted(ids):
+        return None
+    return image, anns
 
 
 def _decode_document_value(value):
