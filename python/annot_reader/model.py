@@ -464,19 +464,22 @@ _GEOMETRY_KEY = {"box": "bbox", "polygon": "polygon", "polyline": "polyline", "p
 
 _NUMS = frozenset((int, float))
 _SCALARS = frozenset((bool, int, float, str))
-_BIG = 2.0 ** 53
+# The fast paths take a number as json gave it only inside (_LO, _HI): there every int literal
+# has at most 15 characters, the ones the exact path (like Swift) keeps as integers; a longer one
+# it reads as a double, so anything outside takes the exact path (a float there merely does too).
+_LO, _HI = -1e14, 1e15
 _INTS = frozenset((int,))
 
 
 def _plain(v):
-    """A number json's fast path gave as Swift would have it: finite, and an int only below 2^53."""
-    return -_BIG < v < _BIG if type(v) is int else v - v == 0
+    """A number json's fast path gave as Swift would have it: finite, and an int of at most 15 characters."""
+    return _LO < v < _HI if type(v) is int else v - v == 0
 
 
 def _plain_list(lst):
-    """Numbers all within (-2^53, 2^53): finite, and ints exact as doubles (two C-level passes;
-    a float beyond 2^53, fine in both, merely takes the exact path)."""
-    return not lst or (-_BIG < min(lst) and max(lst) < _BIG)
+    """Numbers all within (_LO, _HI): finite, and ints as the exact path has them (two C-level
+    passes)."""
+    return not lst or (_LO < min(lst) and max(lst) < _HI)
 
 
 def _numlist(v):
@@ -536,7 +539,7 @@ def _mask_ok(o):
             or size[0] < 0 or size[1] < 0:
         return False
     if type(counts) is list:
-        return _INTS.issuperset(map(type, counts)) and (not counts or (min(counts) >= 0 and max(counts) < _BIG))
+        return _INTS.issuperset(map(type, counts)) and (not counts or (min(counts) >= 0 and max(counts) < _HI))
     return type(counts) is str
 
 
@@ -862,7 +865,7 @@ def _fast_image(r):
     path, w, h, mt, sid, split, iattrs = (g("path"), g("width"), g("height"), g("media_type"),
                                           g("source_id"), g("split"), g("attributes"))
     if (type(path) is not str or type(w) is not int or type(h) is not int or type(mt) is not str
-            or not (-_BIG < w < _BIG and -_BIG < h < _BIG)
+            or not (_LO < w < _HI and _LO < h < _HI)
             or (sid is not None and type(sid) is not str) or (split is not None and type(split) is not str)):
         return None
     nkeys = len(r) + len(im)
@@ -909,42 +912,9 @@ _TRUSTED_KEYS = {kind: _COMMON_KEYS | {g for g in (_GEOMETRY_KEY[kind],) if g}
                  | ({"rotation"} if kind in ("box", "ellipse") else set()) for kind in KINDS}
 _DIGITS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))  # digits -> '0', the rest -> ' '
 _LONG_RUN = b"0" * 15
-_TRUSTED = {}
-
-
-def _trusted_plan(keys):
-    """For annotations with these keys: a function items -> typed annotations or None."""
-    ks = frozenset(keys)
-    if len(ks) != len(keys) or not {"id", "label", "kind"} <= ks:
-        return False
-    ints = [itemgetter(k) for k in ("group", "z_order") if k in ks]
-    get_kind = itemgetter("kind")
-
-    def plan(items):
-        kinds = set(map(get_kind, items))
-        if len(kinds) != 1:
-            return None
-        kind = kinds.pop()
-        if type(kind) is not str or kind == "mask" or not ks <= _TRUSTED_KEYS.get(kind, ()):
-            return None
-        for g in ints:  # Swift reads 4.0 as the integer 4: only ints are taken as they are
-            if not _INTS.issuperset(map(type, map(g, items))):
-                return None
-        return list(map(_CLASSES[kind], items))
-    return plan
-
-
-def _trusted_plan_for(keys):
-    plan = _TRUSTED.get(keys)
-    if plan is None:
-        plan = _trusted_plan(keys)
-        if len(_TRUSTED) < 1024:
-            _TRUSTED[keys] = plan
-    return plan or _refuse
-
-
-def _refuse(items):
-    return None
+_INT_OR_ABSENT = frozenset((int, type(None)))
+_GET_KIND = itemgetter("kind")
+_GET_INT_FIELDS = (methodcaller("get", "group"), methodcaller("get", "z_order"))
 
 
 def trusted_document(data):
@@ -953,11 +923,11 @@ def trusted_document(data):
     or None when the document has anything the checked path would normalise.
 
     What annot's decoder already guarantees is not checked again: no duplicate keys, known
-    kinds, geometry and field types, finite numbers, non-empty and unique ids. What remains is
-    what the exact path would change in a valid but non-canonical document: a null field, an
-    integer field written 4.0, an integer of 15+ digits (Swift reads it as a double), a key
-    annot does not write, unsorted ids; any of these (or a mask, or mixed shapes) returns None
-    and the checked path decides."""
+    kinds, every annotation's id, label and kind, geometry and field types, finite numbers,
+    non-empty and unique ids. What remains is what the exact path would change in a valid but
+    non-canonical document: a null field, an integer field written 4.0, an integer of 15+
+    digits (Swift reads it as a double), a key annot does not write, unsorted ids; any of these
+    (or a mask, whose counts Swift normalises) returns None and the checked path decides."""
     try:
         top = _fast_image(loads_fast(data))
     except JSONError:
@@ -969,19 +939,28 @@ def trusted_document(data):
         return image, []
     if not _DICTS.issuperset(map(type, items)):
         return None
-    shapes = set(map(tuple, items))
-    if len(shapes) == 1:
-        anns = _trusted_plan_for(shapes.pop())(items)
-    else:  # annotation by annotation, in document order
+    keys = set(chain.from_iterable(items))
+    kinds = set(map(_GET_KIND, items))
+    if len(kinds) == 1:
+        kind = kinds.pop()
+        allowed = _TRUSTED_KEYS.get(kind)
+        if allowed is None or kind == "mask" or not allowed.issuperset(keys):
+            return None
+        anns = list(map(_CLASSES[kind], items))
+    else:
         anns = []
         for o in items:
-            got = _trusted_plan_for(tuple(o))([o])
-            if got is None:
+            kind = o["kind"]
+            allowed = _TRUSTED_KEYS.get(kind)
+            if allowed is None or kind == "mask" or not allowed.issuperset(o):
                 return None
-            anns.append(got[0])
-    if anns is None:
-        return None
-    ids = list(map(_GET_ID, anns))
+            anns.append(_CLASSES[kind](o))
+    # group and z_order: Swift reads 4.0 as the integer 4, so only ints are taken as they are.
+    if "group" in keys or "z_order" in keys:
+        for g in _GET_INT_FIELDS:
+            if not _INT_OR_ABSENT.issuperset(map(type, map(g, items))):
+                return None
+    ids = list(map(_GET_ID, items))
     if ids != sorted(ids):
         return None
     return image, anns

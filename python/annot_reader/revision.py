@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import threading
+from operator import itemgetter
 
 import pygit2
 
@@ -17,6 +18,7 @@ __all__ = ["open", "Revision", "Example", "AnnotError", "ImageNotAvailable"]
 
 _GITLINK = 0o160000
 _CHUNK = 256  # documents read and checked together when iterating
+_WHOLE_INDEX_SLACK = 50000  # an index of up to 2 * len(view) + this many documents is read whole
 
 
 class AnnotError(Exception):
@@ -171,6 +173,7 @@ class Revision:
             loc.pid = os.getpid()
             loc.dirs = {}
             loc.__dict__.pop("index", None)  # a connection is not shared across a fork
+            loc.__dict__.pop("indexed", None)
         return repo
 
     def _image_dir(self, d):
@@ -270,14 +273,24 @@ class Revision:
         db = self._index_db()
         if db is None or not raw_ids:
             return ()
-        k = len(raw_ids) // 20
+        loc = self._local
         try:
-            rows = db.execute("SELECT blob FROM docs WHERE blob IN (%s)" % ",".join("?" * k),
-                              [raw_ids[20 * j:20 * j + 20] for j in range(k)]).fetchall()
+            known = getattr(loc, "indexed", None)
+            if known is None:
+                # An index not much larger than this view is read whole (one scan of the blob
+                # column's index, ~0.1 s per 100k documents); a larger one is asked per chunk.
+                top = db.execute("SELECT max(id) FROM docs").fetchone()[0] or 0
+                known = loc.indexed = (set(map(itemgetter(0), db.execute("SELECT blob FROM docs")))
+                                       if top <= 2 * len(self._paths) + _WHOLE_INDEX_SLACK else False)
+            if known is not False:
+                return known
+            k = len(raw_ids) // 20
+            return set(map(itemgetter(0), db.execute(
+                "SELECT blob FROM docs WHERE blob IN (%s)" % ",".join("?" * k),
+                [raw_ids[20 * j:20 * j + 20] for j in range(k)])))
         except sqlite3.Error:
-            self._local.index = None
+            loc.index = None
             return ()
-        return {bytes(r[0]) for r in rows}
 
     def _index_db(self):
         loc = self._local
