@@ -29,11 +29,13 @@ class ImageNotAvailable(AnnotError, LookupError):
     """An image's bytes are not in this repository (a labels-only clone); the message names the
     image and says how to fetch it."""
 
-    def __init__(self, path, blob, root, detail=""):
-        self.path, self.blob, self.root = path, blob, root
-        msg = ("image not fetched: images/%s (blob %s) is not in this labels-only clone; run "
-               "'annot fetch --images' in %s" % (path, blob, root))
-        if detail and "images not fetched" not in detail:
+    def __init__(self, path, blob, root, detail="", commit=None):
+        self.path, self.blob, self.root, self.commit = path, blob, root, commit
+        how = "'annot fetch --images%s' in %s (or Revision.fetch_images())" % (" " + commit if commit else "", root)
+        msg = "image not fetched: images/%s (blob %s) is not in this labels-only clone; run %s" % (path, blob, how)
+        if detail is None:
+            msg += " (no annot command to ask with 'annot cat-image': set ANNOT or put annot on PATH)"
+        elif detail and "images not fetched" not in detail:
             msg += " (annot cat-image: %s)" % detail
         super().__init__(msg)
 
@@ -454,13 +456,37 @@ class Revision:
             try:
                 p = subprocess.run([cmd, "cat-image", "%s:images/%s" % (self.commit, path)], cwd=self.root,
                                    capture_output=True)
-                if p.returncode == 0 and pygit2.hash(p.stdout) == oid:
-                    return p.stdout
-                detail = p.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["exit %d" % p.returncode]
-                detail = detail[0]
+                if p.returncode == 0:
+                    got = pygit2.hash(p.stdout)
+                    if got == oid:
+                        return p.stdout
+                    detail = "it wrote bytes of blob %s, not the tree's" % got
+                else:
+                    lines = p.stderr.decode("utf-8", "replace").strip().splitlines()
+                    detail = lines[-1] if lines else "exit %d" % p.returncode
             except OSError as e:
                 detail = str(e)
-        raise ImageNotAvailable(path, str(oid), self.root, detail)
+        else:
+            detail = None
+        raise ImageNotAvailable(path, str(oid), self.root, detail, self.commit)
+
+    def fetch_images(self, quiet=True):
+        """Brings the image bytes this revision needs into a labels-only clone by running
+        `annot fetch --images COMMIT` in the repository (from its remote, or the remote's image
+        store when one is configured), then returns `missing_images()` (empty when all came).
+        Raises AnnotError with annot's message when the fetch fails or annot is not available."""
+        cmd = _annot_command(self._annot)
+        if not cmd:
+            raise AnnotError("fetch_images() runs 'annot fetch --images': put annot on PATH or set ANNOT")
+        args = [cmd, "fetch", "--images"] + (["--quiet"] if quiet else []) + [self.commit]
+        try:
+            p = subprocess.run(args, cwd=self.root, capture_output=quiet)
+        except OSError as e:
+            raise AnnotError("cannot run %s: %s" % (cmd, e)) from None
+        if p.returncode != 0:
+            msg = (p.stderr or b"").decode("utf-8", "replace").strip() or "exit %d" % p.returncode
+            raise AnnotError("annot fetch --images failed: %s" % msg)
+        return self.missing_images()
 
     def missing_images(self):
         """Dataset paths of this view whose image bytes are not in the repository."""
