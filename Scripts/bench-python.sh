@@ -9,7 +9,7 @@
 # The revision's query index is built first (by an `annot query`, not timed), so
 # the reader takes its trusted path; the same reader without the index is measured too.
 # usage: Scripts/bench-python.sh [N] [RUNS]        results: bench-work/python-N.md
-#        WORKER_RUNS=K: runs of the worker comparisons (default RUNS)
+#        WORKER_RUNS=K: runs of the worker comparisons (default RUNS); LABELS_ONLY=1: labels only
 #        TORCH_PYTHON=/path/to/venv/bin/python Scripts/bench-python.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,8 +36,9 @@ OUT=$WORK/python-$N.md
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start; $("$V/bin/python" --version)" > "$OUT"
 echo >> "$OUT"
 (cd "$WORK" && "$V/bin/python" "$ROOT/Scripts/bench/bench_reader.py" "$R" "$C/annotations/instances_default.json" \
-  "$C/images/default" --runs "$RUNS" --worker-runs "$WRUNS" --workers 4) 2> "$WORK/python-$N.jsonl" >> "$OUT"
-if [ -n "${TORCH_PYTHON:-}" ]; then
+  "$C/images/default" --runs "$RUNS" --worker-runs "$WRUNS" --workers 4 ${LABELS_ONLY:+--no-workers}) \
+  2> "$WORK/python-$N.jsonl" >> "$OUT"
+if [ -n "${TORCH_PYTHON:-}" ] && [ -z "${LABELS_ONLY:-}" ]; then
   "$TORCH_PYTHON" -m pip install -q --disable-pip-version-check pygit2 numpy Pillow pycocotools
   "$TORCH_PYTHON" -m pip install -q --disable-pip-version-check --no-deps --force-reinstall "$ROOT/python"
   echo >> "$OUT"; echo "torch $("$TORCH_PYTHON" -c 'import torch; print(torch.__version__)'), load average $(cut -d' ' -f1-3 /proc/loadavg) before it" >> "$OUT"
