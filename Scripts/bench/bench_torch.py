@@ -65,13 +65,17 @@ if limit and limit < len(ds):
 loader = torch.utils.data.DataLoader(ds, batch_size=B, num_workers=W, collate_fn=collate)
 n = boxes = 0
 check = 0.0
+t_first = None
 for images, targets in loader:
+    if t_first is None:  # the loader is up: workers started, first batch made
+        t_first, n_first = time.perf_counter(), len(images)
     for img, t in zip(images, targets):
         n += 1
         boxes += len(t["boxes"])
         check += float(t["boxes"][:, 2].sum()) + int(t["labels"].sum())
 t1 = time.perf_counter()
-print(json.dumps({"total": t1 - t0, "images": n, "boxes": boxes, "check": check, "rate": n / (t1 - t0)}))
+print(json.dumps({"total": t1 - t0, "images": n, "boxes": boxes, "check": check, "rate": n / (t1 - t0),
+                  "startup": t_first - t0, "steady": (n - n_first) / (t1 - t_first)}))
 """
 
 
@@ -94,14 +98,16 @@ def main():
     a, d = got["annot"], got["dir"]
     assert a[0]["images"] == d[0]["images"] and a[0]["boxes"] == d[0]["boxes"], (a[0], d[0])
     assert abs(a[0]["check"] - d[0]["check"]) < 1e-6 * max(1, abs(d[0]["check"])), "different targets"
-    med = lambda rs: statistics.median(r["rate"] for r in rs)
+    med = lambda rs, k="rate": statistics.median(r[k] for r in rs)
     print("torch DataLoader, %d workers, batch %d, %d images (decoded, float tensors + detection targets); "
           "%d runs each, alternating\n" % (W, B, a[0]["images"], runs))
-    print("| source | images/s median | min–max |")
-    print("|---|---|---|")
+    print("| source | whole run: images/s median (min–max) | start-up to first batch, median | after the first batch: images/s median (min–max) |")
+    print("|---|---|---|---|")
     for name, rs in (("revision (`AnnotDataset`)", a), ("exported directory (files + pycocotools)", d)):
-        print("| %s | %.0f | %.0f–%.0f |" % (name, med(rs), min(r["rate"] for r in rs), max(r["rate"] for r in rs)))
-    print("| ratio (median) | %.0f%% | |" % (100 * med(a) / med(d)))
+        print("| %s | %.0f (%.0f–%.0f) | %.1f s | %.0f (%.0f–%.0f) |" % (
+            name, med(rs), min(r["rate"] for r in rs), max(r["rate"] for r in rs), med(rs, "startup"),
+            med(rs, "steady"), min(r["steady"] for r in rs), max(r["steady"] for r in rs)))
+    print("| revision / directory | %.0f%% | | %.0f%% |" % (100 * med(a) / med(d), 100 * med(a, "steady") / med(d, "steady")))
 
 
 if __name__ == "__main__":
