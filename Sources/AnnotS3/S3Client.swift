@@ -27,12 +27,12 @@ public struct S3ClientOptions: Sendable {
 }
 
 /// A value shared between threads under a lock (completion handlers run on URLSession's queue).
-final class Locked<T>: @unchecked Sendable {
+public final class Locked<T>: @unchecked Sendable {
   private var value: T
   private let lock = NSLock()
-  init(_ value: T) { self.value = value }
-  func with<R>(_ body: (inout T) -> R) -> R { lock.lock(); defer { lock.unlock() }; return body(&value) }
-  var get: T { with { $0 } }
+  public init(_ value: T) { self.value = value }
+  public func with<R>(_ body: (inout T) -> R) -> R { lock.lock(); defer { lock.unlock() }; return body(&value) }
+  public var get: T { with { $0 } }
 }
 
 /// One object of a listing.
@@ -126,30 +126,23 @@ public final class S3Client: @unchecked Sendable {
     let root = try xml(created.body)
     guard let uploadID = root.childValue("UploadId"), !uploadID.isEmpty else { throw S3Error.invalidResponse("CreateMultipartUpload without UploadId") }
     let count = (body.count + partSize - 1) / partSize
-    struct State { var etags: [String?]; var failure: Error?; var next = 0 }
-    let state = Locked(State(etags: [String?](repeating: nil, count: count)))
-    let workers = max(1, min(parallel, count))
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in
-      while true {
-        let (i, stop) = state.with { s -> (Int, Bool) in s.next += 1; return (s.next - 1, s.failure != nil) }
-        if stop || i >= count { return }
+    let etags = Locked([String?](repeating: nil, count: count))
+    let parts = Array(0..<count)
+    var failure: Error?
+    do {
+      try WorkerPool.run(parts, jobs: parallel) { i, _ in
         let range = (i * partSize)..<min(body.count, (i + 1) * partSize)
-        do {
-          let r = try self.request("PUT", key: key, query: [("partNumber", "\(i + 1)"), ("uploadId", uploadID)], body: body.subdata(in: range))
-          guard let etag = r.header("etag") else { throw S3Error.invalidResponse("UploadPart without ETag") }
-          state.with { $0.etags[i] = etag }
-        } catch {
-          state.with { if $0.failure == nil { $0.failure = error } }
-        }
+        let r = try self.request("PUT", key: key, query: [("partNumber", "\(i + 1)"), ("uploadId", uploadID)], body: body.subdata(in: range))
+        guard let etag = r.header("etag") else { throw S3Error.invalidResponse("UploadPart without ETag") }
+        etags.with { $0[i] = etag }
       }
-    }
-    let etags = state.get.etags
-    if let failure = state.get.failure {
+    } catch { failure = error }
+    if let failure {
       _ = try? request("DELETE", key: key, query: [("uploadId", uploadID)], allow: [404])
       throw failure
     }
     var doc = "<CompleteMultipartUpload>"
-    for (i, e) in etags.enumerated() { doc += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\(XMLTree.escapeText(e!))</ETag></Part>" }
+    for (i, e) in etags.get.enumerated() { doc += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\(XMLTree.escapeText(e!))</ETag></Part>" }
     doc += "</CompleteMultipartUpload>"
     do {
       let done = try request("POST", key: key, query: [("uploadId", uploadID)], headers: ["content-type": "application/xml"], body: Data(doc.utf8))
@@ -200,8 +193,9 @@ public final class S3Client: @unchecked Sendable {
   }
 
   /// One page of ListObjectsV2 under `prefix`, and the token for the next (nil at the end).
-  public func list(prefix: String, continuation: String?) throws -> (objects: [S3Object], next: String?) {
+  public func list(prefix: String, continuation: String?, maxKeys: Int? = nil) throws -> (objects: [S3Object], next: String?) {
     var q = [("list-type", "2"), ("prefix", prefix)]
+    if let maxKeys { q.append(("max-keys", "\(maxKeys)")) }
     if let continuation { q.append(("continuation-token", continuation)) }
     let r = try request("GET", key: nil, query: q)
     let root = try xml(r.body)
