@@ -47,7 +47,9 @@ extension Annot {
     }
 
     struct Add: ParsableCommand {
-      static let configuration = CommandConfiguration(abstract: "Add a remote.")
+      static let configuration = CommandConfiguration(
+        abstract: "Add a remote.",
+        discussion: "With --images s3://BUCKET/PREFIX the images go to that S3-compatible bucket (keys PREFIX/objects/<2 hex>/<blob id>) and the git remote gets labels only: push uploads the missing images first and moves refs after; clones fetch images on demand. Credentials, region and endpoint come from the usual AWS variables and ~/.aws files. See Docs/REMOTES.md, 'Image stores'.")
       @Argument(help: "Remote name.") var name: String
       @Argument(help: "URL or path of a git repository.") var url: String
       @OptionGroup var images: ImageStoreOptions
@@ -69,7 +71,7 @@ extension Annot {
   struct Clone: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Clone a repository into a new directory (DIR/.annot).",
-      discussion: "With --labels-only, only the history of labels travels; 'annot fetch --images [REV]' fetches image bytes later. See Docs/REMOTES.md.")
+      discussion: "With --labels-only, only the history of labels travels; 'annot fetch --images [REV]' fetches image bytes later. A remote pushed with an image store is always cloned labels-only: its bucket is found through refs/annot/storage (or given with --images) and images come on demand. See Docs/REMOTES.md.")
     @Flag(help: "Fetch the labels history without image bytes.") var labelsOnly = false
     @Option(name: .shortAndLong, help: "Branch to check out instead of the remote's HEAD.") var branch: String?
     @Argument(help: "Repository URL or path.") var url: String
@@ -94,7 +96,8 @@ extension Annot {
 
   struct Fetch: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Download branches, tags and labels mirrors from a remote; --images fetches image bytes for a labels-only clone.")
+      abstract: "Download branches, tags and labels mirrors from a remote; --images fetches image bytes for a labels-only clone.",
+      discussion: "With an image store, --images downloads only the selected images (REV, --path, --where), checks each one's blob id on arrival and keeps what arrived when interrupted, so a retry resumes.")
     @Flag(help: "Fetch the image bytes REV needs (all images without REV).") var images = false
     @Option(name: .customLong("path"), help: "With --images: only images under this dataset folder or file (repeatable).") var paths: [String] = []
     @Option(name: .customLong("where"), help: "With --images: only images matching this query filter (see 'annot query').") var filter: String?
