@@ -39,7 +39,7 @@ let package = Package(
       name: "AnnotModel", dependencies: ["CCrypto"], exclude: ["README.md"]),
     .target(
       /** libxml2 reader: a small read-only element tree, hostile constructs refused (CVAT, VOC, S3 answers). */
-      name: "AnnotXML", dependencies: ["AnnotModel", "CXML2"]),
+      name: "AnnotXML", dependencies: ["AnnotModel", "CXML2"], exclude: ["README.md"]),
     .target(
       /** S3-compatible object storage client: SigV4 signing, AWS credential/profile lookup, HEAD/PUT/multipart/GET/list. */
       name: "AnnotS3", dependencies: ["AnnotModel", "AnnotXML", "CCrypto"], exclude: ["README.md"]),
