@@ -19,10 +19,10 @@ enum FileAccess {
   static func read(_ url: URL, display: String, inside root: URL? = nil,
                    limit: Int = Limits.maxInputBytes) throws(FormatError) -> [UInt8] {
     if let root {
-      guard let real = realPath(url) else {
+      guard let real = resolved(url) else {
         throw FormatError.invalid(file: display, place: "", message: exists(url) ? "dangling symlink" : "no such file")
       }
-      guard let realRoot = realPath(root), real.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") else {
+      guard let realRoot = realRoot(root), real.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") else {
         throw FormatError.invalid(file: display, place: "", message: "symlink resolves outside \(DisplayText.quoted(root.path)); refused")
       }
     }
@@ -103,6 +103,16 @@ enum FileAccess {
     return out
   }
 
+  /// `realPath` of a file, cheaply for the common case: one lstat tells a plain file, whose real
+  /// path is its folder's (resolved once per folder) plus its name; anything else (a symlink) is
+  /// resolved in full. `lstat` is the caller's, when it has one.
+  static func resolved(_ file: URL, lstat given: stat? = nil) -> String? {
+    var st = stat()
+    if let given { st = given } else if lstat(file.path, &st) != 0 { return nil }
+    guard (st.st_mode & S_IFMT) == S_IFREG else { return realPath(file) }
+    return realRoot(file.deletingLastPathComponent()).map { ($0.hasSuffix("/") ? $0 : $0 + "/") + file.lastPathComponent }
+  }
+
   /// The canonical absolute path (symlinks resolved), nil if it does not exist.
   static func realPath(_ url: URL) -> String? {
     guard let p = realpath(url.path, nil) else { return nil }
@@ -110,16 +120,24 @@ enum FileAccess {
     return String(cString: p)
   }
 
-  /// `realPath` of the roots images are checked against: the same few roots are asked for once
-  /// per image, and resolving one costs a system call per path component.
+  /// `realPath` of the roots images are checked against and of the folders images are in: the
+  /// same few are asked for once per image, and resolving one costs a system call per path
+  /// component. Bounded: past 4,096 folders the rest are resolved each time.
+  /// An entry is used only while `lstat` of the path still gives the same device and inode, so
+  /// a folder that was replaced (by a symlink, say) since it was resolved is resolved again.
   private static let rootCache = RootCache()
   private final class RootCache: @unchecked Sendable {
     let lock = NSLock()
-    var paths: [String: String] = [:]
+    var paths: [String: (real: String, dev: UInt64, ino: UInt64)] = [:]
     func real(_ url: URL) -> String? {
-      lock.lock(); if let p = paths[url.path] { lock.unlock(); return p }; lock.unlock()
+      var st = stat()
+      guard lstat(url.path, &st) == 0 else { return nil }
+      let dev = UInt64(st.st_dev), ino = UInt64(st.st_ino)
+      lock.lock()
+      if let e = paths[url.path], e.dev == dev, e.ino == ino { lock.unlock(); return e.real }
+      lock.unlock()
       guard let p = FileAccess.realPath(url) else { return nil }
-      lock.lock(); if paths.count < 64 { paths[url.path] = p }; lock.unlock()
+      lock.lock(); if paths.count < 4096 || paths[url.path] != nil { paths[url.path] = (p, dev, ino) }; lock.unlock()
       return p
     }
   }
@@ -128,16 +146,19 @@ enum FileAccess {
   /// Checks that `file` exists, resolves (through symlinks) inside `root`, and has a readable
   /// image header; returns what the header says. Errors name `errFile` and `place`.
   static func probeImage(_ file: URL, root: URL, errFile: String, place: String) throws(FormatError) -> ImageInfo {
-    guard exists(file) else {
+    // One lstat answers "exists", "symlink?" and "regular file?" for a plain file, and its real
+    // path costs no realpath(3) (a system call per path component) per image.
+    var st = stat()
+    guard lstat(file.path, &st) == 0 else {
       throw FormatError.invalid(file: errFile, place: place, message: "image file not found: \(file.path)")
     }
-    guard let real = realPath(file), let realRoot = realRoot(root) else {
+    guard let real = resolved(file, lstat: st), let realRoot = realRoot(root) else {
       throw FormatError.invalid(file: errFile, place: place, message: "image file is a dangling symlink: \(file.path)")
     }
     guard real.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") else {
       throw FormatError.invalid(file: errFile, place: place, message: "image file \(file.path) resolves to \(real), outside \(realRoot)")
     }
-    guard isRegularFile(file) else {
+    guard (st.st_mode & S_IFMT) == S_IFREG || isRegularFile(file) else {
       throw FormatError.invalid(file: errFile, place: place, message: "image path is not a regular file: \(file.path)")
     }
     do { return try ImageProbe.probe(fileAt: file) } catch {
