@@ -255,7 +255,7 @@ public final class S3Client: @unchecked Sendable {
   /// 2xx and `allow` become `S3Error.service` with the code from the XML error body.
   func request(_ method: String, key: String?, query: [(String, String)] = [], headers: [String: String] = [:],
                body: Data? = nil, allow: Set<Int> = []) throws -> Response {
-    let hash = body.map { SHA256.hex([UInt8]($0)) } ?? SigV4Signer.emptyPayload
+    let hash = body.map { b in Hex.encode(b.withUnsafeBytes { SHA256.hash($0) }) } ?? SigV4Signer.emptyPayload
     var attempt = 0
     while true {
       do {
