@@ -111,10 +111,15 @@ struct ImageStoreEndToEndTests {
       moto = try MotoServer(in: w.dir, auth: auth)
       env = ["AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
              "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "ANNOT_IMAGE_TIMEOUT": "3"]
-      if !auth { #expect(try moto.aws(["s3", "mb", "s3://bkt"]).status == 0) }
-      // Round 1 with one image relabeled to "bike", so a query selects exactly one image.
-      _ = try TestSupport.cocoDataset(in: w.data, count: count, relabel: [1: 3], name: "r1.json")
-      try w.seeded("a")
+      do {
+        if !auth { #expect(try moto.aws(["s3", "mb", "s3://bkt"]).status == 0) }
+        // Round 1 with one image relabeled to "bike", so a query selects exactly one image.
+        _ = try TestSupport.cocoDataset(in: w.data, count: count, relabel: [1: 3], name: "r1.json")
+        try w.seeded("a")
+      } catch {
+        moto.stop()  // the caller's `defer` is not set up yet
+        throw error
+      }
     }
     @discardableResult
     func annot(_ repo: String, _ args: [String], env extra: [String: String] = [:]) throws -> TestSupport.Result {
