@@ -34,7 +34,7 @@ final class MotoServer {
     tools = try #require(S3Tools.dir, "CI=true but ANNOT_S3_TOOLS does not name a directory with moto_server and aws (run Scripts/s3-tools.sh)")
     port = RemoteTests.freePort()
     log = dir.appendingPathComponent("moto-\(port).log")
-    FileManager.default.createFile(atPath: log.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
     process.executableURL = URL(fileURLWithPath: tools + "/moto_server")
     process.arguments = ["-H", "127.0.0.1", "-p", "\(port)"]
     var env = ProcessInfo.processInfo.environment
