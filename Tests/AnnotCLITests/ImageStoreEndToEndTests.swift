@@ -312,6 +312,30 @@ struct ImageStoreEndToEndTests {
     try s.w.fsck(s.w.at("b/.annot").path)
   }
 
+  @Test func gcListsUnreachableObjectsAndDeletesOnlyWhenAsked() throws {
+    let s = try Setup(images: 2)
+    defer { s.moto.stop() }
+    try s.addRemote()
+    #expect(try s.annot("a", ["push"]).status == 0)
+    // An object no ref names: the blob of "orphan\n", as a push that never moved its ref leaves.
+    try TestSupport.write("orphan\n", to: s.w.at("orphan.txt"))
+    let orphan = try s.w.git(".", ["hash-object", "orphan.txt"])
+    let key = "ds/objects/\(orphan.prefix(2))/\(orphan)"
+    #expect(try s.moto.aws(["s3", "cp", s.w.at("orphan.txt").path, "s3://bkt/\(key)"]).status == 0)
+    let list = try s.annot("a", ["storage", "gc"])
+    #expect(list.status == 0, "\(list.stderr)")
+    #expect(list.stdout == key + "\n1 of 3 objects (7 bytes) in s3://bkt/ds are unreachable from this repository's refs.\n")
+    #expect(list.stderr.contains("other clones may still need them"))
+    #expect(try s.moto.keys("bkt", prefix: "ds/objects/").count == 3, "listing deletes nothing")
+    let del = try s.annot("a", ["storage", "gc", "--delete"])
+    #expect(del.status == 0, "\(del.stderr)")
+    #expect(try s.moto.keys("bkt", prefix: "ds/objects/") == Set(try s.imageBlobs("a").values).map { "ds/objects/\($0.prefix(2))/\($0)" }.sorted())
+    // The clone still gets every image.
+    #expect(try TestSupport.annot(["clone", "-q", "server.git", "b"], in: s.w.dir, env: s.env).status == 0)
+    #expect(try s.annot("b", ["fetch", "--images"]).status == 0)
+    try s.w.fsck(s.w.at("b/.annot").path)
+  }
+
   @Test func changedObjectIsDetectedAndNeverUsed() throws {
     let s = try Setup(images: 3)
     defer { s.moto.stop() }
