@@ -55,7 +55,7 @@ public enum ImageStoreError: Error, Sendable, CustomStringConvertible {
       "the bucket of \(store) does not exist at \(endpoint): create it (e.g. 'aws s3 mb s3://\(store.dropFirst(5).split(separator: "/").first ?? "")') or fix the remote's --images URL; no ref moved"
     case let .service(store, what): "the image store \(store) failed: \(what); no ref moved, run the command again"
     case let .corrupted(key, expected, actual):
-      "image store object \(key) does not hold blob \(expected.hex) (its bytes hash to \(actual.hex): changed in the bucket); it was not used: upload the original again from a clone that has it ('annot storage repair') or restore the object"
+      "image store object \(key) does not hold blob \(expected.hex) (its bytes hash to \(actual.hex): changed in the bucket); it was not used: restore the object, or upload the original from a clone that has it ('annot cat-image REV:images/PATH -o FILE' there, then 'aws s3 cp FILE s3://BUCKET/\(key)')"
     case let .missingEverywhere(n, example):
       "\(n) image\(n == 1 ? " is" : "s are") neither in this repository nor in the image store (e.g. blob \(example.hex)): fetch them from a clone that has them first; no ref moved"
     case let .missingInStore(n, example):
