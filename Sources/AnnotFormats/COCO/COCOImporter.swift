@@ -331,7 +331,9 @@ public struct COCOImporter: DatasetImporter {
     let classTag: [UInt8] = {
       let d = Digest.sha1()
       d.update(Array("annot coco conversion \(Self.conversionVersion)\u{0}".utf8))
-      d.update(DatasetManifest(classes: classes).canonicalBytes())
+      // Only what converting reads of a category: its id, name and keypoints (colours and
+      // attributes come from the repository's schema and change between first and later imports).
+      d.update(DatasetManifest(classes: classes.map { LabelClass(id: $0.id, name: $0.name, keypoints: $0.keypoints) }).canonicalBytes())
       return d.finish()
     }()
     for b in stride(from: 0, to: parsedImages.count, by: batchSize) {
