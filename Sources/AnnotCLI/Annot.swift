@@ -74,7 +74,10 @@ public let annotVersion = AnnotVersion.description
 
 /// Opens the repository containing the current directory.
 func openRepository() throws -> Repository {
-  try Repository.discover(from: FileManager.default.currentDirectoryPath)
+  let repo = try Repository.discover(from: FileManager.default.currentDirectoryPath)
+  // For measuring the labels-mirror hook's cost only (Scripts/bench-remote.sh).
+  if ProcessInfo.processInfo.environment["ANNOT_NO_LABELS_MIRROR"] != nil { repo.deriveLabelsMirror = false }
+  return repo
 }
 
 /// Writes to standard output; colours only when it is a terminal (or the pager annot started

@@ -94,8 +94,7 @@ extension Repository {
     }
     try? FileManager.default.removeItem(atPath: stageFile)
     try clearMergeState()
-    recordLabelsMirrorQuietly(id)
-    indexCommitQuietly(id)
+    refMoved(to: id)
     return id
   }
 }

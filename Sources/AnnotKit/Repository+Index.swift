@@ -59,7 +59,7 @@ extension Repository {
         if limit != nil, try git.commit(commit).parents.first != nil { return nil }
         var entries: [(path: String, docBlob: ObjectID)] = []
         if let labels = try git.entry(tree: tree, path: "labels"), labels.isTree {
-          for (p, id) in try git.blobs(under: labels.id) where p.hasSuffix(".json") { entries.append((String(p.dropLast(5)), id)) }
+          for (p, id) in try git.leafEntries(under: labels.id) where p.hasSuffix(".json") { entries.append((String(p.dropLast(5)), id)) }
         }
         if let limit, entries.count > limit { return nil }
         try indexDocuments(entries.map(\.docBlob), into: index)

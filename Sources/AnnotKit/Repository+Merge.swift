@@ -97,8 +97,7 @@ extension Repository {
     let branchRef = try currentBranchRef()
     if try !options.noFastForward && git.isAncestor(ours, of: theirs) {
       if let branchRef { try git.updateReference(branchRef, to: theirs, expected: .some(ours), message: "merge \(rev): Fast-forward") } else { try git.setHeadDetached(theirs) }
-      recordLabelsMirrorQuietly(theirs)
-      indexCommitQuietly(theirs)
+      refMoved(to: theirs)
       return .fastForward(theirs)
     }
     let base = try git.mergeBase(ours, theirs)
@@ -109,8 +108,7 @@ extension Repository {
       let author = signature(role: "AUTHOR"), committer = signature(role: "COMMITTER")
       let id = try git.createCommit(tree: out.tree, parents: [ours, theirs], message: message + "\n", author: author, committer: committer)
       if let branchRef { try git.updateReference(branchRef, to: id, expected: .some(ours), message: "merge \(rev): Merge made by annot") } else { try git.setHeadDetached(id) }
-      recordLabelsMirrorQuietly(id)
-      indexCommitQuietly(id)
+      refMoved(to: id)
       return .merged(id, notes: out.notes)
     }
     try writeAtomically(conflictsFile, ConflictFile.encode(out.conflicts))

@@ -75,7 +75,7 @@ extension Repository {
       for (top, suffix) in [("images", ""), ("labels", ".json")] {
         let dir = p.isEmpty ? top : top + "/" + p
         guard let e = try tx.tree.entry(dir), e.isTree else { continue }
-        for b in try git.blobs(under: e.id) where b.path.hasSuffix(suffix) {
+        for b in try git.leafEntries(under: e.id) where b.path.hasSuffix(suffix) {
           under.append((p.isEmpty ? "" : p + "/") + String(b.path.dropLast(suffix.count)))
         }
       }

@@ -13,6 +13,11 @@ public final class Repository: @unchecked Sendable {
 
   public static let directoryName = ".annot"
 
+  /// Whether moving the current branch also updates its labels mirror (`refMoved`). The CLI
+  /// turns it off for ANNOT_NO_LABELS_MIRROR, which Scripts/bench-remote.sh sets to measure the
+  /// hook's cost; push catches up anyway.
+  public var deriveLabelsMirror = true
+
   init(root: URL, git: GitRepository) {
     self.root = root
     self.git = git
@@ -139,17 +144,17 @@ public final class Repository: @unchecked Sendable {
   /// Dataset paths of every image in `tree`, sorted.
   public func imagePaths(in tree: ObjectID) throws -> [String] {
     guard let images = try git.entry(tree: tree, path: "images"), images.isTree else { return [] }
-    return try git.blobs(under: images.id).map(\.path).sorted()
+    return try git.leafEntries(under: images.id).map(\.path).sorted()
   }
 
   /// Every (image path, image blob, label blob) of `tree`, sorted by path.
   public func entries(in tree: ObjectID) throws -> [(path: String, image: ObjectID?, labels: ObjectID?)] {
     var byPath: [String: (ObjectID?, ObjectID?)] = [:]
     if let images = try git.entry(tree: tree, path: "images"), images.isTree {
-      for (p, id) in try git.blobs(under: images.id) { byPath[p, default: (nil, nil)].0 = id }
+      for (p, id) in try git.leafEntries(under: images.id) { byPath[p, default: (nil, nil)].0 = id }
     }
     if let labels = try git.entry(tree: tree, path: "labels"), labels.isTree {
-      for (p, id) in try git.blobs(under: labels.id) where p.hasSuffix(".json") {
+      for (p, id) in try git.leafEntries(under: labels.id) where p.hasSuffix(".json") {
         byPath[String(p.dropLast(5)), default: (nil, nil)].1 = id
       }
     }

@@ -59,6 +59,6 @@ import AnnotTestSupport
     #expect(try repo.diffTrees(t1, t2) == [EntryChange(path: "x/1", oldBlob: a, newBlob: b)])
     let t3 = try repo.updateTree(t2, [.remove(path: "y/2")])
     #expect(try repo.diffTrees(t2, t3) == [EntryChange(path: "y/2", oldBlob: a, newBlob: nil)])
-    #expect(try repo.blobs(under: t3).map(\.path) == ["x/1"])
+    #expect(try repo.leafEntries(under: t3).map(\.path) == ["x/1"])
   }
 }
