@@ -47,6 +47,9 @@ let package = Package(
       /** Semantic label diff between two documents or two trees of documents. */
       name: "AnnotDiff", dependencies: ["AnnotModel"], exclude: ["README.md"]),
     .target(
+      /** The HTML review page of a diff and of merge conflicts: one self-contained page, pictures beside it. */
+      name: "AnnotReview", dependencies: ["AnnotModel", "AnnotDiff"], exclude: ["README.md"]),
+    .target(
       /** Three-way merge of documents and schemas, per annotation and per field. */
       name: "AnnotMerge", dependencies: ["AnnotModel", "AnnotDiff"], exclude: ["README.md"]),
     .target(
@@ -60,7 +63,7 @@ let package = Package(
     .target(
       /** The repository facade: stage, commit, import, export, diff, merge, query. */
       name: "AnnotKit",
-      dependencies: ["AnnotModel", "AnnotMedia", "AnnotStore", "AnnotDiff", "AnnotMerge", "AnnotIndex", "AnnotFormats"],
+      dependencies: ["AnnotModel", "AnnotMedia", "AnnotStore", "AnnotDiff", "AnnotMerge", "AnnotIndex", "AnnotFormats", "AnnotReview"],
       exclude: ["README.md"]),
     .plugin(
       /** Writes the build's `git describe` into AnnotVersion before each build. */
@@ -71,7 +74,7 @@ let package = Package(
     .target(
       /** The `annot` command tree (ArgumentParser) and its text/JSON renderers. */
       name: "AnnotCLI",
-      dependencies: ["AnnotKit", "AnnotModel", "AnnotDiff", "AnnotVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["AnnotKit", "AnnotModel", "AnnotVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       exclude: ["README.md"]),
     .executableTarget(
       /** The `annot` executable: calls AnnotCLI. */
@@ -90,7 +93,8 @@ let package = Package(
     .testTarget(name: "AnnotMergeTests", dependencies: ["AnnotMerge", "AnnotModel", "AnnotTestSupport"]),
     .testTarget(name: "AnnotIndexTests", dependencies: ["AnnotIndex", "AnnotModel", "AnnotTestSupport"]),
     .testTarget(name: "AnnotFormatsTests", dependencies: ["AnnotFormats", "AnnotModel", "AnnotMedia", "AnnotTestSupport"]),
-    .testTarget(name: "AnnotCLITests", dependencies: ["AnnotCLI", "AnnotModel", "AnnotTestSupport"]),
+    .testTarget(name: "AnnotReviewTests", dependencies: ["AnnotReview", "AnnotDiff", "AnnotModel", "AnnotTestSupport"]),
+    .testTarget(name: "AnnotCLITests", dependencies: ["AnnotCLI", "AnnotKit", "AnnotModel", "AnnotDiff", "AnnotTestSupport"]),
     .testTarget(
       /** Replays Tests/Fuzz/Corpus through the fuzz entry points. */
       name: "AnnotFuzzTests", dependencies: ["AnnotFuzzEntries"], path: "Tests/Fuzz/Replay"),

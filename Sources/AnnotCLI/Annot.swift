@@ -85,11 +85,12 @@ func openRepository() throws -> Repository {
 struct Console {
   static let colorEnabled: Bool = isatty(1) == 1 && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
   static func line(_ s: String = "") { print(s) }
-  static func color(_ s: String, _ code: String) -> String { colorEnabled && !s.isEmpty ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
-  static func green(_ s: String) -> String { color(s, "32") }
-  static func red(_ s: String) -> String { color(s, "31") }
-  static func yellow(_ s: String) -> String { color(s, "33") }
-  static func bold(_ s: String) -> String { color(s, "1") }
+  static let palette = Palette(enabled: colorEnabled)
+  static func color(_ s: String, _ code: String) -> String { palette.wrap(s, code) }
+  static func green(_ s: String) -> String { palette.green(s) }
+  static func red(_ s: String) -> String { palette.red(s) }
+  static func yellow(_ s: String) -> String { palette.yellow(s) }
+  static func bold(_ s: String) -> String { palette.bold(s) }
   /// Set by `-q`: no progress lines.
   nonisolated(unsafe) static var quiet = false
   /// Progress on a terminal only; quiet when stderr is piped or with `-q`.

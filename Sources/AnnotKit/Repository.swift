@@ -7,7 +7,7 @@ import AnnotStore
 public final class Repository: @unchecked Sendable {
   /// The directory the user created with `annot init`.
   public let root: URL
-  public let git: GitRepository
+  let git: GitRepository
   public var gitDir: String { git.gitDir }
   var stateDir: String { gitDir + "/annot" }
 

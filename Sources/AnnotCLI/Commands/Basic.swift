@@ -138,7 +138,7 @@ extension Annot {
       let text: String
       if let message { text = message } else {
         // Refuse before the editor opens when there is nothing to record.
-        if !amend && !allowEmpty && !repo.isMerging, try repo.stageTree() == (try repo.headTree() ?? repo.git.emptyTree()) {
+        if !amend && !allowEmpty && !repo.isMerging, try repo.stageTree() == (try repo.headTreeOrEmpty()) {
           throw AnnotError.nothingToCommit
         }
         text = try CommitMessageEditor.edit(repo, template: try CommitMessageEditor.template(repo, amend: amend))
@@ -172,7 +172,7 @@ enum CommitMessageEditor {
   /// what is staged, all as comments.
   static func template(_ repo: Repository, amend: Bool) throws -> String {
     var t = "\n"
-    if amend, let head = try repo.headCommit() { t = try repo.git.commit(head).message }
+    if amend, let head = try repo.headCommit() { t = try repo.commitInfo(head).message }
     if !t.hasSuffix("\n") { t += "\n" }
     t += """
       # Please enter the commit message for your changes. Lines starting
@@ -215,7 +215,7 @@ enum CommitMessageEditor {
   /// - Throws: when no editor can run, it fails, or the message is empty.
   static func edit(_ repo: Repository, template: String) throws -> String {
     let env = ProcessInfo.processInfo.environment
-    guard let editor = command(environment: env, coreEditor: repo.git.config("core.editor")) else {
+    guard let editor = command(environment: env, coreEditor: repo.config("core.editor")) else {
       throw AnnotError.other("no editor to write the commit message: the terminal is dumb and EDITOR is unset; use -m MESSAGE or set EDITOR")
     }
     let file = repo.gitDir + "/COMMIT_EDITMSG"

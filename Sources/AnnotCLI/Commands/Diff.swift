@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import AnnotKit
 import AnnotModel
-import AnnotDiff
 
 extension Annot {
   struct Diff: ParsableCommand {
@@ -45,17 +44,8 @@ extension Annot {
     /// Prints (or writes) the outcome as the flags ask.
     func show(_ repo: Repository, _ sides: Repository.DiffSides, _ outcome: DatasetDiff.Outcome) throws {
       if let html {
-        var output = ReviewPageOutput(repo: repo, page: html)
-        var records: [String: (ImageRecord?, ImageRecord?)] = [:]
-        for i in outcome.images { records[i.oldPath ?? i.path, default: (nil, nil)].0 = i.labels.oldImage; records[i.path, default: (nil, nil)].1 = i.labels.newImage }
-        let page = ReviewPage.render(outcome, options: ReviewPage.Options(title: "annot diff \(sides.oldName) \(sides.newName)", filesFolder: output.folder),
-          image: { path, side in
-            output.image(in: side == .before ? sides.old : sides.new, path: path,
-                         mediaType: (side == .before ? records[path]?.0 : records[path]?.1)?.mediaType)
-          },
-          context: { path, side in output.annotations(in: side == .before ? sides.old : sides.new, path: path) })
-        let pictures = try output.write(page, to: html)
-        FileHandle.standardError.write(Data("wrote review page \(html) (\(outcome.images.count) changed images, \(pictures) pictures in \(output.folder)/)\n".utf8))
+        let page = try repo.writeDiffPage(outcome, sides: sides, to: html)
+        FileHandle.standardError.write(Data("wrote review page \(html) (\(page.changedImages) changed images, \(page.pictures) pictures in \(page.folder)/)\n".utf8))
         if !json && !stat && !nameStatus { return }
       }
       if json { print(String(decoding: DiffRendering.json(outcome), as: UTF8.self)); return }
@@ -97,11 +87,4 @@ enum TextOptionsFactory {
 }
 
 /// Writes a file the user named (relative to the directory the command started in).
-func writeOutputFile(_ path: String, _ bytes: [UInt8]) throws {
-  let url = URL(fileURLWithPath: path)
-  var isDir: ObjCBool = false
-  if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
-    throw AnnotError.other("\(path): is a directory")
-  }
-  do { try Data(bytes).write(to: url, options: .atomic) } catch { throw AnnotError.other("\(path): cannot write: \(error.localizedDescription)") }
-}
+func writeOutputFile(_ path: String, _ bytes: [UInt8]) throws { try Repository.writeUserFile(path, bytes) }

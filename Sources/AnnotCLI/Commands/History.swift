@@ -2,8 +2,6 @@ import ArgumentParser
 import Foundation
 import AnnotKit
 import AnnotModel
-import AnnotStore
-import AnnotDiff
 
 func formatDate(_ s: Signature) -> String {
   let f = DateFormatter()
@@ -25,7 +23,7 @@ func commitJSON(_ c: CommitInfo) -> JSONValue {
 
 /// The label diff a commit introduced, against its first parent (an empty tree for a root commit).
 func commitDiff(_ repo: Repository, _ c: CommitInfo, paths: [String]) throws -> DatasetDiff.Outcome {
-  let parentTree = try c.parents.first.map { try repo.git.commit($0).tree }
+  let parentTree = try c.parents.first.map { try repo.commitInfo($0).tree }
   return try repo.diff(old: parentTree, new: c.tree, paths: paths)
 }
 
@@ -60,7 +58,7 @@ extension Annot {
       var commits: [CommitInfo]
       let unborn = try revision == "HEAD" && repo.headCommit() == nil
       if path == nil, !unborn {
-        commits = try GitLogOrder.walk(from: repo.resolveCommit(revision), limit: graph ? nil : maxCount) { try repo.git.commit($0) }
+        commits = try GitLogOrder.walk(from: repo.resolveCommit(revision), limit: graph ? nil : maxCount) { try repo.commitInfo($0) }
       } else {
         commits = try repo.log(from: revision, limit: graph ? nil : maxCount, path: path)
       }
@@ -122,7 +120,7 @@ extension Annot {
         return
       }
       let id = try repo.resolveCommit(object)
-      let c = try repo.git.commit(id)
+      let c = try repo.commitInfo(id)
       let diff = try commitDiff(repo, c, paths: [])
       if json {
         var o = commitJSON(c).objectValue!

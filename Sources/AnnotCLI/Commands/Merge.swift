@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import AnnotKit
 import AnnotModel
-import AnnotMerge
 
 extension ConflictChoice: ExpressibleByArgument {}
 

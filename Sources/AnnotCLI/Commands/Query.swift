@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import AnnotKit
 import AnnotModel
-import AnnotIndex
 
 /// CSV field quoting (RFC 4180).
 func csv(_ fields: [String]) -> String {

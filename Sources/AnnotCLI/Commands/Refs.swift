@@ -26,7 +26,7 @@ extension Annot {
       if json {
         printJSON(.array(try list.map { b in
           var o: [String: JSONValue] = ["name": .string(b.name), "commit": .string(b.commit.hex), "current": .bool(b.isCurrent)]
-          if verbose { o["subject"] = .string(try repo.git.commit(b.commit).summary) }
+          if verbose { o["subject"] = .string(try repo.commitInfo(b.commit).summary) }
           return .object(o)
         }))
         return
@@ -35,7 +35,7 @@ extension Annot {
       for b in list {
         let name = verbose ? b.name.padding(toLength: width, withPad: " ", startingAt: 0) : b.name
         var line = b.isCurrent ? "* " + Console.green(name) : "  " + name
-        if verbose { line += " \(Console.yellow(b.commit.short)) \(try repo.git.commit(b.commit).summary)" }
+        if verbose { line += " \(Console.yellow(b.commit.short)) \(try repo.commitInfo(b.commit).summary)" }
         print(line)
       }
     }
@@ -105,7 +105,7 @@ extension Annot {
       let repo = try openRepository()
       let mode: Repository.ResetMode = soft ? .soft : (hard ? .hard : .mixed)
       let id = try repo.reset(to: revision, mode: mode)
-      let c = try repo.git.commit(id)
+      let c = try repo.commitInfo(id)
       output.say(mode == .hard ? "HEAD is now at \(id.short) \(c.summary)" : "Reset to \(id.short)")
     }
   }

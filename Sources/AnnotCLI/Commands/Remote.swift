@@ -2,8 +2,6 @@ import ArgumentParser
 import Foundation
 import AnnotKit
 import AnnotModel
-import AnnotStore
-import AnnotMerge
 
 /// Transfer callbacks that draw progress on a terminal (stderr) and stay quiet when piped.
 func transferCallbacks() -> TransferCallbacks {

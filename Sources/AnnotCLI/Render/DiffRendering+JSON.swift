@@ -1,16 +1,17 @@
 import AnnotModel
+import AnnotKit
 
 extension DiffRendering {
   /// The JSON schema version written under `"version"`; bumped on any incompatible change.
-  public static let jsonVersion = 1
+  static let jsonVersion = 1
 
   /// The diff as canonical JSON bytes (sorted keys, one image per line), schema in Docs/DIFF.md.
-  public static func json(_ outcome: DatasetDiff.Outcome) -> [UInt8] {
+  static func json(_ outcome: DatasetDiff.Outcome) -> [UInt8] {
     CanonicalJSON.writeDocumentLayout(jsonValue(outcome))
   }
 
   /// The diff as a JSON value: top-level `version`, `summary`, `by_class`, `images`, `schema`.
-  public static func jsonValue(_ outcome: DatasetDiff.Outcome) -> JSONValue {
+  static func jsonValue(_ outcome: DatasetDiff.Outcome) -> JSONValue {
     let s = outcome.summary
     var summary: [String: JSONValue] = [
       "images_added": int(s.imagesAdded), "images_removed": int(s.imagesRemoved),
