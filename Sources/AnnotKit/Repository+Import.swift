@@ -158,19 +158,14 @@ final class ImportStager: ImportSink {
 
   private func stageDocuments(_ batch: [ImportedItem], imageBlobs: [ObjectID]) throws {
     struct Work: Sendable { var doc: LabelDocument; var parent: [UInt8]?; var parentBlob: ObjectID? }
-    struct Done: Sendable { var prepared: PackWriter.Prepared; var annotations: Int }
+    struct Done: Sendable { var prepared: PackWriter.Prepared; var annotations: Int; var kept: Bool }
     let schema = tx.manifest, schemaTag = self.schemaTag
     let parents = try batch.map { item -> ObjectID? in
       let p = item.document.image.path
       return try tx.image(p) == nil ? nil : try tx.labels(p)
     }
-    let keys = try ParallelMap.map(Array(batch.indices)) { k -> ObjectID in
-      let h = Digest.sha1()
-      h.update(schemaTag)
-      h.update(parents[k]?.bytes ?? [UInt8](repeating: 0, count: 20))
-      h.update(batch[k].document.canonicalBytes())
-      return ObjectID(bytes: h.finish())
-    }
+    let canonical = try ParallelMap.map(Array(batch.indices)) { k in batch[k].document.canonicalBytes() }
+    let keys = try ParallelMap.map(Array(batch.indices)) { k in Self.memoKey(schemaTag, parent: parents[k], document: canonical[k]) }
     let hits = keys.map { key in memo.lookup(key).flatMap { repo.git.exists($0, refresh: false) ? $0 : nil } }
     let misses = batch.indices.filter { hits[$0] == nil }
     let work = try misses.map { k in Work(doc: batch[k].document, parent: try parents[k].map { try repo.git.blob($0) }, parentBlob: parents[k]) }
@@ -181,7 +176,7 @@ final class ImportStager: ImportSink {
         }
       }
       let doc = IdentityMatching.reattach(w.doc, parent: parent)
-      return Done(prepared: try StageTransaction.prepare(doc, schema: schema), annotations: doc.annotations.count)
+      return Done(prepared: try StageTransaction.prepare(doc, schema: schema), annotations: doc.annotations.count, kept: doc == w.doc)
     }
     var doneAt: [Int: Done] = [:]
     for (m, k) in misses.enumerated() { doneAt[k] = done[m] }
@@ -197,6 +192,13 @@ final class ImportStager: ImportSink {
       } else {
         docBlob = try tx.putPrepared(p, doneAt[k]!.prepared)
         memo.record(keys[k], docBlob)
+        // When re-attaching kept the imported document as it was (a first import, or ids that
+        // already matched), the same document imported again onto the result gives the result:
+        // its annotations pair with themselves, ids and all. Remembering that now means the
+        // first re-delivery of an unchanged image costs one hash, not a decode and a match.
+        if doneAt[k]!.kept, docBlob != parents[k] {
+          memo.record(Self.memoKey(schemaTag, parent: docBlob, document: canonical[k]), docBlob)
+        }
         out.annotations += doneAt[k]!.annotations
       }
       try tx.putImage(p, imageBlob)
@@ -209,6 +211,15 @@ final class ImportStager: ImportSink {
       staged += 1
       progress?(staged, total)
     }
+  }
+
+  /// The import memo's key: what the result of staging `document` onto `parent` depends on.
+  static func memoKey(_ schemaTag: [UInt8], parent: ObjectID?, document: [UInt8]) -> ObjectID {
+    let h = Digest.sha1()
+    h.update(schemaTag)
+    h.update(parent?.bytes ?? [UInt8](repeating: 0, count: 20))
+    h.update(document)
+    return ObjectID(bytes: h.finish())
   }
 
   /// Writes the stage, then the caches (they only ever describe objects that exist).
