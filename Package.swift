@@ -88,11 +88,13 @@ let package = Package(
       /** Helpers shared by tests: temp dirs, running the built binary, fixture datasets. */
       name: "AnnotTestSupport", dependencies: ["AnnotModel"], path: "Tests/AnnotTestSupport"),
     .testTarget(name: "AnnotModelTests", dependencies: ["AnnotModel", "AnnotMedia", "AnnotTestSupport"]),
+    .testTarget(name: "AnnotMediaTests", dependencies: ["AnnotMedia", "AnnotModel", "AnnotTestSupport"]),
     .testTarget(name: "AnnotStoreTests", dependencies: ["AnnotStore", "AnnotModel", "AnnotTestSupport"]),
     .testTarget(name: "AnnotDiffTests", dependencies: ["AnnotDiff", "AnnotModel", "AnnotTestSupport"]),
     .testTarget(name: "AnnotMergeTests", dependencies: ["AnnotMerge", "AnnotModel", "AnnotTestSupport"]),
     .testTarget(name: "AnnotIndexTests", dependencies: ["AnnotIndex", "AnnotModel", "AnnotTestSupport"]),
     .testTarget(name: "AnnotFormatsTests", dependencies: ["AnnotFormats", "AnnotModel", "AnnotMedia", "AnnotTestSupport"]),
+    .testTarget(name: "AnnotKitTests", dependencies: ["AnnotKit", "AnnotStore", "AnnotModel", "AnnotTestSupport"]),
     .testTarget(name: "AnnotReviewTests", dependencies: ["AnnotReview", "AnnotDiff", "AnnotModel", "AnnotTestSupport"]),
     .testTarget(name: "AnnotCLITests", dependencies: ["AnnotCLI", "AnnotKit", "AnnotModel", "AnnotDiff", "AnnotTestSupport"]),
     .testTarget(

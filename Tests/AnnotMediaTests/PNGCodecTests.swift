@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import AnnotMedia
+import AnnotTestSupport
 
 /// PNGCodec: files written by Pillow (bytes embedded, pixel values set in the generating
 /// script) and round trips through our own encoder.

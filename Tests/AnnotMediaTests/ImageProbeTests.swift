@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import AnnotMedia
+import AnnotTestSupport
 
 /// One probe case: bytes and the size/type/depth their header states (read off the files'
 /// hex dumps, not through ImageProbe). Add a case by appending a row.
@@ -49,9 +50,9 @@ struct ProbeCase: Sendable, CustomTestStringConvertible {
 
   @Test(arguments: ProbeCase.all)
   func probesFiles(_ c: ProbeCase) throws {
-    let dir = makeTempDir()
+    let dir = try TestSupport.tempDir("probe")
     defer { try? FileManager.default.removeItem(at: dir) }
-    put(dir, "img", c.bytes)
+    try TestSupport.write(c.bytes, to: dir.appendingPathComponent("img"))
     #expect(try ImageProbe.probe(fileAt: dir.appendingPathComponent("img")) == c.expected)
   }
 
@@ -61,9 +62,9 @@ struct ProbeCase: Sendable, CustomTestStringConvertible {
     for _ in 0..<2 { big += [0xFF, 0xE2, 0xFF, 0xFF] + [UInt8](repeating: 0x41, count: 65533) }
     big += Images.jpegExif.dropFirst(2)
     #expect(big.count > 2 * ImageProbe.headerPrefix)
-    let dir = makeTempDir()
+    let dir = try TestSupport.tempDir("probe")
     defer { try? FileManager.default.removeItem(at: dir) }
-    put(dir, "late.jpg", big)
+    try TestSupport.write(big, to: dir.appendingPathComponent("late.jpg"))
     let expected = ImageInfo(width: 6, height: 4, mediaType: "image/jpeg", bitDepth: 8)
     #expect(try ImageProbe.probe(fileAt: dir.appendingPathComponent("late.jpg")) == expected)
     #expect(try ImageProbe.probe(big) == expected)
