@@ -93,10 +93,10 @@ let package = Package(
     .testTarget(name: "AnnotDiffTests", dependencies: ["AnnotDiff", "AnnotModel", "AnnotTestSupport"]),
     .testTarget(name: "AnnotMergeTests", dependencies: ["AnnotMerge", "AnnotModel", "AnnotTestSupport"]),
     .testTarget(name: "AnnotIndexTests", dependencies: ["AnnotIndex", "AnnotModel", "AnnotTestSupport"]),
-    .testTarget(name: "AnnotFormatsTests", dependencies: ["AnnotFormats", "AnnotModel", "AnnotMedia", "AnnotTestSupport"]),
+    .testTarget(name: "AnnotFormatsTests", dependencies: ["AnnotFormats", "AnnotModel", "AnnotMedia", "AnnotTestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "AnnotKitTests", dependencies: ["AnnotKit", "AnnotStore", "AnnotModel", "AnnotTestSupport"]),
     .testTarget(name: "AnnotReviewTests", dependencies: ["AnnotReview", "AnnotDiff", "AnnotModel", "AnnotTestSupport"]),
-    .testTarget(name: "AnnotCLITests", dependencies: ["AnnotCLI", "AnnotKit", "AnnotModel", "AnnotDiff", "AnnotTestSupport"]),
+    .testTarget(name: "AnnotCLITests", dependencies: ["AnnotCLI", "AnnotKit", "AnnotModel", "AnnotDiff", "AnnotTestSupport"], exclude: ["Snapshots"]),
     .testTarget(
       /** Replays Tests/Fuzz/Corpus through the fuzz entry points. */
       name: "AnnotFuzzTests", dependencies: ["AnnotFuzzEntries"], path: "Tests/Fuzz/Replay"),

@@ -98,10 +98,10 @@ extension GitRepository {
   }
 
   /// Writes a new tree from `base` with `updates` applied; only changed subtrees are written.
-  /// The one tree editor of the Store. With `allowMissing`, blob entries may name objects this
-  /// repository does not hold (a labels-only clone rebuilding the real trees); libgit2 checks
-  /// them otherwise.
-  public func updateTree(_ base: ObjectID?, _ updates: [TreeUpdate], allowMissing: Bool = false) throws -> ObjectID {
+  /// The one tree editor of the Store. Entries may name objects this repository does not hold
+  /// (a labels-only clone rebuilding the real trees): strict object creation is off for the
+  /// whole process (GitError.swift).
+  public func updateTree(_ base: ObjectID?, _ updates: [TreeUpdate]) throws -> ObjectID {
     let baseID = base ?? Self.emptyTreeID
     if updates.isEmpty { return baseID }
     if baseID == Self.emptyTreeID { _ = try writeEmptyTree() }
@@ -123,9 +123,6 @@ extension GitRepository {
         }
         return r
       }
-      // The strictness switch is process-wide; annot is single-threaded around tree writes.
-      if allowMissing { _ = cgit2_set_strict_object_creation(0) }
-      defer { if allowMissing { _ = cgit2_set_strict_object_creation(1) } }
       var out = git_oid()
       try check("git_tree_create_updated", git_tree_create_updated(&out, raw, baseline, raws.count, &raws))
       return ObjectID(out)

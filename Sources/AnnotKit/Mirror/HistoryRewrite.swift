@@ -12,8 +12,6 @@ import AnnotStore
 struct RewriteDirection {
   /// The tree edit for a path whose entry is `id` (nil: removed) in the source commit.
   var edit: (_ path: String, _ id: ObjectID?) -> TreeUpdate
-  /// Whether image trees may name blobs this repository does not hold.
-  var allowMissing: Bool
   /// The header lines (all but tree and parents) of the image of `source`.
   var headers: (_ source: ObjectID, _ commit: RawCommit) throws -> [String]
 }
@@ -54,7 +52,7 @@ extension Repository {
       } else {
         for (path, id) in try git.leafEntries(under: source.tree) { edits.append(direction.edit(path, id)) }
       }
-      let tree = try git.updateTree(base, edits, allowMissing: direction.allowMissing)
+      let tree = try git.updateTree(base, edits)
       let rewritten = RawCommit(tree: tree, parents: parents, headers: try direction.headers(c, source), message: source.message)
       let id = try git.write(rewritten)
       done[c] = id

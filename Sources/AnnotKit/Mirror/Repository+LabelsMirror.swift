@@ -22,7 +22,6 @@ extension Repository {
         newImages(id)
         return .gitlink(path: path, id: id)
       },
-      allowMissing: false,
       headers: { source, commit in
         var out: [String] = []
         for l in commit.headers {

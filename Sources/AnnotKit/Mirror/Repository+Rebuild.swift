@@ -38,7 +38,6 @@ extension Repository {
   static var rebuildDirection: RewriteDirection {
     RewriteDirection(
     edit: { path, id in id.map { .upsert(path: path, blob: $0) } ?? .remove(path: path) },
-    allowMissing: true,
     headers: { source, commit in
       guard commit.header(mirrorHeader) != nil else { throw RemoteError.notLabelsMirror(source.hex) }
       return commit.headers.filter { !$0.hasPrefix(mirrorHeader + " ") }

@@ -37,7 +37,7 @@ extension Repository {
       if try git.isAncestor(ours, of: theirs) { try git.updateReference(ref, to: theirs, message: "fetch: image shard"); continue }
       let ourTree = try git.commit(ours).tree, theirTree = try git.commit(theirs).tree
       let added = try git.diffTrees(ourTree, theirTree).compactMap { c in c.oldBlob == nil ? c.newBlob.map { TreeUpdate.upsert(path: c.path, blob: $0) } : nil }
-      let tree = try git.updateTree(ourTree, added, allowMissing: true)
+      let tree = try git.updateTree(ourTree, added)
       let c = try git.createCommit(tree: tree, parents: [ours, theirs], message: "annot image shard \(name.suffix(2))\n",
                                    author: Self.shardSignature, committer: Self.shardSignature)
       try git.updateReference(ref, to: c, message: "fetch: image shard union")
