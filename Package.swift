@@ -51,7 +51,7 @@ let package = Package(
       name: "AnnotReview", dependencies: ["AnnotModel", "AnnotDiff"], exclude: ["README.md"]),
     .target(
       /** Three-way merge of documents and schemas, per annotation and per field. */
-      name: "AnnotMerge", dependencies: ["AnnotModel", "AnnotDiff"], exclude: ["README.md"]),
+      name: "AnnotMerge", dependencies: ["AnnotModel"], exclude: ["README.md"]),
     .target(
       /** SQLite query index: schema, incremental indexing, filter language, views. */
       name: "AnnotIndex", dependencies: ["AnnotModel", .product(name: "GRDBSQLite", package: "GRDB.swift")], exclude: ["README.md"]),

@@ -31,9 +31,9 @@ import AnnotTestSupport
     let sum = out.summary
     #expect([sum.imagesAdded, sum.imagesRemoved, sum.imagesModified, sum.imagesReplaced, sum.imagesRenamed] == [2, 2, 2, 1, 1])
     // Added: e's cat + f2's truck; removed: d's car and person + f's car; a's car moved.
-    #expect(sum.annotations.added == 2 && sum.annotations.removed == 3 && sum.annotations.moved == 1)
-    #expect(sum.byClass["car"].map { [$0.removed, $0.moved] } == [2, 1])
-    #expect(sum.byClass["truck"]?.added == 1)
+    #expect(sum.annotations[.added] == 2 && sum.annotations[.removed] == 3 && sum.annotations[.moved] == 1)
+    #expect(sum.byClass["car"].map { [$0[.removed], $0[.moved]] } == [2, 1])
+    #expect(sum.byClass["truck"]?[.added] == 1)
     #expect(sum.byClass.keys.sorted() == ["car", "cat", "person", "truck"])
   }
 

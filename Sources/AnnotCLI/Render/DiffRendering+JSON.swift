@@ -36,11 +36,7 @@ extension DiffRendering {
   static func opt(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
 
   static func countsJSON(_ c: ChangeCounts) -> [String: JSONValue] {
-    [
-      "added": int(c.added), "removed": int(c.removed), "moved": int(c.moved), "resized": int(c.resized),
-      "reshaped": int(c.reshaped), "relabeled": int(c.relabeled), "attributes_changed": int(c.attributesChanged),
-      "score_changed": int(c.scoreChanged), "other_changed": int(c.otherChanged),
-    ]
+    Dictionary(uniqueKeysWithValues: ChangeKind.allCases.map { ($0.countKey, int(c[$0])) })
   }
 
   static func fieldJSON(_ f: FieldChange) -> JSONValue {
