@@ -75,6 +75,8 @@ public let annotVersion = AnnotVersion.description
 /// Opens the repository containing the current directory.
 func openRepository() throws -> Repository {
   let repo = try Repository.discover(from: FileManager.default.currentDirectoryPath)
+  repo.environment = ProcessInfo.processInfo.environment
+  repo.notice = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
   // For measuring the labels-mirror hook's cost only (Scripts/bench-remote.sh).
   if ProcessInfo.processInfo.environment["ANNOT_NO_LABELS_MIRROR"] != nil { repo.deriveLabelsMirror = false }
   return repo
@@ -84,7 +86,7 @@ func openRepository() throws -> Repository {
 /// on one) and NO_COLOR is unset or empty (no-color.org).
 struct Console {
   static let colorEnabled: Bool = isatty(1) == 1 && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
-  static func line(_ s: String = "") { print(s) }
+  static func line(_ s: String = "") { emit(s) }
   static let palette = Palette(enabled: colorEnabled)
   static func color(_ s: String, _ code: String) -> String { palette.wrap(s, code) }
   static func green(_ s: String) -> String { palette.green(s) }
@@ -110,10 +112,10 @@ struct QuietOption: ParsableArguments {
   @Flag(name: .shortAndLong, help: "Print only errors, warnings and conflicts; no progress.") var quiet = false
   mutating func validate() throws { if quiet { Console.quiet = true } }
   /// Prints `s` unless `-q`.
-  func say(_ s: String) { if !quiet { print(s) } }
+  func say(_ s: String) { if !quiet { emit(s) } }
 }
 
 /// `--json` output: canonical JSON on one line, so scripts get stable bytes.
 func printJSON(_ v: AnnotModelJSON) {
-  print(CanonicalJSONBridge.string(v))
+  emit(CanonicalJSONBridge.string(v))
 }

@@ -83,7 +83,7 @@ enum Pager {
   /// Starts the pager and prints `text` into it (or directly).
   static func show(_ text: String, enabled: Bool, repository: Repository? = nil) {
     if !text.isEmpty { start(enabled: enabled, repository: repository) }
-    print(text, terminator: "")
+    emit(text, terminator: "")
   }
 
   /// Flushes, closes the pipe (the pager sees end of input) and waits for the pager to quit.

@@ -35,6 +35,8 @@ public typealias QueryOutcome = AnnotIndex.QueryOutcome
 public typealias SQLResult = AnnotIndex.SQLResult
 public typealias SQLValue = AnnotIndex.SQLValue
 public typealias IndexStats = AnnotIndex.IndexStats
+public typealias IndexError = AnnotIndex.IndexError
+public typealias DiffError = AnnotDiff.DiffError
 
 /// One dataset format as `annot formats` lists it.
 public struct FormatInfo: Sendable, Hashable {

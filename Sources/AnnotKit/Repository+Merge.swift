@@ -112,7 +112,7 @@ extension Repository {
       return .merged(id, notes: out.notes)
     }
     try writeAtomically(conflictsFile, ConflictFile.encode(out.conflicts))
-    try writeAtomically(stateDir + "/MERGE_MSG", Array((message + "\n").utf8))
+    try writeAtomically(layout.mergeMessage, Array((message + "\n").utf8))
     try writeAtomically(mergeHeadFile, Array((theirs.hex + "\n").utf8))
     try setStage(out.tree)
     return .conflicts(out.conflicts, notes: out.notes)
@@ -165,7 +165,7 @@ extension Repository {
     guard isMerging else { throw AnnotError.noMergeInProgress }
     let remaining = try conflicts().count
     if remaining > 0 { throw AnnotError.unresolvedConflicts(remaining) }
-    let stored = (try? String(contentsOfFile: stateDir + "/MERGE_MSG", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    let stored = (try? String(contentsOfFile: layout.mergeMessage, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     return try commit(CommitOptions(message: message ?? stored ?? "Merge"))
   }
 
@@ -196,7 +196,7 @@ extension Repository {
                    : try mergeTrees(base: parentTree, ours: head, theirs: c.tree, strategy: strategy)
       if !out.conflicts.isEmpty {
         try writeAtomically(conflictsFile, ConflictFile.encode(out.conflicts))
-        try writeAtomically(stateDir + "/MERGE_MSG", Array(((revert ? "Revert \"\(c.summary)\"" : c.summary) + "\n").utf8))
+        try writeAtomically(layout.mergeMessage, Array(((revert ? "Revert \"\(c.summary)\"" : c.summary) + "\n").utf8))
         // A replay in progress has no second parent; an empty MERGE_HEAD marks the state.
         try writeAtomically(mergeHeadFile, [])
         try setStageKeepingFile(out.tree)

@@ -105,7 +105,7 @@ struct ReviewPageOutput {
     let fm = FileManager.default
     var isDir: ObjCBool = false
     if fm.fileExists(atPath: pageURL.path, isDirectory: &isDir), isDir.boolValue {
-      throw AnnotError.other("\(path): is a directory")
+      throw AnnotError.isADirectory(path)
     }
     if !page.images.isEmpty {
       if fm.fileExists(atPath: dir.path, isDirectory: &isDir) {
@@ -122,7 +122,7 @@ struct ReviewPageOutput {
       if let size = try? fm.attributesOfItem(atPath: file.path)[.size] as? Int, size == (try? repo.git.objectSize(id)) { continue }
       let bytes = try repo.git.blob(id)
       do { try Data(bytes).write(to: file, options: .atomic) } catch {
-        throw AnnotError.other("\(file.path): cannot write: \(error.localizedDescription)")
+        throw AnnotError.cannotWrite(path: file.path, reason: error.localizedDescription)
       }
     }
     try Repository.writeUserFile(path, Array(page.html.utf8))
@@ -136,8 +136,8 @@ extension Repository {
     let url = URL(fileURLWithPath: path)
     var isDir: ObjCBool = false
     if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
-      throw AnnotError.other("\(path): is a directory")
+      throw AnnotError.isADirectory(path)
     }
-    do { try Data(bytes).write(to: url, options: .atomic) } catch { throw AnnotError.other("\(path): cannot write: \(error.localizedDescription)") }
+    do { try Data(bytes).write(to: url, options: .atomic) } catch { throw AnnotError.cannotWrite(path: path, reason: error.localizedDescription) }
   }
 }

@@ -181,7 +181,7 @@ extension Repository {
       for label in Set(doc.annotations.map(\.label)).sorted() where tx.manifest.labelClass(named: label) == nil { tx.manifest.ensureClass(label) }
     }
     // Images: probed for their size, read and packed on all cores unless the stat cache knows them.
-    let cache = StatCache(path: stateDir + "/stat-cache")
+    let cache = StatCache(path: layout.statCache)
     var infos: [String: ImageInfo] = [:]
     var blobs: [String: ObjectID] = [:]
     var toRead: [(path: String, abs: String, stat: StatCache.Stat?)] = []

@@ -71,7 +71,7 @@ final class RemoteCallbackContext: @unchecked Sendable {
       return git_credential_ssh_key_from_agent(out, userFromURL ?? "git")
     }
     if allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0 {
-      let env = ProcessInfo.processInfo.environment
+      let env = callbacks.environment
       if !triedToken, let token = env["ANNOT_TOKEN"] ?? env["GIT_TOKEN"], !token.isEmpty {
         triedToken = true
         // Hosts ignore the user name for tokens but require one.
@@ -79,7 +79,7 @@ final class RemoteCallbackContext: @unchecked Sendable {
       }
       if !triedHelper {
         triedHelper = true
-        if let filled = GitCredentialHelper.fill(url: url, user: userFromURL, allowPrompt: callbacks.allowPrompt),
+        if let filled = GitCredentialHelper.fill(url: url, user: userFromURL, allowPrompt: callbacks.allowPrompt, environment: callbacks.environment),
            let user = filled["username"], let pass = filled["password"] {
           helperCredential = filled
           return git_credential_userpass_plaintext_new(out, user, pass)
@@ -94,27 +94,27 @@ final class RemoteCallbackContext: @unchecked Sendable {
   /// Tells git's credential helper whether the credentials it gave worked.
   func settleHelper(success: Bool) {
     guard let c = helperCredential else { return }
-    GitCredentialHelper.run(success ? "approve" : "reject", c, allowPrompt: false)
+    GitCredentialHelper.run(success ? "approve" : "reject", c, allowPrompt: false, environment: callbacks.environment)
   }
 }
 
 /// `git credential fill|approve|reject`: the user's configured helpers, as git itself uses them.
 enum GitCredentialHelper {
-  static func fill(url: String, user: String?, allowPrompt: Bool) -> [String: String]? {
+  static func fill(url: String, user: String?, allowPrompt: Bool, environment: [String: String]) -> [String: String]? {
     guard let u = URLComponents(string: url), let scheme = u.scheme, let host = u.host else { return nil }
     var fields = ["protocol": scheme, "host": u.port.map { "\(host):\($0)" } ?? host]
     if !u.path.isEmpty { fields["path"] = String(u.path.drop { $0 == "/" }) }
     if let user { fields["username"] = user }
-    return run("fill", fields, allowPrompt: allowPrompt)
+    return run("fill", fields, allowPrompt: allowPrompt, environment: environment)
   }
 
   @discardableResult
-  static func run(_ verb: String, _ fields: [String: String], allowPrompt: Bool) -> [String: String]? {
+  static func run(_ verb: String, _ fields: [String: String], allowPrompt: Bool, environment: [String: String]) -> [String: String]? {
     guard let git = ["/usr/bin/git", "/usr/local/bin/git"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return nil }
     let p = Process()
     p.executableURL = URL(fileURLWithPath: git)
     p.arguments = ["credential", verb]
-    var env = ProcessInfo.processInfo.environment
+    var env = environment
     if !allowPrompt { env["GIT_TERMINAL_PROMPT"] = "0"; env["GIT_ASKPASS"] = "/bin/false"; env["SSH_ASKPASS"] = "/bin/false" }
     p.environment = env
     let input = Pipe(), output = Pipe()

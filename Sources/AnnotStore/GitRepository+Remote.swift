@@ -46,14 +46,19 @@ public struct PushedRef: Sendable, Hashable {
   public var rejection: String?
 }
 
-/// How a transfer reports progress and finds credentials.
+/// How a transfer reports progress and finds credentials. The caller (the CLI) says whether
+/// a prompt is possible and hands in the environment: the Store reads neither the terminal nor
+/// the process environment itself.
 public struct TransferCallbacks: Sendable {
   public var progress: (@Sendable (TransferProgress) -> Void)?
-  /// Whether `git credential fill` may prompt on the terminal (only when stdin is one).
+  /// Whether `git credential fill` may prompt on the terminal (the CLI: only when stdin is one).
   public var allowPrompt: Bool
-  public init(progress: (@Sendable (TransferProgress) -> Void)? = nil, allowPrompt: Bool = isatty(0) == 1) {
+  /// The environment credentials come from (ANNOT_TOKEN, GIT_TOKEN) and `git credential` runs in.
+  public var environment: [String: String]
+  public init(progress: (@Sendable (TransferProgress) -> Void)? = nil, allowPrompt: Bool = false, environment: [String: String] = [:]) {
     self.progress = progress
     self.allowPrompt = allowPrompt
+    self.environment = environment
   }
 }
 

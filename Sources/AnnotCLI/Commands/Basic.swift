@@ -40,36 +40,36 @@ extension Annot {
         ]))
         return
       }
-      print(s.branch.map { "On branch \($0)" } ?? "HEAD detached at \(s.head?.short ?? "?")")
-      if s.head == nil { print("\nNo commits yet") }
+      emit(s.branch.map { "On branch \($0)" } ?? "HEAD detached at \(s.head?.short ?? "?")")
+      if s.head == nil { emit("\nNo commits yet") }
       if let m = s.merging {
-        print("\nYou are merging \(m.short).")
-        if s.conflicts.isEmpty { print("  All conflicts settled: run 'annot merge --continue'.") }
+        emit("\nYou are merging \(m.short).")
+        if s.conflicts.isEmpty { emit("  All conflicts settled: run 'annot merge --continue'.") }
       }
       if !s.conflicts.isEmpty {
-        print("\nUnresolved conflicts (\(s.conflicts.count)):")
-        print("  (use 'annot resolve PATH --ours|--theirs' or '--annotation ID=ours|theirs')")
-        for c in s.conflicts { print(Console.red("  " + conflictLine(c))) }
+        emit("\nUnresolved conflicts (\(s.conflicts.count)):")
+        emit("  (use 'annot resolve PATH --ours|--theirs' or '--annotation ID=ours|theirs')")
+        for c in s.conflicts { emit(Console.red("  " + conflictLine(c))) }
       }
       if s.isClean {
-        print(s.conflicts.isEmpty ? "\nnothing to commit" : "")
+        emit(s.conflicts.isEmpty ? "\nnothing to commit" : "")
         return
       }
       let total = s.annotationsByClass.values.reduce(0, +)
       let n = s.imagesAdded.count + s.imagesModified.count + s.imagesRemoved.count
-      print("\nStaged: \(n) image\(n == 1 ? "" : "s"), \(total) annotation\(total == 1 ? "" : "s") in changed documents")
+      emit("\nStaged: \(n) image\(n == 1 ? "" : "s"), \(total) annotation\(total == 1 ? "" : "s") in changed documents")
       if !s.annotationsByClass.isEmpty {
         let w = s.annotationsByClass.keys.map(\.count).max() ?? 0
         for (k, v) in s.annotationsByClass.sorted(by: { $0.key < $1.key }) {
-          print("  " + k.padding(toLength: w, withPad: " ", startingAt: 0) + "  \(v)")
+          emit("  " + k.padding(toLength: w, withPad: " ", startingAt: 0) + "  \(v)")
         }
       }
-      if s.schemaChanged { print(Console.green("  modified:  annot.json (schema)")) }
+      if s.schemaChanged { emit(Console.green("  modified:  annot.json (schema)")) }
       let limit = 20
       func list(_ title: String, _ items: [String], _ paint: (String) -> String) {
         guard !items.isEmpty else { return }
-        for p in items.prefix(limit) { print(paint("  \(title) images/\(p)")) }
-        if items.count > limit { print("  … and \(items.count - limit) more \(title.trimmingCharacters(in: .whitespaces).dropLast())") }
+        for p in items.prefix(limit) { emit(paint("  \(title) images/\(p)")) }
+        if items.count > limit { emit("  … and \(items.count - limit) more \(title.trimmingCharacters(in: .whitespaces).dropLast())") }
       }
       list("new image:", s.imagesAdded, Console.green)
       list("modified: ", s.imagesModified, Console.green)
@@ -220,7 +220,7 @@ enum CommitMessageEditor {
     }
     let file = repo.gitDir + "/COMMIT_EDITMSG"
     do { try Data(template.utf8).write(to: URL(fileURLWithPath: file)) } catch {
-      throw AnnotError.other("\(file): cannot write: \(error.localizedDescription)")
+      throw AnnotError.cannotWrite(path: file, reason: error.localizedDescription)
     }
     guard let argv = Subprocess.argv(for: editor, arguments: [file], environment: env) else {
       throw AnnotCLIError.cannotRun(editor, "not found on PATH (use -m MESSAGE or set EDITOR)")

@@ -48,7 +48,7 @@ extension Annot {
         FileHandle.standardError.write(Data("wrote review page \(html) (\(page.changedImages) changed images, \(page.pictures) pictures in \(page.folder)/)\n".utf8))
         if !json && !stat && !nameStatus { return }
       }
-      if json { print(String(decoding: DiffRendering.json(outcome), as: UTF8.self)); return }
+      if json { emit(String(decoding: DiffRendering.json(outcome), as: UTF8.self)); return }
       let text = TextOptionsFactory.text(color: Console.colorEnabled)
       if stat { Pager.show(DiffRendering.stat(outcome, options: text), enabled: !noPager, repository: repo); return }
       if nameStatus { Pager.show(DiffRendering.nameStatus(outcome), enabled: !noPager, repository: repo); return }
@@ -76,7 +76,7 @@ extension Annot {
       Pager.start(enabled: !noPager, repository: repo)
       for l in lines {
         let date = formatDate(l.commit.author)
-        print("\(Console.yellow(l.commit.id.short)) (\(l.commit.author.name) \(date)) \(l.annotation.id) \(l.annotation.shape.kind) \(l.annotation.label)  \(l.commit.summary)")
+        emit("\(Console.yellow(l.commit.id.short)) (\(l.commit.author.name) \(date)) \(l.annotation.id) \(l.annotation.shape.kind) \(l.annotation.label)  \(l.commit.summary)")
       }
     }
   }

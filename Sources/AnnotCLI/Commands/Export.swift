@@ -57,10 +57,10 @@ extension Annot {
         printJSON(.object(["ok": .bool(v.ok), "checked": .int(v.checked), "missing": .array(v.missing.map { .string($0) }),
                            "extra": .array(v.extra.map { .string($0) }), "changed": .array(v.changed.map { .string($0) })]))
       } else {
-        for p in v.missing { print("missing: \(p)") }
-        for p in v.changed { print("changed: \(p)") }
-        for p in v.extra { print("extra:   \(p)") }
-        print(v.ok ? "ok: \(v.checked) files match \(ExportManifest.fileName)" : "FAILED: \(v.missing.count) missing, \(v.changed.count) changed, \(v.extra.count) extra")
+        for p in v.missing { emit("missing: \(p)") }
+        for p in v.changed { emit("changed: \(p)") }
+        for p in v.extra { emit("extra:   \(p)") }
+        emit(v.ok ? "ok: \(v.checked) files match \(ExportManifest.fileName)" : "FAILED: \(v.missing.count) missing, \(v.changed.count) changed, \(v.extra.count) extra")
       }
       if !v.ok { throw ExitCode(1) }
     }

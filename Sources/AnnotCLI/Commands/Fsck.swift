@@ -10,9 +10,9 @@ extension Annot {
     func run() throws {
       let repo = try openRepository()
       let r = try repo.fsck()
-      for p in r.problems { print(p) }
-      if r.missingImages > 0 { print("\(r.missingImages) image blobs not fetched (labels-only clone; 'annot fetch --images' brings them)") }
-      print(r.problems.isEmpty ? "ok: \(r.objects) objects verified" : "\(r.problems.count) problem\(r.problems.count == 1 ? "" : "s") in \(r.objects) objects")
+      for p in r.problems { emit(p) }
+      if r.missingImages > 0 { emit("\(r.missingImages) image blobs not fetched (labels-only clone; 'annot fetch --images' brings them)") }
+      emit(r.problems.isEmpty ? "ok: \(r.objects) objects verified" : "\(r.problems.count) problem\(r.problems.count == 1 ? "" : "s") in \(r.objects) objects")
       if !r.problems.isEmpty { throw ExitCode(1) }
     }
   }

@@ -90,7 +90,7 @@ extension Annot {
         }
         if patch { block += "\n" + DiffRendering.text(try commitDiff(repo, c, paths: paths), options: .init(color: Console.colorEnabled)) }
         if style != .oneline, style != .onelineFull, !style.isCustom, n < commits.count - 1 { block += "\n" }
-        print(drawing?.draw(c, block) ?? block, terminator: "")
+        emit(drawing?.draw(c, block) ?? block, terminator: "")
       }
     }
   }
@@ -111,12 +111,12 @@ extension Annot {
         let tree = try repo.tree(of: rev)
         if path == DatasetPath.manifestEntry {
           let m = try repo.manifest(in: tree)
-          print(json ? CanonicalJSON.string(m.json) : String(decoding: m.canonicalBytes(), as: UTF8.self), terminator: json ? "\n" : "")
+          emit(json ? CanonicalJSON.string(m.json) : String(decoding: m.canonicalBytes(), as: UTF8.self), terminator: json ? "\n" : "")
           return
         }
         let p = repo.datasetPath(fromUserPath: path)
         guard let doc = try repo.document(in: tree, path: p) else { throw AnnotError.noSuchPath(path, revision: rev) }
-        if json { printJSON(doc.json) } else { print(String(decoding: doc.canonicalBytes(), as: UTF8.self), terminator: "") }
+        if json { printJSON(doc.json) } else { emit(String(decoding: doc.canonicalBytes(), as: UTF8.self), terminator: "") }
         return
       }
       let id = try repo.resolveCommit(object)
@@ -133,10 +133,10 @@ extension Annot {
       let names = usesNames ? try Decorations(repo) : .none
       Pager.start(enabled: !noPager, repository: repo)
       switch style {
-      case let .custom(f, _): print(LogFormat.expand(f, c, decorations: names, dates: .default))
-      default: print(LogFormat.builtIn(style, c, decorations: names, dates: .default))
+      case let .custom(f, _): emit(LogFormat.expand(f, c, decorations: names, dates: .default))
+      default: emit(LogFormat.builtIn(style, c, decorations: names, dates: .default))
       }
-      print(DiffRendering.text(diff, options: .init(color: Console.colorEnabled)), terminator: "")
+      emit(DiffRendering.text(diff, options: .init(color: Console.colorEnabled)), terminator: "")
     }
   }
 }

@@ -30,7 +30,7 @@ extension Annot {
         printJSON(.array(formats.map { .object(["name": .string($0.name), "summary": .string($0.summary), "import": .bool($0.canImport), "export": .bool($0.canExport)]) }))
         return
       }
-      for f in formats { print("\(f.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(f.canExport ? "import/export" : "import       ")  \(f.summary)") }
+      for f in formats { emit("\(f.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(f.canExport ? "import/export" : "import       ")  \(f.summary)") }
     }
   }
 }

@@ -13,9 +13,9 @@ func reportMerge(_ result: Repository.MergeResult, what: String, output: QuietOp
     for n in notes { output.say(n) }
     output.say("\(what) made commit \(id.short)")
   case .conflicts(let conflicts, let notes):
-    for n in notes { print(n) }
-    for c in conflicts { print(Console.red("CONFLICT \(c.description)")) }
-    print("Automatic \(what.lowercased()) found \(conflicts.count) conflict\(conflicts.count == 1 ? "" : "s"); settle them with 'annot resolve', then run 'annot merge --continue'.")
+    for n in notes { emit(n) }
+    for c in conflicts { emit(Console.red("CONFLICT \(c.description)")) }
+    emit("Automatic \(what.lowercased()) found \(conflicts.count) conflict\(conflicts.count == 1 ? "" : "s"); settle them with 'annot resolve', then run 'annot merge --continue'.")
     throw ExitCode(1)
   }
 }

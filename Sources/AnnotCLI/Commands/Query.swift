@@ -29,24 +29,24 @@ extension Annot {
     @Flag(help: "CSV output.") var csvOutput = false
     @Option(help: "At most this many rows.") var limit: Int?
     func run() throws {
-      let repo = try openRepository()
-      let commit = try repo.resolveCommit(rev)
-      let index = try repo.ensureIndexed(commit)
-      let mode: QueryMode = count ? .count : (images ? .images : .annotations)
-      let out: QueryOutcome
-      do { out = try index.query(expression, revision: commit, mode: mode, limit: limit) } catch { throw AnnotError.other("\(error)") }
+      var options = Repository.QueryOptions()
+      options.revision = rev
+      options.mode = count ? .count : (images ? .images : .annotations)
+      options.limit = limit
+      let mode = options.mode
+      let out = try openRepository().query(expression, options: options)
       switch mode {
       case .count:
         if json { printJSON(.object(["annotations": .int(out.annotationCount), "images": .int(out.imageCount)])) }
-        else { print("\(out.annotationCount) annotations in \(out.imageCount) images") }
+        else { emit("\(out.annotationCount) annotations in \(out.imageCount) images") }
       case .images:
         if json {
           printJSON(.array(out.images.map { .object(["path": .string($0.path), "width": .int($0.width), "height": .int($0.height),
                                                      "split": .str($0.split), "annotations": .int($0.annotationCount)]) }))
         } else if csvOutput {
-          print("path,width,height,split,annotations")
-          for i in out.images { print(csv([i.path, "\(i.width)", "\(i.height)", i.split ?? "", "\(i.annotationCount)"])) }
-        } else { for i in out.images { print(i.path) } }
+          emit("path,width,height,split,annotations")
+          for i in out.images { emit(csv([i.path, "\(i.width)", "\(i.height)", i.split ?? "", "\(i.annotationCount)"])) }
+        } else { for i in out.images { emit(i.path) } }
       case .annotations:
         func box(_ b: Box?) -> [Double] { b.map { [$0.x, $0.y, $0.w, $0.h] } ?? [] }
         if json {
@@ -56,13 +56,13 @@ extension Annot {
                      "score": h.score.map { .number($0) } ?? .null, "attributes": .object(h.attributes.mapValues(\.json))])
           }))
         } else if csvOutput {
-          print("image,id,label,kind,x,y,w,h,area,score")
+          emit("image,id,label,kind,x,y,w,h,area,score")
           for h in out.annotations {
-            print(csv([h.imagePath, h.annotationID, h.label, h.kind] + box(h.box).map(CanonicalJSON.number) + [CanonicalJSON.number(h.area), h.score.map(CanonicalJSON.number) ?? ""]))
+            emit(csv([h.imagePath, h.annotationID, h.label, h.kind] + box(h.box).map(CanonicalJSON.number) + [CanonicalJSON.number(h.area), h.score.map(CanonicalJSON.number) ?? ""]))
           }
         } else {
           for h in out.annotations {
-            print("\(h.imagePath)\t\(h.annotationID)\t\(h.label)\t\(h.kind)\t[\(box(h.box).map(CanonicalJSON.number).joined(separator: ", "))]")
+            emit("\(h.imagePath)\t\(h.annotationID)\t\(h.label)\t\(h.kind)\t[\(box(h.box).map(CanonicalJSON.number).joined(separator: ", "))]")
           }
         }
       }
@@ -76,11 +76,7 @@ extension Annot {
     @Option(help: "Revision (default HEAD).") var rev: String = "HEAD"
     @Flag(help: "JSON output.") var json = false
     func run() throws {
-      let repo = try openRepository()
-      let commit = try repo.resolveCommit(rev)
-      let index = try repo.ensureIndexed(commit)
-      let r: SQLResult
-      do { r = try index.sql(statement, revision: commit) } catch { throw AnnotError.other("\(error)") }
+      let r = try openRepository().sql(statement, revision: rev)
       func value(_ v: SQLValue) -> JSONValue {
         switch v {
         case .null: .null
@@ -94,8 +90,8 @@ extension Annot {
         printJSON(.object(["columns": .array(r.columns.map { .string($0) }), "rows": .array(r.rows.map { .array($0.map(value)) })]))
         return
       }
-      print(r.columns.joined(separator: "\t"))
-      for row in r.rows { print(row.map { v in if case .null = v { return "NULL" }; if case .text(let s) = v { return s }; return CanonicalJSON.string(value(v)) }.joined(separator: "\t")) }
+      emit(r.columns.joined(separator: "\t"))
+      for row in r.rows { emit(row.map { v in if case .null = v { return "NULL" }; if case .text(let s) = v { return s }; return CanonicalJSON.string(value(v)) }.joined(separator: "\t")) }
     }
   }
 
@@ -104,20 +100,16 @@ extension Annot {
     @Argument(help: "Revision (default HEAD).") var rev: String = "HEAD"
     @Flag(help: "JSON output.") var json = false
     func run() throws {
-      let repo = try openRepository()
-      let commit = try repo.resolveCommit(rev)
-      let index = try repo.ensureIndexed(commit)
-      let s: IndexStats
-      do { s = try index.stats(revision: commit) } catch { throw AnnotError.other("\(error)") }
+      let s = try openRepository().stats(revision: rev)
       if json { printJSON(s.json); return }
-      print("\(s.images) images, \(s.annotations) annotations, \(s.imagesWithoutAnnotations) images without labels")
-      print("\nclass                annotations   images")
-      for c in s.classes { print(c.label.padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: "%12d %8d", c.annotations, c.images) + (c.inSchema ? "" : "  (not in schema)")) }
-      print("\nkinds: " + s.kinds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
-      print("box sizes (COCO): small \(s.sizes.small), medium \(s.sizes.medium), large \(s.sizes.large)")
-      if !s.splits.isEmpty { print("splits: " + s.splits.map { "\($0.split ?? "(none)") \($0.images) images" }.joined(separator: ", ")) }
+      emit("\(s.images) images, \(s.annotations) annotations, \(s.imagesWithoutAnnotations) images without labels")
+      emit("\nclass                annotations   images")
+      for c in s.classes { emit(c.label.padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: "%12d %8d", c.annotations, c.images) + (c.inSchema ? "" : "  (not in schema)")) }
+      emit("\nkinds: " + s.kinds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+      emit("box sizes (COCO): small \(s.sizes.small), medium \(s.sizes.medium), large \(s.sizes.large)")
+      if !s.splits.isEmpty { emit("splits: " + s.splits.map { "\($0.split ?? "(none)") \($0.images) images" }.joined(separator: ", ")) }
       for (k, v) in s.attributes.sorted(by: { $0.key < $1.key }) {
-        print("attribute \(k): " + v.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        emit("attribute \(k): " + v.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
       }
     }
   }
@@ -133,8 +125,8 @@ extension Annot {
       if json {
         printJSON(.object(["images": .int(n), "problems": .array(problems.map { .object(["file": .string($0.file), "annotation": .str($0.annotation), "message": .string($0.message)]) })]))
       } else {
-        for p in problems { print(p.description) }
-        print(problems.isEmpty ? "\(n) images checked, no problems" : "\(n) images checked, \(problems.count) problem\(problems.count == 1 ? "" : "s")")
+        for p in problems { emit(p.description) }
+        emit(problems.isEmpty ? "\(n) images checked, no problems" : "\(n) images checked, \(problems.count) problem\(problems.count == 1 ? "" : "s")")
       }
       if !problems.isEmpty { throw ExitCode(1) }
     }

@@ -36,7 +36,7 @@ extension Annot {
         let name = verbose ? b.name.padding(toLength: width, withPad: " ", startingAt: 0) : b.name
         var line = b.isCurrent ? "* " + Console.green(name) : "  " + name
         if verbose { line += " \(Console.yellow(b.commit.short)) \(try repo.commitInfo(b.commit).summary)" }
-        print(line)
+        emit(line)
       }
     }
   }
@@ -90,7 +90,7 @@ extension Annot {
       if let name { _ = try repo.createTag(name, at: revision, message: message, force: force); return }
       let tags = try repo.tags()
       if json { printJSON(.array(tags.map { .object(["name": .string($0.name), "commit": .string($0.commit.hex)]) })); return }
-      for t in tags { print(t.name) }
+      for t in tags { emit(t.name) }
     }
   }
 

@@ -4,14 +4,16 @@ import AnnotKit
 import AnnotModel
 
 /// Transfer callbacks that draw progress on a terminal (stderr) and stay quiet when piped.
+/// `git credential` may prompt only when stdin is a terminal; tokens come from the environment.
 func transferCallbacks() -> TransferCallbacks {
-  guard Console.progressEnabled else { return TransferCallbacks() }
+  let environment = ProcessInfo.processInfo.environment, prompt = isatty(0) == 1
+  guard Console.progressEnabled else { return TransferCallbacks(allowPrompt: prompt, environment: environment) }
   return TransferCallbacks(progress: { p in
     guard p.total > 0 else { return }
     let mb = p.bytes > 0 ? String(format: ", %.2f MiB", Double(p.bytes) / 1_048_576) : ""
     let end = p.done == p.total ? "\n" : ""
     FileHandle.standardError.write(Data("\r\(p.phase.rawValue): \(p.done * 100 / p.total)% (\(p.done)/\(p.total))\(mb)\(end)".utf8))
-  })
+  }, allowPrompt: prompt, environment: environment)
 }
 
 func shortRef(_ name: String) -> String {
@@ -39,7 +41,7 @@ extension Annot {
           return
         }
         for r in remotes {
-          if verbose { print("\(r.name)\t\(r.url) (fetch)\n\(r.name)\t\(r.pushURL ?? r.url) (push)") } else { print(r.name) }
+          if verbose { emit("\(r.name)\t\(r.url) (fetch)\n\(r.name)\t\(r.pushURL ?? r.url) (push)") } else { emit(r.name) }
         }
       }
     }

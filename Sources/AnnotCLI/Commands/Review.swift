@@ -11,7 +11,7 @@ extension Annot {
     @Argument(help: "The HTML file to write.") var file: String
     func run() throws {
       let outcome = try openRepository().writeReviewPage(to: file)
-      print("wrote \(file): \(outcome.changedImages) changed images, \(outcome.conflictedImages) conflicted images")
+      emit("wrote \(file): \(outcome.changedImages) changed images, \(outcome.conflictedImages) conflicted images")
     }
   }
 }

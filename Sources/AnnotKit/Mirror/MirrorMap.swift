@@ -11,7 +11,7 @@ extension Repository {
     var seed: [ObjectID: ObjectID] = [:]
     var pending: [(ObjectID, ObjectID)] = []
     init(_ repo: Repository) { self.repo = repo }
-    var file: String { repo.stateDir + "/labels-map" }
+    var file: String { repo.layout.labelsMap }
 
     mutating func get(_ real: ObjectID) -> ObjectID? {
       if let m = seed[real] { return m }

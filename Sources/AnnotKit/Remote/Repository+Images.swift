@@ -59,7 +59,7 @@ extension Repository {
     let specs = advertised.map(\.name).filter { $0.hasPrefix(Self.shardRefPrefix) }
       .filter { revision == nil || wanted.contains(String($0.suffix(2))) }
       .map { "+\($0):refs/fetched/\($0.dropFirst(5))" }
-    let tmp = stateDir + "/tmp/images-\(getpid())"
+    let tmp = layout.imagesFetch(pid: getpid())
     try? FileManager.default.removeItem(atPath: tmp)
     defer { try? FileManager.default.removeItem(atPath: tmp) }
     func fetchInto(_ specs: [String]) throws {
