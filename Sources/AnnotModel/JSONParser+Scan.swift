@@ -2,6 +2,26 @@
 // element, so that callers parse elements a batch at a time. The parser is in JSON.swift.
 
 extension JSONParser {
+  /// At a `[`: skips every element (checking only strings and nesting) through the closing `]`
+  /// and returns the byte range of each.
+  mutating func elementRanges() throws(JSONSyntaxError) -> [Range<Int>] {
+    i += 1
+    skipWhitespace()
+    var ranges: [Range<Int>] = []
+    if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return ranges }
+    while true {
+      skipWhitespace()
+      let s = i
+      try skipValue()
+      ranges.append(s..<i)
+      skipWhitespace()
+      guard i < b.count else { throw error("unexpected end of input in array") }
+      if b[i] == UInt8(ascii: ",") { i += 1; continue }
+      if b[i] == UInt8(ascii: "]") { i += 1; return ranges }
+      throw error("expected ',' or ']' in array")
+    }
+  }
+
   /// Scans a top-level object without building the elements of the arrays named in `arrays`
   /// (COCO's `images` and `annotations`): returns the object, where those keys hold empty arrays,
   /// and the byte range of each of their elements, so that callers parse the elements a batch at
@@ -35,22 +55,7 @@ extension JSONParser {
           p.skipWhitespace()
           if dict[key] != nil { p.i = keyStart; throw p.error("duplicate key \"\(key)\"") }
           if arrays.contains(key), p.i < buf.count, buf[p.i] == UInt8(ascii: "[") {
-            p.i += 1
-            p.skipWhitespace()
-            var ranges: [Range<Int>] = []
-            if p.i < buf.count, buf[p.i] == UInt8(ascii: "]") { p.i += 1 } else {
-              while true {
-                p.skipWhitespace()
-                let s = p.i
-                try p.skipValue()
-                ranges.append(s..<p.i)
-                p.skipWhitespace()
-                guard p.i < buf.count else { throw p.error("unexpected end of input in array") }
-                if buf[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
-                if buf[p.i] == UInt8(ascii: "]") { p.i += 1; break }
-                throw p.error("expected ',' or ']' in array")
-              }
-            }
+            let ranges = try p.elementRanges()
             dict[key] = .array([])
             elements[key] = ranges
           } else {
@@ -92,22 +97,7 @@ extension JSONParser {
       var p = JSONParser(buf)
       p.skipWhitespace()
       guard p.i < buf.count, buf[p.i] == UInt8(ascii: "[") else { return nil }
-      p.i += 1
-      var ranges: [Range<Int>] = []
-      p.skipWhitespace()
-      if p.i < buf.count, buf[p.i] == UInt8(ascii: "]") { p.i += 1 } else {
-        while true {
-          p.skipWhitespace()
-          let s = p.i
-          try p.skipValue()
-          ranges.append(s..<p.i)
-          p.skipWhitespace()
-          guard p.i < buf.count else { throw p.error("unexpected end of input in array") }
-          if buf[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
-          if buf[p.i] == UInt8(ascii: "]") { p.i += 1; break }
-          throw p.error("expected ',' or ']' in array")
-        }
-      }
+      let ranges = try p.elementRanges()
       p.skipWhitespace()
       if p.i < buf.count { throw p.error("unexpected data after the JSON value") }
       return ranges
