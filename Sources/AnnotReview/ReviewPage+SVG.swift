@@ -136,21 +136,7 @@ extension ReviewPage {
   static func n(_ d: Double) -> String { ChangeWords.num(d) }
 
   /// Escapes text for HTML content and attribute values.
-  public static func esc(_ s: String) -> String {
-    var out = ""
-    out.reserveCapacity(s.utf8.count)
-    for ch in s.unicodeScalars {
-      switch ch {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&#39;"
-      default: out.unicodeScalars.append(ch)
-      }
-    }
-    return out
-  }
+  public static func esc(_ s: String) -> String { MarkupEscape.escape(s, quotes: true, apostrophe: "&#39;") }
 
   static let css = """
   body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#fafafa;color:#222}
