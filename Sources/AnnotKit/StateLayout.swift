@@ -35,6 +35,8 @@ public struct StateLayout: Sendable, Hashable {
   public var importMemo: String { dir + "/import-memo" }
   /// Converted source → document blob of an import.
   public var convertMemo: String { dir + "/convert-memo" }
+  /// Images downloaded from an image store, checked before they enter the object store.
+  public var imageStoreIncoming: String { dir + "/image-store/incoming" }
   /// Real commit → labels mirror commit.
   public var labelsMap: String { dir + "/labels-map" }
 }

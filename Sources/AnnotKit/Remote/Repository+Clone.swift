@@ -10,6 +10,8 @@ extension Repository {
     public var labelsOnly = false
     /// The branch to check out (default: the remote's HEAD).
     public var branch: String?
+    /// Images in this store (`--images`); nil: the one the git host names, if any (ImageStore/).
+    public var imageStore: ImageStoreSettings?
     public var callbacks = TransferCallbacks()
     public init() {}
   }
@@ -46,6 +48,7 @@ extension Repository {
       let repo = try Repository.initialize(at: root.path)
       try repo.git.addRemote(name: "origin", url: source, fetchRefspecs: fetchRefspecs(remote: "origin"))
       if options.labelsOnly { try repo.git.setConfig("annot.labelsonly", "true") }
+      try repo.setUpImageStoreForClone(remote: "origin", url: source, explicit: options.imageStore, callbacks: options.callbacks)
       var fo = FetchOptions()
       fo.callbacks = options.callbacks
       let fetched = try repo.fetch("origin", options: fo, advertise: true)

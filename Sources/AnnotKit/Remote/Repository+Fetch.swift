@@ -50,6 +50,7 @@ extension Repository {
     defer { withExtendedLifetime(_lock) {} }
     let remote = try remoteConfig(remoteName ?? defaultRemote())
     let r = remote.name
+    if imageStoreSettings(remote: r) != nil { return try fetchWithImageStore(remote, options: options) }
     let watched = ["refs/remotes/\(r)/", "refs/tags/", "refs/annot/remotes/\(r)/"]
     let before = try snapshot(watched)
     var out = FetchOutcome(remote: r)

@@ -21,6 +21,7 @@ extension Repository {
   /// The original bytes of the image at dataset path `path` in `tree`.
   public func imageBytes(_ path: String, in tree: ObjectID) throws -> [UInt8] {
     guard let e = try git.entry(tree: tree, path: DatasetPath.imageEntry(path)) else { throw AnnotError.noSuchPath("images/" + path, revision: tree.hex) }
+    if !git.exists(e.id) { try fetchMissingImagesOnDemand(in: tree, paths: [path]) }
     guard git.exists(e.id) else { throw RemoteError.imagesNotFetched(missing: 1, example: path) }
     return try git.blob(e.id)
   }
@@ -41,6 +42,7 @@ extension Repository {
     let _lock = try lockForWriting("fetch --images")
     defer { withExtendedLifetime(_lock) {} }
     let remote = try remoteConfig(remoteName ?? defaultRemote())
+    if let s = imageStoreSettings(remote: remote.name) { return try fetchStoreImages(s, selection: .init(revision: revision)) }
     var needed: [ObjectID] = []
     if let revision {
       needed = try missingImages(in: tree(of: revision)).map(\.blob)

@@ -37,6 +37,7 @@ extension Repository {
     guard let local = try git.reference("refs/heads/\(b)") else {
       throw try git.head() == .branch("refs/heads/\(b)") ? AnnotError.unbornBranch(b) : AnnotError.noSuchBranch(b)
     }
+    if let s = imageStoreSettings(remote: r) { return try pushWithImageStore(remote, branch: b, local: local, settings: s, options: options) }
     // Reach the remote before building anything locally: an unreachable remote changes nothing.
     _ = try transfer(remote) { try git.listRemote(r, callbacks: options.callbacks, forPush: true) }
     // libgit2 1.5 reads its big-file threshold (no delta search above it) from

@@ -29,10 +29,18 @@ extension Annot {
     }
 
     struct Add: ParsableCommand {
-      static let configuration = CommandConfiguration(abstract: "Add a remote.")
+      static let configuration = CommandConfiguration(
+        abstract: "Add a remote.",
+        discussion: "With --images s3://BUCKET/PREFIX the images go to that S3-compatible bucket (keys PREFIX/objects/<2 hex>/<blob id>) and the git remote gets labels only: push uploads the missing images first and moves refs after; clones fetch images on demand. Credentials, region and endpoint come from the usual AWS variables and ~/.aws files. See Docs/REMOTES.md, 'Image stores'.")
       @Argument(help: "Remote name.") var name: String
       @Argument(help: "URL or path of a git repository.") var url: String
-      func run() throws { try openRepository().addRemote(name, url: url) }
+      @OptionGroup var images: ImageStoreOptions
+      func run() throws {
+        if let s = try images.settings() { try openRepository().addRemote(name, url: url, images: s) } else {
+          try images.refuseStrays()
+          try openRepository().addRemote(name, url: url)
+        }
+      }
     }
 
     struct RemoveRemote: ParsableCommand {
