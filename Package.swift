@@ -53,8 +53,11 @@ let package = Package(
       /** Semantic label diff between two documents or two trees of documents. */
       name: "AnnotDiff", dependencies: ["AnnotModel"], exclude: ["README.md"]),
     .target(
+      /** The HTML review page of a diff and of merge conflicts: one self-contained page, pictures beside it. */
+      name: "AnnotReview", dependencies: ["AnnotModel", "AnnotDiff"], exclude: ["README.md"]),
+    .target(
       /** Three-way merge of documents and schemas, per annotation and per field. */
-      name: "AnnotMerge", dependencies: ["AnnotModel", "AnnotDiff"], exclude: ["README.md"]),
+      name: "AnnotMerge", dependencies: ["AnnotModel"], exclude: ["README.md"]),
     .target(
       /** SQLite query index: schema, incremental indexing, filter language, views. */
       name: "AnnotIndex", dependencies: ["AnnotModel", .product(name: "GRDBSQLite", package: "GRDB.swift")], exclude: ["README.md"]),
@@ -66,7 +69,7 @@ let package = Package(
     .target(
       /** The repository facade: stage, commit, import, export, diff, merge, query. */
       name: "AnnotKit",
-      dependencies: ["AnnotModel", "AnnotMedia", "AnnotStore", "AnnotDiff", "AnnotMerge", "AnnotIndex", "AnnotFormats", "AnnotS3"],
+      dependencies: ["AnnotModel", "AnnotMedia", "AnnotStore", "AnnotDiff", "AnnotMerge", "AnnotIndex", "AnnotFormats", "AnnotReview", "AnnotS3"],
       exclude: ["README.md"]),
     .plugin(
       /** Writes the build's `git describe` into AnnotVersion before each build. */
@@ -77,7 +80,7 @@ let package = Package(
     .target(
       /** The `annot` command tree (ArgumentParser) and its text/JSON renderers. */
       name: "AnnotCLI",
-      dependencies: ["AnnotKit", "AnnotModel", "AnnotDiff", "AnnotVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["AnnotKit", "AnnotModel", "AnnotVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       exclude: ["README.md"]),
     .executableTarget(
       /** The `annot` executable: calls AnnotCLI. */
@@ -91,13 +94,16 @@ let package = Package(
       /** Helpers shared by tests: temp dirs, running the built binary, fixture datasets. */
       name: "AnnotTestSupport", dependencies: ["AnnotModel"], path: "Tests/AnnotTestSupport"),
     .testTarget(name: "AnnotModelTests", dependencies: ["AnnotModel", "AnnotMedia", "AnnotTestSupport"]),
+    .testTarget(name: "AnnotMediaTests", dependencies: ["AnnotMedia", "AnnotModel", "AnnotTestSupport"]),
     .testTarget(name: "AnnotStoreTests", dependencies: ["AnnotStore", "AnnotModel", "AnnotTestSupport"]),
     .testTarget(name: "AnnotS3Tests", dependencies: ["AnnotS3", "AnnotModel", "AnnotTestSupport"]),
     .testTarget(name: "AnnotDiffTests", dependencies: ["AnnotDiff", "AnnotModel", "AnnotTestSupport"]),
     .testTarget(name: "AnnotMergeTests", dependencies: ["AnnotMerge", "AnnotModel", "AnnotTestSupport"]),
     .testTarget(name: "AnnotIndexTests", dependencies: ["AnnotIndex", "AnnotModel", "AnnotTestSupport"]),
-    .testTarget(name: "AnnotFormatsTests", dependencies: ["AnnotFormats", "AnnotModel", "AnnotMedia", "AnnotTestSupport"]),
-    .testTarget(name: "AnnotCLITests", dependencies: ["AnnotCLI", "AnnotModel", "AnnotTestSupport"]),
+    .testTarget(name: "AnnotFormatsTests", dependencies: ["AnnotFormats", "AnnotModel", "AnnotMedia", "AnnotTestSupport"], exclude: ["Fixtures"]),
+    .testTarget(name: "AnnotKitTests", dependencies: ["AnnotKit", "AnnotStore", "AnnotModel", "AnnotTestSupport"]),
+    .testTarget(name: "AnnotReviewTests", dependencies: ["AnnotReview", "AnnotDiff", "AnnotModel", "AnnotTestSupport"]),
+    .testTarget(name: "AnnotCLITests", dependencies: ["AnnotCLI", "AnnotKit", "AnnotModel", "AnnotDiff", "AnnotTestSupport"], exclude: ["Snapshots"]),
     .testTarget(
       /** Replays Tests/Fuzz/Corpus through the fuzz entry points. */
       name: "AnnotFuzzTests", dependencies: ["AnnotFuzzEntries"], path: "Tests/Fuzz/Replay"),

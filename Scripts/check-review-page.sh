@@ -2,7 +2,7 @@
 # Checks the HTML review page in headless Chromium (Debian: `apt-get install -y chromium`), with
 # the network disabled, and keeps the screenshots as artifacts:
 #
-# 1. The demo page (RenderingTests.htmlPage writes it when REVIEW_PAGE_OUT is set): it loads
+# 1. The demo page (ReviewPageTests.htmlPage writes it when REVIEW_PAGE_OUT is set): it loads
 #    from file://, its picture comes from review_files/, the script runs and a fragment filter
 #    hides the other classes. Screenshot: OUT/demo/review.png.
 # 2. A real round: a repository of N (default 1000) images, every one changed between main and
@@ -34,7 +34,7 @@ fail() { echo "check-review-page: $*" >&2; exit 1; }
 swift build --scratch-path "$scratch" --build-tests >/dev/null
 rm -rf "$out/demo"; mkdir -p "$out/demo"
 REVIEW_PAGE_OUT="$out/demo/review.html" swift test --scratch-path "$scratch" --skip-build \
-  --filter 'AnnotDiffTests.RenderingTests/htmlPage' >/dev/null
+  --filter 'AnnotReviewTests.ReviewPageTests/htmlPage' >/dev/null
 test -s "$out/demo/review.html" || fail "no demo page written"
 ls "$out/demo/review_files/"*.png >/dev/null 2>&1 || fail "no picture beside the demo page"
 

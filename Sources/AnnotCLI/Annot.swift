@@ -75,19 +75,25 @@ public let annotVersion = AnnotVersion.description
 
 /// Opens the repository containing the current directory.
 func openRepository() throws -> Repository {
-  try Repository.discover(from: FileManager.default.currentDirectoryPath)
+  let repo = try Repository.discover(from: FileManager.default.currentDirectoryPath)
+  repo.environment = ProcessInfo.processInfo.environment
+  repo.notice = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+  // For measuring the labels-mirror hook's cost only (Scripts/bench-remote.sh).
+  if ProcessInfo.processInfo.environment["ANNOT_NO_LABELS_MIRROR"] != nil { repo.deriveLabelsMirror = false }
+  return repo
 }
 
 /// Writes to standard output; colours only when it is a terminal (or the pager annot started
 /// on one) and NO_COLOR is unset or empty (no-color.org).
 struct Console {
   static let colorEnabled: Bool = isatty(1) == 1 && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
-  static func line(_ s: String = "") { print(s) }
-  static func color(_ s: String, _ code: String) -> String { colorEnabled && !s.isEmpty ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
-  static func green(_ s: String) -> String { color(s, "32") }
-  static func red(_ s: String) -> String { color(s, "31") }
-  static func yellow(_ s: String) -> String { color(s, "33") }
-  static func bold(_ s: String) -> String { color(s, "1") }
+  static func line(_ s: String = "") { emit(s) }
+  static let palette = Palette(enabled: colorEnabled)
+  static func color(_ s: String, _ code: String) -> String { palette.wrap(s, code) }
+  static func green(_ s: String) -> String { palette.green(s) }
+  static func red(_ s: String) -> String { palette.red(s) }
+  static func yellow(_ s: String) -> String { palette.yellow(s) }
+  static func bold(_ s: String) -> String { palette.bold(s) }
   /// Set by `-q`: no progress lines.
   nonisolated(unsafe) static var quiet = false
   /// Progress on a terminal only; quiet when stderr is piped or with `-q`.
@@ -107,10 +113,10 @@ struct QuietOption: ParsableArguments {
   @Flag(name: .shortAndLong, help: "Print only errors, warnings and conflicts; no progress.") var quiet = false
   mutating func validate() throws { if quiet { Console.quiet = true } }
   /// Prints `s` unless `-q`.
-  func say(_ s: String) { if !quiet { print(s) } }
+  func say(_ s: String) { if !quiet { emit(s) } }
 }
 
 /// `--json` output: canonical JSON on one line, so scripts get stable bytes.
 func printJSON(_ v: AnnotModelJSON) {
-  print(CanonicalJSONBridge.string(v))
+  emit(CanonicalJSONBridge.string(v))
 }

@@ -1,7 +1,6 @@
 import Foundation
 import AnnotKit
 import AnnotModel
-import AnnotStore
 
 /// How `annot log` and `annot show` print one commit: git's built-in formats and a subset of
 /// its `--format` placeholders (see `LogFormat.expand`).
@@ -196,7 +195,7 @@ struct Decorations {
     let currentRef = try repo.currentBranchRef()
     var refs: [(name: String, target: ObjectID, label: String)] = []
     for b in try repo.branches() { refs.append(("refs/heads/\(b.name)", b.commit, b.name)) }
-    for r in try repo.git.references(prefix: "refs/remotes/") where !r.name.hasSuffix("/HEAD") {
+    for r in try repo.references(prefix: "refs/remotes/") where !r.name.hasSuffix("/HEAD") {
       refs.append((r.name, r.id, String(r.name.dropFirst("refs/remotes/".count))))
     }
     for t in try repo.tags() {

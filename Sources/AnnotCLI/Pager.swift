@@ -51,7 +51,7 @@ enum Pager {
     _ = Console.colorEnabled
     let env = ProcessInfo.processInfo.environment
     guard enabled, !disabledGlobally, pagerPID == 0, isatty(1) == 1, env["ANNOT_PAGER_IN_USE"] == nil else { return }
-    let corePager = repository?.git.config("core.pager")
+    let corePager = repository?.config("core.pager")
     guard let command = command(environment: env, corePager: corePager) else { return }
     guard let argv = Subprocess.argv(for: command, environment: env) else {
       // The default pager missing is not worth a word; a pager the user named is.
@@ -83,7 +83,7 @@ enum Pager {
   /// Starts the pager and prints `text` into it (or directly).
   static func show(_ text: String, enabled: Bool, repository: Repository? = nil) {
     if !text.isEmpty { start(enabled: enabled, repository: repository) }
-    print(text, terminator: "")
+    emit(text, terminator: "")
   }
 
   /// Flushes, closes the pipe (the pager sees end of input) and waits for the pager to quit.

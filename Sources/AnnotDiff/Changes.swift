@@ -23,8 +23,18 @@ public enum ChangeKind: String, Sendable, Hashable, CaseIterable, Comparable {
   case other
 
   /// Declaration order.
-  public static func < (a: ChangeKind, b: ChangeKind) -> Bool {
-    allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+  public static func < (a: ChangeKind, b: ChangeKind) -> Bool { a.ordinal < b.ordinal }
+
+  /// The position in declaration order.
+  public var ordinal: Int { Self.allCases.firstIndex(of: self)! }
+
+  /// The key of this kind's count in JSON summaries: the kinds that name a field of the
+  /// annotation say that it changed (`attributes_changed`), the others are their name.
+  public var countKey: String {
+    switch self {
+    case .attributes, .score, .other: rawValue + "_changed"
+    default: rawValue
+    }
   }
 }
 

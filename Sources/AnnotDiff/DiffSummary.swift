@@ -3,56 +3,16 @@
 /// A modified annotation counts once under every kind it carries (a box moved and relabeled
 /// adds 1 to `moved` and 1 to `relabeled`).
 public struct ChangeCounts: Sendable, Hashable {
-  /// Annotations added.
-  public var added = 0
-  /// Annotations removed.
-  public var removed = 0
-  /// Annotations moved.
-  public var moved = 0
-  /// Annotations resized.
-  public var resized = 0
-  /// Annotations reshaped.
-  public var reshaped = 0
-  /// Annotations relabeled.
-  public var relabeled = 0
-  /// Annotations with attribute changes.
-  public var attributesChanged = 0
-  /// Annotations with score changes.
-  public var scoreChanged = 0
-  /// Annotations with other field changes.
-  public var otherChanged = 0
+  /// One counter per change kind, in declaration order: a new kind needs no new field here.
+  private var values = [Int](repeating: 0, count: ChangeKind.allCases.count)
 
   /// All zero.
   public init() {}
 
   /// The count of one change kind.
   public subscript(kind: ChangeKind) -> Int {
-    get {
-      switch kind {
-      case .added: added
-      case .removed: removed
-      case .moved: moved
-      case .resized: resized
-      case .reshaped: reshaped
-      case .relabeled: relabeled
-      case .attributes: attributesChanged
-      case .score: scoreChanged
-      case .other: otherChanged
-      }
-    }
-    set {
-      switch kind {
-      case .added: added = newValue
-      case .removed: removed = newValue
-      case .moved: moved = newValue
-      case .resized: resized = newValue
-      case .reshaped: reshaped = newValue
-      case .relabeled: relabeled = newValue
-      case .attributes: attributesChanged = newValue
-      case .score: scoreChanged = newValue
-      case .other: otherChanged = newValue
-      }
-    }
+    get { values[kind.ordinal] }
+    set { values[kind.ordinal] = newValue }
   }
 
   /// True when every count is zero.

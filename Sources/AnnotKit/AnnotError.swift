@@ -1,4 +1,6 @@
 import AnnotModel
+import AnnotIndex
+import AnnotDiff
 
 /// Errors the porcelain reports to users: what is wrong and, where useful, what to do.
 public enum AnnotError: Error, Sendable, CustomStringConvertible {
@@ -23,6 +25,16 @@ public enum AnnotError: Error, Sendable, CustomStringConvertible {
   case mergeInProgress
   case noMergeInProgress
   case unresolvedConflicts(Int)
+  /// The query index failed (a filter that does not parse, a damaged index, SQL refused): the
+  /// index's own error, kept whole so a caller can tell `.corrupt` from `.query`.
+  case index(IndexError)
+  /// The semantic diff could not read or parse a document.
+  case diff(DiffError)
+  /// A file the user named could not be written (`reason` from the system).
+  case cannotWrite(path: String, reason: String)
+  /// A path the user named for a file is a directory.
+  case isADirectory(String)
+  /// Anything else, already a sentence for the user; never a typed cause turned into text.
   case other(String)
 
   /// One line: control characters in paths and values are escaped (see `DisplayText`).
@@ -50,6 +62,10 @@ public enum AnnotError: Error, Sendable, CustomStringConvertible {
     case .mergeInProgress: "a merge is in progress; settle it with 'annot resolve' and 'annot merge --continue', or 'annot merge --abort'"
     case .noMergeInProgress: "there is no merge in progress"
     case .unresolvedConflicts(let n): "\(n) conflict\(n == 1 ? "" : "s") still unresolved; see 'annot status' and settle them with 'annot resolve'"
+    case .index(let e): "\(e)"
+    case .diff(let e): "\(e)"
+    case let .cannotWrite(path, reason): "\(path): cannot write: \(reason)"
+    case .isADirectory(let p): "\(p): is a directory"
     case .other(let m): m
     }
   }

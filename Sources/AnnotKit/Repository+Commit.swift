@@ -6,7 +6,7 @@ extension Repository {
   /// The author or committer from the environment and git config, as git does:
   /// GIT_<ROLE>_NAME/EMAIL/DATE, then user.name/user.email, then a fallback.
   public func signature(role: String) -> Signature {
-    let env = ProcessInfo.processInfo.environment
+    let env = environment
     let name = env["GIT_\(role)_NAME"] ?? git.config("user.name") ?? globalGitConfig("user.name") ?? "annot"
     let email = env["GIT_\(role)_EMAIL"] ?? git.config("user.email") ?? globalGitConfig("user.email") ?? "annot@localhost"
     var time = Int64(Date().timeIntervalSince1970)
@@ -25,8 +25,7 @@ extension Repository {
   }
 
   func globalGitConfig(_ key: String) -> String? {
-    let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
-    guard let text = try? String(contentsOfFile: home + "/.gitconfig", encoding: .utf8) else { return nil }
+    guard let home = environment["HOME"], let text = try? String(contentsOfFile: home + "/.gitconfig", encoding: .utf8) else { return nil }
     let parts = key.split(separator: ".")
     guard parts.count == 2 else { return nil }
     var section = ""
@@ -94,8 +93,7 @@ extension Repository {
     }
     try? FileManager.default.removeItem(atPath: stageFile)
     try clearMergeState()
-    recordLabelsMirrorQuietly(id)
-    indexCommitQuietly(id)
+    refMoved(to: id)
     return id
   }
 }

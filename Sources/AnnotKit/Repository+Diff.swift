@@ -43,7 +43,7 @@ extension Repository {
     do {
       return try DatasetDiff.compare(changes, objects: git, imageByteSize: { try self.git.objectSize($0) }, options: options)
     } catch {
-      throw AnnotError.other("\(error)")
+      throw AnnotError.diff(error)
     }
   }
 

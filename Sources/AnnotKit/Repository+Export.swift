@@ -128,13 +128,13 @@ final class DirectorySink: ExportSink, @unchecked Sendable {
     // Never follow a symlink planted inside the export directory: O_NOFOLLOW refuses one (ELOOP).
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
     if fd < 0, errno == ELOOP { throw AnnotError.invalidPath(relativePath, reason: "is a symbolic link in the export directory") }
-    guard fd >= 0 else { throw AnnotError.other("\(path): cannot write: \(String(cString: strerror(errno)))") }
+    guard fd >= 0 else { throw AnnotError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
     defer { close(fd) }
     var done = 0
     try bytes.withUnsafeBytes { buf in
       while done < buf.count {
         let n = Foundation.write(fd, buf.baseAddress! + done, buf.count - done)
-        if n < 0 { if errno == EINTR { continue }; throw AnnotError.other("\(path): cannot write: \(String(cString: strerror(errno)))") }
+        if n < 0 { if errno == EINTR { continue }; throw AnnotError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
         done += n
       }
     }

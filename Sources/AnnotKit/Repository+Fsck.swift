@@ -15,7 +15,7 @@ extension Repository {
     if isLabelsOnly {
       let images = Set(try roots.flatMap { r -> [ObjectID] in
         guard let t = try? git.commit(r).tree, let e = try git.entry(tree: t, path: "images"), e.isTree else { return [] }
-        return try git.blobs(under: e.id).map(\.id)
+        return try git.leafEntries(under: e.id).map(\.id)
       })
       let before = problems.count
       problems.removeAll { p in images.contains(p.id) && p.message.hasPrefix("missing") }

@@ -103,9 +103,9 @@ final class ImportStager: ImportSink {
 
   init(_ repo: Repository, _ tx: StageTransaction, progress: ((Int, Int) -> Void)?) {
     self.repo = repo; self.tx = tx; self.progress = progress
-    cache = StatCache(path: repo.stateDir + "/stat-cache")
-    memo = ObjectMemo(path: repo.stateDir + "/import-memo")
-    conversions = ConversionStore(ObjectMemo(path: repo.stateDir + "/convert-memo"))
+    cache = StatCache(path: repo.layout.statCache)
+    memo = ObjectMemo(path: repo.layout.importMemo)
+    conversions = ConversionStore(ObjectMemo(path: repo.layout.convertMemo))
     headers = HeaderStore(cache)
   }
 

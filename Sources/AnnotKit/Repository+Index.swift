@@ -4,17 +4,17 @@ import AnnotStore
 import AnnotIndex
 
 extension Repository {
-  var indexPath: String { stateDir + "/index.sqlite" }
+  var indexPath: String { layout.index }
 
   /// Opens the index; a damaged or newer-schema index is dropped and rebuilt (it is a cache).
-  public func openIndex() throws -> LabelIndex {
+  func openIndex() throws -> LabelIndex {
     do { return try LabelIndex(path: indexPath) } catch {
       switch error {
       case .corrupt, .newerSchema, .cannotOpen:
-        FileHandle.standardError.write(Data("annot: \(error); rebuilding the index\n".utf8))
+        notice("annot: \(error); rebuilding the index")
         LabelIndex.remove(at: indexPath)
-        do { return try LabelIndex(path: indexPath) } catch { throw AnnotError.other("\(error)") }
-      default: throw AnnotError.other("\(error)")
+        do { return try LabelIndex(path: indexPath) } catch { throw AnnotError.index(error) }
+      default: throw AnnotError.index(error)
       }
     }
   }
@@ -26,7 +26,7 @@ extension Repository {
   /// With `upTo`, a revision whose documents to parse would exceed that many is left unindexed
   /// (returns nil): the first query indexes it instead.
   @discardableResult
-  public func ensureIndexed(_ commit: ObjectID, index: LabelIndex? = nil) throws -> LabelIndex {
+  func ensureIndexed(_ commit: ObjectID, index: LabelIndex? = nil) throws -> LabelIndex {
     try ensureIndexed(commit, index: index, upTo: nil)!
   }
 
@@ -59,7 +59,7 @@ extension Repository {
         if limit != nil, try git.commit(commit).parents.first != nil { return nil }
         var entries: [(path: String, docBlob: ObjectID)] = []
         if let labels = try git.entry(tree: tree, path: "labels"), labels.isTree {
-          for (p, id) in try git.blobs(under: labels.id) where p.hasSuffix(".json") { entries.append((String(p.dropLast(5)), id)) }
+          for (p, id) in try git.leafEntries(under: labels.id) where p.hasSuffix(".json") { entries.append((String(p.dropLast(5)), id)) }
         }
         if let limit, entries.count > limit { return nil }
         try indexDocuments(entries.map(\.docBlob), into: index)
@@ -67,7 +67,7 @@ extension Repository {
       }
       return index
     } catch let e as IndexError {
-      throw AnnotError.other("\(e)")
+      throw AnnotError.index(e)
     }
   }
 
@@ -132,7 +132,7 @@ extension Repository {
     let commit = try resolveCommit(rev)
     let index = try ensureIndexed(commit)
     let outcome: QueryOutcome
-    do { outcome = try index.query(expr, revision: commit, mode: .images) } catch { throw AnnotError.other("\(error)") }
+    do { outcome = try index.query(expr, revision: commit, mode: .images) } catch { throw AnnotError.index(error) }
     return Set(outcome.images.map(\.path))
   }
 }

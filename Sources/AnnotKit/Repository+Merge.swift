@@ -34,53 +34,20 @@ extension Repository {
   func mergeTrees(base: ObjectID?, ours: ObjectID, theirs: ObjectID, strategy: ConflictChoice?) throws -> TreeMerge {
     // The caller holds the lock; the transaction writes merged blobs to a pack and the tree once.
     let tx = try StageTransaction(self, command: "merge", lock: false, allowDuringMerge: true, base: ours)
-    let theirChanges = try git.diffTrees(base, theirs)
-    let ourChanges = try git.diffTrees(base, ours)
-    var ourByPath: [String: EntryChange] = [:]
-    for c in ourChanges { ourByPath[c.path] = c }
-    var conflicts: [LabelConflict] = []
-    var notes: [String] = []
-    var touched = Set<String>()
-    func set(_ path: String, _ blob: ObjectID?) throws { try tx.put(path, blob) }
-    for c in theirChanges {
-      let mine = ourByPath[c.path]
-      // Changed only on their side, or the same change on both: take theirs.
-      guard let mine, mine.newBlob != c.newBlob else {
-        if mine == nil { try set(c.path, c.newBlob) }
-        if let p = DatasetPath.datasetPath(ofEntry: c.path) { touched.insert(p) }
-        continue
-      }
-      if c.path == DatasetPath.manifestEntry {
-        let b = try base.map { try manifest(in: $0) }
-        let out = try mergeManifests(base: b, ours: try manifest(in: ours), theirs: try manifest(in: theirs),
-                                     options: ManifestMerge.Options(strategy: strategy))
-        conflicts += out.conflicts
-        notes += out.notes
-        try set(c.path, try tx.writeBlob(out.merged.canonicalBytes()))
-      } else if c.path.hasPrefix("images/") {
-        let p = String(c.path.dropFirst(7))
-        touched.insert(p)
-        switch mergeBlob(base: c.oldBlob, ours: mine.newBlob, theirs: c.newBlob, options: BlobMerge.Options(strategy: strategy)) {
-        case .resolved(let id): try set(c.path, id)
-        case .conflict(let kind):
-          conflicts.append(LabelConflict.imageBytes(path: p, kind: kind, base: c.oldBlob, ours: mine.newBlob, theirs: c.newBlob))
-        }
-      } else if c.path.hasPrefix("labels/"), c.path.hasSuffix(".json") {
-        let p = String(c.path.dropFirst(7).dropLast(5))
-        touched.insert(p)
-        let load = { (id: ObjectID?) throws -> LabelDocument? in try id.map { try self.decodeDocument($0, path: c.path) } }
-        let out = try mergeDocuments(base: try load(c.oldBlob), ours: try load(mine.newBlob), theirs: try load(c.newBlob),
-                                     path: p, options: DocumentMerge.Options(strategy: strategy))
-        conflicts += out.conflicts
-        notes += out.notes
-        try set(c.path, try out.merged.map { try tx.writeBlob($0.canonicalBytes()) })
-      } else {
-        // Files annot does not model: git's rule, ours wins only if theirs did not change it.
-        conflicts.append(LabelConflict(path: c.path, field: "file", kind: .modifyModify,
-                                       base: c.oldBlob.map { .string($0.hex) }, ours: mine.newBlob.map { .string($0.hex) },
-                                       theirs: c.newBlob.map { .string($0.hex) }))
+    let out: DatasetMerge.Outcome
+    do {
+      out = try DatasetMerge.merge(ours: try git.diffTrees(base, ours), theirs: try git.diffTrees(base, theirs), hasBase: base != nil,
+                                   objects: git, options: DatasetMerge.Options(strategy: strategy))
+    } catch let e as DatasetMerge.InvalidFile {
+      throw AnnotError.invalidFile(file: e.file, place: e.place, message: e.message)
+    }
+    for (path, edit) in out.edits {
+      switch edit {
+      case .blob(let id): try tx.put(path, id)
+      case .bytes(let bytes): try tx.put(path, try tx.writeBlob(bytes))
       }
     }
+    let (conflicts, notes, touched) = (out.conflicts, out.notes, out.imagesTouched)
     return TreeMerge(tree: try tx.finish(record: false), conflicts: conflicts, notes: notes, imagesChanged: touched.count)
   }
 
@@ -97,8 +64,7 @@ extension Repository {
     let branchRef = try currentBranchRef()
     if try !options.noFastForward && git.isAncestor(ours, of: theirs) {
       if let branchRef { try git.updateReference(branchRef, to: theirs, expected: .some(ours), message: "merge \(rev): Fast-forward") } else { try git.setHeadDetached(theirs) }
-      recordLabelsMirrorQuietly(theirs)
-      indexCommitQuietly(theirs)
+      refMoved(to: theirs)
       return .fastForward(theirs)
     }
     let base = try git.mergeBase(ours, theirs)
@@ -109,12 +75,11 @@ extension Repository {
       let author = signature(role: "AUTHOR"), committer = signature(role: "COMMITTER")
       let id = try git.createCommit(tree: out.tree, parents: [ours, theirs], message: message + "\n", author: author, committer: committer)
       if let branchRef { try git.updateReference(branchRef, to: id, expected: .some(ours), message: "merge \(rev): Merge made by annot") } else { try git.setHeadDetached(id) }
-      recordLabelsMirrorQuietly(id)
-      indexCommitQuietly(id)
+      refMoved(to: id)
       return .merged(id, notes: out.notes)
     }
     try writeAtomically(conflictsFile, ConflictFile.encode(out.conflicts))
-    try writeAtomically(stateDir + "/MERGE_MSG", Array((message + "\n").utf8))
+    try writeAtomically(layout.mergeMessage, Array((message + "\n").utf8))
     try writeAtomically(mergeHeadFile, Array((theirs.hex + "\n").utf8))
     try setStage(out.tree)
     return .conflicts(out.conflicts, notes: out.notes)
@@ -167,7 +132,7 @@ extension Repository {
     guard isMerging else { throw AnnotError.noMergeInProgress }
     let remaining = try conflicts().count
     if remaining > 0 { throw AnnotError.unresolvedConflicts(remaining) }
-    let stored = (try? String(contentsOfFile: stateDir + "/MERGE_MSG", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    let stored = (try? String(contentsOfFile: layout.mergeMessage, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     return try commit(CommitOptions(message: message ?? stored ?? "Merge"))
   }
 
@@ -198,7 +163,7 @@ extension Repository {
                    : try mergeTrees(base: parentTree, ours: head, theirs: c.tree, strategy: strategy)
       if !out.conflicts.isEmpty {
         try writeAtomically(conflictsFile, ConflictFile.encode(out.conflicts))
-        try writeAtomically(stateDir + "/MERGE_MSG", Array(((revert ? "Revert \"\(c.summary)\"" : c.summary) + "\n").utf8))
+        try writeAtomically(layout.mergeMessage, Array(((revert ? "Revert \"\(c.summary)\"" : c.summary) + "\n").utf8))
         // A replay in progress has no second parent; an empty MERGE_HEAD marks the state.
         try writeAtomically(mergeHeadFile, [])
         try setStageKeepingFile(out.tree)

@@ -3,9 +3,9 @@ import AnnotModel
 import AnnotStore
 
 extension Repository {
-  var mergeHeadFile: String { stateDir + "/MERGE_HEAD" }
-  var conflictsFile: String { stateDir + "/CONFLICTS.json" }
-  var origHeadFile: String { stateDir + "/ORIG_STAGE" }
+  var mergeHeadFile: String { layout.mergeHead }
+  var conflictsFile: String { layout.conflicts }
+  var origHeadFile: String { layout.originalStage }
 
   /// The other side of a merge in progress, if any.
   public func pendingMergeHead() throws -> ObjectID? {
@@ -14,7 +14,7 @@ extension Repository {
   }
 
   func clearMergeState() throws {
-    for f in [mergeHeadFile, conflictsFile, origHeadFile, stateDir + "/MERGE_MSG"] {
+    for f in layout.mergeState {
       try? FileManager.default.removeItem(atPath: f)
     }
   }

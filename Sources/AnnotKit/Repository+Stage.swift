@@ -75,7 +75,7 @@ extension Repository {
       for (top, suffix) in [("images", ""), ("labels", ".json")] {
         let dir = p.isEmpty ? top : top + "/" + p
         guard let e = try tx.tree.entry(dir), e.isTree else { continue }
-        for b in try git.blobs(under: e.id) where b.path.hasSuffix(suffix) {
+        for b in try git.leafEntries(under: e.id) where b.path.hasSuffix(suffix) {
           under.append((p.isEmpty ? "" : p + "/") + String(b.path.dropLast(suffix.count)))
         }
       }
@@ -181,7 +181,7 @@ extension Repository {
       for label in Set(doc.annotations.map(\.label)).sorted() where tx.manifest.labelClass(named: label) == nil { tx.manifest.ensureClass(label) }
     }
     // Images: probed for their size, read and packed on all cores unless the stat cache knows them.
-    let cache = StatCache(path: stateDir + "/stat-cache")
+    let cache = StatCache(path: layout.statCache)
     var infos: [String: ImageInfo] = [:]
     var blobs: [String: ObjectID] = [:]
     var toRead: [(path: String, abs: String, stat: StatCache.Stat?)] = []

@@ -7,15 +7,31 @@ import AnnotStore
 public final class Repository: @unchecked Sendable {
   /// The directory the user created with `annot init`.
   public let root: URL
-  public let git: GitRepository
+  let git: GitRepository
   public var gitDir: String { git.gitDir }
-  var stateDir: String { gitDir + "/annot" }
 
   public static let directoryName = ".annot"
+
+  /// Whether moving the current branch also updates its labels mirror (`refMoved`). The CLI
+  /// turns it off for ANNOT_NO_LABELS_MIRROR, which Scripts/bench-remote.sh sets to measure the
+  /// hook's cost; push catches up anyway.
+  public var deriveLabelsMirror = true
+
+  /// The environment author, committer and dates come from (GIT_AUTHOR_NAME, GIT_COMMITTER_DATE,
+  /// HOME for ~/.gitconfig). The Kit never reads the process environment: the CLI hands it in.
+  public var environment: [String: String] = [:]
+
+  /// Where the Kit says something the user should know while an operation goes on (a damaged
+  /// index being rebuilt). The Kit never writes to stderr: the CLI decides where it goes.
+  public var notice: @Sendable (String) -> Void = { _ in }
+
+  /// Every path under `.annot/annot/`.
+  public let layout: StateLayout
 
   init(root: URL, git: GitRepository) {
     self.root = root
     self.git = git
+    layout = StateLayout(gitDir: git.gitDir)
   }
 
   /// Creates a repository in `path` (made if missing).
@@ -25,7 +41,7 @@ public final class Repository: @unchecked Sendable {
     if FileManager.default.fileExists(atPath: gitDir) { throw AnnotError.alreadyARepository(root.path) }
     try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
     let git = try GitRepository.initBare(at: gitDir)
-    try FileManager.default.createDirectory(atPath: gitDir + "/annot/tmp", withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(atPath: StateLayout(gitDir: gitDir).tmp, withIntermediateDirectories: true)
     try git.setConfig("annot.version", "1")
     // Label documents are small text; let git's own gc delta-compress them, not the images.
     try git.setConfig("pack.window", "10")
@@ -50,7 +66,7 @@ public final class Repository: @unchecked Sendable {
 
   /// Takes the writer lock for the rest of the calling scope.
   public func lockForWriting(_ command: String) throws -> RepositoryLock {
-    try RepositoryLock(gitDir: gitDir, command: command)
+    try RepositoryLock(path: layout.lock, command: command)
   }
 
   // MARK: - HEAD, branches, stage
@@ -74,7 +90,7 @@ public final class Repository: @unchecked Sendable {
     return try git.commit(c).tree
   }
 
-  var stageFile: String { stateDir + "/STAGE" }
+  var stageFile: String { layout.stage }
 
   /// The staged tree: what `commit` would record. Same as HEAD's tree when nothing is staged.
   public func stageTree() throws -> ObjectID {
@@ -139,17 +155,17 @@ public final class Repository: @unchecked Sendable {
   /// Dataset paths of every image in `tree`, sorted.
   public func imagePaths(in tree: ObjectID) throws -> [String] {
     guard let images = try git.entry(tree: tree, path: "images"), images.isTree else { return [] }
-    return try git.blobs(under: images.id).map(\.path).sorted()
+    return try git.leafEntries(under: images.id).map(\.path).sorted()
   }
 
   /// Every (image path, image blob, label blob) of `tree`, sorted by path.
   public func entries(in tree: ObjectID) throws -> [(path: String, image: ObjectID?, labels: ObjectID?)] {
     var byPath: [String: (ObjectID?, ObjectID?)] = [:]
     if let images = try git.entry(tree: tree, path: "images"), images.isTree {
-      for (p, id) in try git.blobs(under: images.id) { byPath[p, default: (nil, nil)].0 = id }
+      for (p, id) in try git.leafEntries(under: images.id) { byPath[p, default: (nil, nil)].0 = id }
     }
     if let labels = try git.entry(tree: tree, path: "labels"), labels.isTree {
-      for (p, id) in try git.blobs(under: labels.id) where p.hasSuffix(".json") {
+      for (p, id) in try git.leafEntries(under: labels.id) where p.hasSuffix(".json") {
         byPath[String(p.dropLast(5)), default: (nil, nil)].1 = id
       }
     }

@@ -47,8 +47,8 @@ final class StageTransaction {
       hadManifest = false
     }
     manifest = baseManifest
-    images = try PackWriter(repository: repo.git)
-    docs = try PackWriter(repository: repo.git)
+    images = try PackWriter(repository: repo.git, tmpDir: repo.layout.tmp)
+    docs = try PackWriter(repository: repo.git, tmpDir: repo.layout.tmp)
   }
 
   // MARK: Reading the base stage

@@ -69,207 +69,13 @@ public struct JSONParser {
     try parse(Array(text.utf8))
   }
 
-  /// Scans a top-level object without building the elements of the arrays named in `arrays`
-  /// (COCO's `images` and `annotations`): returns the object, where those keys hold empty arrays,
-  /// and the byte range of each of their elements, so that callers parse the elements a batch at
-  /// a time on several cores (`parse(_:in:)`) instead of holding a tree of millions of values.
-  /// The scan only skips over elements (strings, nesting); their syntax is checked when parsed.
-  public static func scanObject(_ bytes: [UInt8], arrays: Set<String>) throws(JSONSyntaxError)
-    -> (object: JSONValue, elements: [String: [Range<Int>]]) {
-    try bytes.withUnsafeBufferPointer { buf throws(JSONSyntaxError) in
-      var p = JSONParser(buf)
-      p.skipWhitespace()
-      guard p.i < buf.count else { throw p.error("unexpected end of input") }
-      guard buf[p.i] == UInt8(ascii: "{") else {
-        _ = try p.parseValue(depth: 0)
-        p.skipWhitespace()
-        if p.i < buf.count { throw p.error("unexpected data after the JSON value") }
-        throw p.error("expected an object")
-      }
-      p.i += 1
-      var dict: [String: JSONValue] = [:]
-      var elements: [String: [Range<Int>]] = [:]
-      p.skipWhitespace()
-      if p.i < buf.count, buf[p.i] == UInt8(ascii: "}") { p.i += 1 } else {
-        while true {
-          p.skipWhitespace()
-          guard p.i < buf.count, buf[p.i] == UInt8(ascii: "\"") else { throw p.error("expected a string key") }
-          let keyStart = p.i
-          let key = try p.parseString()
-          p.skipWhitespace()
-          guard p.i < buf.count, buf[p.i] == UInt8(ascii: ":") else { throw p.error("expected ':' after key") }
-          p.i += 1
-          p.skipWhitespace()
-          if dict[key] != nil { p.i = keyStart; throw p.error("duplicate key \"\(key)\"") }
-          if arrays.contains(key), p.i < buf.count, buf[p.i] == UInt8(ascii: "[") {
-            p.i += 1
-            p.skipWhitespace()
-            var ranges: [Range<Int>] = []
-            if p.i < buf.count, buf[p.i] == UInt8(ascii: "]") { p.i += 1 } else {
-              while true {
-                p.skipWhitespace()
-                let s = p.i
-                try p.skipValue()
-                ranges.append(s..<p.i)
-                p.skipWhitespace()
-                guard p.i < buf.count else { throw p.error("unexpected end of input in array") }
-                if buf[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
-                if buf[p.i] == UInt8(ascii: "]") { p.i += 1; break }
-                throw p.error("expected ',' or ']' in array")
-              }
-            }
-            dict[key] = .array([])
-            elements[key] = ranges
-          } else {
-            dict[key] = try p.parseValue(depth: 1)
-          }
-          p.skipWhitespace()
-          guard p.i < buf.count else { throw p.error("unexpected end of input in object") }
-          if buf[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
-          if buf[p.i] == UInt8(ascii: "}") { p.i += 1; break }
-          throw p.error("expected ',' or '}' in object")
-        }
-      }
-      p.skipWhitespace()
-      if p.i < buf.count { throw p.error("unexpected data after the JSON value") }
-      return (.object(dict), elements)
-    }
-  }
+  // Internal, not private: JSONParser+Scan.swift reads them.
+  let b: UnsafeBufferPointer<UInt8>
+  var i = 0
 
-  /// Parses the one JSON value in `bytes[range]` (an element found by `scanObject`); errors give
-  /// the line and column in the whole of `bytes`.
-  public static func parse(_ bytes: [UInt8], in range: Range<Int>) throws(JSONSyntaxError) -> JSONValue {
-    try bytes.withUnsafeBufferPointer { whole throws(JSONSyntaxError) in
-      let buf = UnsafeBufferPointer(rebasing: whole[..<range.upperBound])
-      var p = JSONParser(buf)
-      p.i = range.lowerBound
-      p.skipWhitespace()
-      let v = try p.parseValue(depth: 1)
-      p.skipWhitespace()
-      if p.i < buf.count { throw p.error("unexpected data after the JSON value") }
-      return v
-    }
-  }
+  init(_ b: UnsafeBufferPointer<UInt8>) { self.b = b }
 
-  /// The byte ranges of the elements of the array that is the whole of `bytes`, each checked for
-  /// syntax but not built: callers parse one element at a time (`parse(_:in:)`), so a file of a
-  /// million records never becomes one tree. Returns nil when the top level is not an array.
-  public static func scanArray(_ bytes: [UInt8]) throws(JSONSyntaxError) -> [Range<Int>]? {
-    try bytes.withUnsafeBufferPointer { buf throws(JSONSyntaxError) -> [Range<Int>]? in
-      var p = JSONParser(buf)
-      p.skipWhitespace()
-      guard p.i < buf.count, buf[p.i] == UInt8(ascii: "[") else { return nil }
-      p.i += 1
-      var ranges: [Range<Int>] = []
-      p.skipWhitespace()
-      if p.i < buf.count, buf[p.i] == UInt8(ascii: "]") { p.i += 1 } else {
-        while true {
-          p.skipWhitespace()
-          let s = p.i
-          try p.skipValue()
-          ranges.append(s..<p.i)
-          p.skipWhitespace()
-          guard p.i < buf.count else { throw p.error("unexpected end of input in array") }
-          if buf[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
-          if buf[p.i] == UInt8(ascii: "]") { p.i += 1; break }
-          throw p.error("expected ',' or ']' in array")
-        }
-      }
-      p.skipWhitespace()
-      if p.i < buf.count { throw p.error("unexpected data after the JSON value") }
-      return ranges
-    }
-  }
-
-  /// The values of `keys` in the object at `bytes[range]`, without building the rest of it (the
-  /// other members are skipped). Returns nil when the range does not hold an object, so callers
-  /// can fall back to a full parse for the exact error.
-  public static func members(_ keys: [String], of bytes: [UInt8], in range: Range<Int>) -> [String: JSONValue]? {
-    bytes.withUnsafeBufferPointer { whole -> [String: JSONValue]? in
-      let buf = UnsafeBufferPointer(rebasing: whole[..<range.upperBound])
-      var p = JSONParser(buf)
-      p.i = range.lowerBound
-      p.skipWhitespace()
-      guard p.i < buf.count, buf[p.i] == UInt8(ascii: "{") else { return nil }
-      p.i += 1
-      var found: [String: JSONValue] = [:]
-      do {
-        while true {
-          p.skipWhitespace()
-          guard p.i < buf.count else { return nil }
-          if buf[p.i] == UInt8(ascii: "}") { return found }
-          guard buf[p.i] == UInt8(ascii: "\"") else { return nil }
-          let key = try p.parseString()
-          p.skipWhitespace()
-          guard p.i < buf.count, buf[p.i] == UInt8(ascii: ":") else { return nil }
-          p.i += 1
-          p.skipWhitespace()
-          if keys.contains(key) {
-            guard found[key] == nil else { return nil }
-            found[key] = try p.parseValue(depth: 1)
-          } else {
-            try p.skipValue()
-          }
-          p.skipWhitespace()
-          guard p.i < buf.count else { return nil }
-          if buf[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
-          if buf[p.i] == UInt8(ascii: "}") { return found }
-          return nil
-        }
-      } catch { return nil }
-    }
-  }
-
-  /// Moves past one value without building it: strings are skipped with their escapes and
-  /// brackets counted; anything else runs to the next delimiter.
-  private mutating func skipValue() throws(JSONSyntaxError) {
-    guard i < b.count else { throw error("unexpected end of input") }
-    switch b[i] {
-    case UInt8(ascii: "\""): try skipString()
-    case UInt8(ascii: "{"), UInt8(ascii: "["):
-      var depth = 0
-      repeat {
-        guard i < b.count else { throw error("unexpected end of input") }
-        switch b[i] {
-        case UInt8(ascii: "{"), UInt8(ascii: "["):
-          depth += 1
-          if depth > JSONParser.maxDepth { throw error("nesting deeper than \(JSONParser.maxDepth)") }
-          i += 1
-        case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1; i += 1
-        case UInt8(ascii: "\""): try skipString()
-        default: i += 1
-        }
-      } while depth > 0
-    case UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"), UInt8(ascii: ":"):
-      throw error("unexpected character '\(Unicode.Scalar(b[i]))'")
-    default:
-      while i < b.count {
-        switch b[i] {
-        case UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"), 0x20, 0x09, 0x0A, 0x0D: return
-        default: i += 1
-        }
-      }
-    }
-  }
-
-  private mutating func skipString() throws(JSONSyntaxError) {
-    i += 1
-    while i < b.count {
-      switch b[i] {
-      case UInt8(ascii: "\""): i += 1; return
-      case UInt8(ascii: "\\"): i += 2
-      default: i += 1
-      }
-    }
-    throw error("unexpected end of input in string")
-  }
-
-  private let b: UnsafeBufferPointer<UInt8>
-  private var i = 0
-
-  private init(_ b: UnsafeBufferPointer<UInt8>) { self.b = b }
-
-  private func error(_ message: String) -> JSONSyntaxError {
+  func error(_ message: String) -> JSONSyntaxError {
     var line = 1, col = 1, k = 0
     let end = min(i, b.count)
     while k < end {
@@ -279,7 +85,7 @@ public struct JSONParser {
     return JSONSyntaxError(message: message, line: line, column: col)
   }
 
-  private mutating func skipWhitespace() {
+  mutating func skipWhitespace() {
     while i < b.count {
       switch b[i] {
       case 0x20, 0x09, 0x0A, 0x0D: i += 1
@@ -288,7 +94,7 @@ public struct JSONParser {
     }
   }
 
-  private mutating func parseValue(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+  mutating func parseValue(depth: Int) throws(JSONSyntaxError) -> JSONValue {
     guard i < b.count else { throw error("unexpected end of input") }
     if depth > JSONParser.maxDepth { throw error("nesting deeper than \(JSONParser.maxDepth)") }
     switch b[i] {
@@ -397,7 +203,7 @@ public struct JSONParser {
     return d
   }
 
-  private mutating func parseString() throws(JSONSyntaxError) -> String {
+  mutating func parseString() throws(JSONSyntaxError) -> String {
     i += 1
     let start = i
     // Fast path: no escapes.
@@ -477,105 +283,5 @@ public struct JSONParser {
       i += 1
     }
     return v
-  }
-}
-
-/// The canonical JSON writer: keys sorted by their UTF-8 bytes, one number formatting,
-/// minimal string escaping, no insignificant whitespace unless a layout asks for it.
-public enum CanonicalJSON {
-  /// Formats a finite number: integers (|x| < 1e15) without a fraction, others in Swift's
-  /// shortest round-trip form; -0 is written as 0. Callers must reject NaN and infinities.
-  public static func number(_ d: Double) -> String {
-    precondition(d.isFinite, "canonical JSON cannot hold a non-finite number")
-    if d == 0 { return "0" }
-    if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
-    return "\(d)"
-  }
-
-  public static func write(_ v: JSONValue, into out: inout [UInt8]) {
-    switch v {
-    case .null: out.append(contentsOf: "null".utf8)
-    case .bool(let x): out.append(contentsOf: (x ? "true" : "false").utf8)
-    case .number(let d): out.append(contentsOf: number(d).utf8)
-    case .string(let s): writeString(s, into: &out)
-    case .array(let a):
-      out.append(UInt8(ascii: "["))
-      for (k, e) in a.enumerated() {
-        if k > 0 { out.append(UInt8(ascii: ",")) }
-        write(e, into: &out)
-      }
-      out.append(UInt8(ascii: "]"))
-    case .object(let o):
-      out.append(UInt8(ascii: "{"))
-      for (k, key) in sortedKeys(o).enumerated() {
-        if k > 0 { out.append(UInt8(ascii: ",")) }
-        writeString(key, into: &out)
-        out.append(UInt8(ascii: ":"))
-        write(o[key]!, into: &out)
-      }
-      out.append(UInt8(ascii: "}"))
-    }
-  }
-
-  public static func encode(_ v: JSONValue) -> [UInt8] {
-    var out: [UInt8] = []
-    write(v, into: &out)
-    return out
-  }
-
-  public static func string(_ v: JSONValue) -> String { String(decoding: encode(v), as: UTF8.self) }
-
-  /// Keys in UTF-8 byte order (not Unicode collation, which differs across platforms).
-  public static func sortedKeys(_ o: [String: JSONValue]) -> [String] {
-    o.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-  }
-
-  public static func writeString(_ s: String, into out: inout [UInt8]) {
-    out.append(0x22)
-    for c in s.utf8 {
-      switch c {
-      case 0x22: out.append(contentsOf: [0x5C, 0x22])
-      case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-      case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-      case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-      case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-      case 0..<0x20:
-        let hex = Array("0123456789abcdef".utf8)
-        out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 15)]])
-      default: out.append(c)
-      }
-    }
-    out.append(0x22)
-  }
-
-  /// The document layout: a top-level object with one key per line; values compact, except
-  /// arrays of objects, which get one element per line. Git's line diff then shows one
-  /// changed annotation as one changed line.
-  public static func writeDocumentLayout(_ v: JSONValue) -> [UInt8] {
-    guard case .object(let o) = v else { var out = encode(v); out.append(0x0A); return out }
-    var out: [UInt8] = [UInt8(ascii: "{"), 0x0A]
-    let keys = sortedKeys(o)
-    for (k, key) in keys.enumerated() {
-      out.append(contentsOf: [0x20, 0x20])
-      writeString(key, into: &out)
-      out.append(contentsOf: [UInt8(ascii: ":"), 0x20])
-      let value = o[key]!
-      if case .array(let items) = value, !items.isEmpty, items.allSatisfy({ $0.objectValue != nil }) {
-        out.append(contentsOf: [UInt8(ascii: "["), 0x0A])
-        for (j, item) in items.enumerated() {
-          out.append(contentsOf: [0x20, 0x20, 0x20, 0x20])
-          write(item, into: &out)
-          if j < items.count - 1 { out.append(UInt8(ascii: ",")) }
-          out.append(0x0A)
-        }
-        out.append(contentsOf: [0x20, 0x20, UInt8(ascii: "]")])
-      } else {
-        write(value, into: &out)
-      }
-      if k < keys.count - 1 { out.append(UInt8(ascii: ",")) }
-      out.append(0x0A)
-    }
-    out.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
-    return out
   }
 }

@@ -3,7 +3,7 @@ import AnnotModel
 import Foundation
 
 // Remotes through libgit2: configured remotes, listing a remote's refs, fetch and push with
-// credentials and progress, plus the raw-object and tree primitives the labels mirror needs.
+// credentials (GitRepository+Credentials.swift) and progress.
 // Transports are libgit2's own (local paths, file://, git://, ssh:// via libssh2, https://).
 
 /// A remote as configured in the repository (`remote.<name>.*`).
@@ -46,154 +46,20 @@ public struct PushedRef: Sendable, Hashable {
   public var rejection: String?
 }
 
-/// How a transfer reports progress and finds credentials.
+/// How a transfer reports progress and finds credentials. The caller (the CLI) says whether
+/// a prompt is possible and hands in the environment: the Store reads neither the terminal nor
+/// the process environment itself.
 public struct TransferCallbacks: Sendable {
   public var progress: (@Sendable (TransferProgress) -> Void)?
-  /// Whether `git credential fill` may prompt on the terminal (only when stdin is one).
+  /// Whether `git credential fill` may prompt on the terminal (the CLI: only when stdin is one).
   public var allowPrompt: Bool
-  public init(progress: (@Sendable (TransferProgress) -> Void)? = nil, allowPrompt: Bool = isatty(0) == 1) {
+  /// The environment credentials come from (ANNOT_TOKEN, GIT_TOKEN) and `git credential` runs in.
+  public var environment: [String: String]
+  public init(progress: (@Sendable (TransferProgress) -> Void)? = nil, allowPrompt: Bool = false, environment: [String: String] = [:]) {
     self.progress = progress
     self.allowPrompt = allowPrompt
+    self.environment = environment
   }
-}
-
-/// Errors of remote operations that are not plain libgit2 failures.
-public enum RemoteTransferError: Error, Sendable, CustomStringConvertible {
-  /// Every credential source was tried and refused.
-  case authentication(url: String)
-  public var description: String {
-    switch self {
-    case .authentication(let url):
-      "authentication failed for \(url): load a key into ssh-agent, set ANNOT_TOKEN (or GIT_TOKEN), or configure a git credential helper"
-    }
-  }
-}
-
-/// State shared with libgit2's C callbacks through their payload pointer.
-final class RemoteCallbackContext: @unchecked Sendable {
-  let callbacks: TransferCallbacks
-  var triedAgent = false
-  var triedToken = false
-  var triedHelper = false
-  var triedUsername = false
-  var failedAuthURL: String?
-  /// Credentials from `git credential fill`, to approve or reject afterwards as git does.
-  var helperCredential: [String: String]?
-  var pushed: [PushedRef] = []
-  init(_ callbacks: TransferCallbacks) { self.callbacks = callbacks }
-
-  static func from(_ payload: UnsafeMutableRawPointer?) -> RemoteCallbackContext {
-    Unmanaged<RemoteCallbackContext>.fromOpaque(payload!).takeUnretainedValue()
-  }
-
-  /// Fills a `git_remote_callbacks` whose payload is this context (kept alive by the caller).
-  func install(_ cb: inout git_remote_callbacks) {
-    cb.payload = Unmanaged.passUnretained(self).toOpaque()
-    cb.credentials = { out, url, userFromURL, allowed, payload in
-      RemoteCallbackContext.from(payload).credential(out, url.map { String(cString: $0) } ?? "", userFromURL.map { String(cString: $0) }, allowed)
-    }
-    cb.transfer_progress = { stats, payload in
-      guard let s = stats?.pointee, let report = RemoteCallbackContext.from(payload).callbacks.progress else { return 0 }
-      if s.total_deltas > 0 && s.received_objects == s.total_objects {
-        report(TransferProgress(phase: .resolving, done: Int(s.indexed_deltas), total: Int(s.total_deltas), bytes: s.received_bytes))
-      } else {
-        report(TransferProgress(phase: .receiving, done: Int(s.received_objects), total: Int(s.total_objects), bytes: s.received_bytes))
-      }
-      return 0
-    }
-    cb.push_transfer_progress = { current, total, bytes, payload in
-      RemoteCallbackContext.from(payload).callbacks.progress?(TransferProgress(phase: .writing, done: Int(current), total: Int(total), bytes: bytes))
-      return 0
-    }
-    cb.push_update_reference = { ref, status, payload in
-      let ctx = RemoteCallbackContext.from(payload)
-      ctx.pushed.append(PushedRef(name: ref.map { String(cString: $0) } ?? "", rejection: status.map { String(cString: $0) }))
-      return 0
-    }
-  }
-
-  /// Offers each credential source once: ssh-agent, a token from the environment, git's helper.
-  func credential(_ out: UnsafeMutablePointer<UnsafeMutablePointer<git_credential>?>?, _ url: String, _ userFromURL: String?, _ allowed: UInt32) -> Int32 {
-    if allowed & GIT_CREDENTIAL_USERNAME.rawValue != 0, !triedUsername {
-      triedUsername = true
-      return git_credential_username_new(out, userFromURL ?? "git")
-    }
-    if allowed & GIT_CREDENTIAL_SSH_KEY.rawValue != 0, !triedAgent {
-      triedAgent = true
-      return git_credential_ssh_key_from_agent(out, userFromURL ?? "git")
-    }
-    if allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0 {
-      let env = ProcessInfo.processInfo.environment
-      if !triedToken, let token = env["ANNOT_TOKEN"] ?? env["GIT_TOKEN"], !token.isEmpty {
-        triedToken = true
-        // Hosts ignore the user name for tokens but require one.
-        return git_credential_userpass_plaintext_new(out, userFromURL ?? "x-access-token", token)
-      }
-      if !triedHelper {
-        triedHelper = true
-        if let filled = GitCredentialHelper.fill(url: url, user: userFromURL, allowPrompt: callbacks.allowPrompt),
-           let user = filled["username"], let pass = filled["password"] {
-          helperCredential = filled
-          return git_credential_userpass_plaintext_new(out, user, pass)
-        }
-      }
-    }
-    failedAuthURL = url
-    git_error_set_str(Int32(GIT_ERROR_NET.rawValue), RemoteTransferError.authentication(url: url).description)
-    return GIT_EAUTH.rawValue
-  }
-
-  /// Tells git's credential helper whether the credentials it gave worked.
-  func settleHelper(success: Bool) {
-    guard let c = helperCredential else { return }
-    GitCredentialHelper.run(success ? "approve" : "reject", c, allowPrompt: false)
-  }
-}
-
-/// `git credential fill|approve|reject`: the user's configured helpers, as git itself uses them.
-enum GitCredentialHelper {
-  static func fill(url: String, user: String?, allowPrompt: Bool) -> [String: String]? {
-    guard let u = URLComponents(string: url), let scheme = u.scheme, let host = u.host else { return nil }
-    var fields = ["protocol": scheme, "host": u.port.map { "\(host):\($0)" } ?? host]
-    if !u.path.isEmpty { fields["path"] = String(u.path.drop { $0 == "/" }) }
-    if let user { fields["username"] = user }
-    return run("fill", fields, allowPrompt: allowPrompt)
-  }
-
-  @discardableResult
-  static func run(_ verb: String, _ fields: [String: String], allowPrompt: Bool) -> [String: String]? {
-    guard let git = ["/usr/bin/git", "/usr/local/bin/git"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return nil }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: git)
-    p.arguments = ["credential", verb]
-    var env = ProcessInfo.processInfo.environment
-    if !allowPrompt { env["GIT_TERMINAL_PROMPT"] = "0"; env["GIT_ASKPASS"] = "/bin/false"; env["SSH_ASKPASS"] = "/bin/false" }
-    p.environment = env
-    let input = Pipe(), output = Pipe()
-    p.standardInput = input
-    p.standardOutput = output
-    p.standardError = FileHandle.nullDevice
-    do { try p.run() } catch { return nil }
-    let text = fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)\n" }.joined() + "\n"
-    input.fileHandleForWriting.write(Data(text.utf8))
-    try? input.fileHandleForWriting.close()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else { return nil }
-    var out: [String: String] = [:]
-    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-      if let eq = line.firstIndex(of: "=") { out[String(line[..<eq])] = String(line[line.index(after: eq)...]) }
-    }
-    return out
-  }
-}
-
-/// An edit for `editTree`: a blob, a gitlink (a tree entry naming an object that need not exist
-/// locally, mode 160000), or a removal.
-public enum RawTreeEdit: Sendable, Hashable {
-  case blob(path: String, id: ObjectID)
-  case gitlink(path: String, id: ObjectID)
-  case remove(path: String)
 }
 
 extension GitRepository {
@@ -455,87 +321,5 @@ extension GitRepository {
     }
     for u in updates { try updateReference(u.dst, to: u.id, message: reflogMessage) }
     return stats
-  }
-
-  // MARK: Raw objects and trees for the labels mirror
-
-  /// The raw bytes of an object (for commits: the header lines, a blank line, the message).
-  public func rawObject(_ id: ObjectID) throws -> [UInt8] {
-    try sync {
-      var odb: OpaquePointer?
-      try check("git_repository_odb", git_repository_odb(&odb, raw))
-      defer { git_odb_free(odb) }
-      var oid = id.git
-      var obj: OpaquePointer?
-      let rc = git_odb_read(&obj, odb, &oid)
-      if rc == GIT_ENOTFOUND.rawValue { throw StoreError.notFound(id.hex) }
-      try check("git_odb_read", rc)
-      defer { git_odb_object_free(obj) }
-      let n = git_odb_object_size(obj)
-      guard n > 0, let p = git_odb_object_data(obj) else { return [] }
-      return Array(UnsafeRawBufferPointer(start: p, count: n))
-    }
-  }
-
-  /// Writes a commit object from its raw bytes (the caller built a valid header).
-  public func writeRawCommit(_ bytes: [UInt8]) throws -> ObjectID {
-    try sync {
-      var odb: OpaquePointer?
-      try check("git_repository_odb", git_repository_odb(&odb, raw))
-      defer { git_odb_free(odb) }
-      var out = git_oid()
-      _ = try bytes.withUnsafeBytes { p in
-        try check("git_odb_write", git_odb_write(&out, odb, p.baseAddress, p.count, GIT_OBJECT_COMMIT))
-      }
-      return ObjectID(out)
-    }
-  }
-
-  /// Writes a tree from `base` with `edits` applied (only changed subtrees are written).
-  /// With `allowMissing`, blob entries may name objects this repository does not hold
-  /// (a labels-only clone rebuilding the real trees); libgit2 checks them otherwise.
-  public func editTree(_ base: ObjectID?, _ edits: [RawTreeEdit], allowMissing: Bool = false) throws -> ObjectID {
-    let baseID = base ?? Self.emptyTreeID
-    if edits.isEmpty { return baseID }
-    if baseID == Self.emptyTreeID { _ = try writeEmptyTree() }
-    return try sync {
-      var oid = baseID.git
-      var baseline: OpaquePointer?
-      try check("git_tree_lookup", git_tree_lookup(&baseline, raw, &oid))
-      defer { git_tree_free(baseline) }
-      let cpaths = edits.map { e -> UnsafeMutablePointer<CChar> in
-        switch e { case .blob(let p, _), .gitlink(let p, _), .remove(let p): strdup(p)! }
-      }
-      defer { cpaths.forEach { free($0) } }
-      var raws: [git_tree_update] = edits.enumerated().map { i, e in
-        var u = git_tree_update()
-        u.path = UnsafePointer(cpaths[i])
-        switch e {
-        case .blob(_, let id): u.action = GIT_TREE_UPDATE_UPSERT; u.id = id.git; u.filemode = GIT_FILEMODE_BLOB
-        case .gitlink(_, let id): u.action = GIT_TREE_UPDATE_UPSERT; u.id = id.git; u.filemode = GIT_FILEMODE_COMMIT
-        case .remove: u.action = GIT_TREE_UPDATE_REMOVE
-        }
-        return u
-      }
-      // The strictness switch is process-wide; annot is single-threaded around tree writes.
-      if allowMissing { _ = cgit2_set_strict_object_creation(0) }
-      defer { if allowMissing { _ = cgit2_set_strict_object_creation(1) } }
-      var out = git_oid()
-      try check("git_tree_create_updated", git_tree_create_updated(&out, raw, baseline, raws.count, &raws))
-      return ObjectID(out)
-    }
-  }
-
-  /// Every non-tree entry under `tree` (blobs and gitlinks), recursively, with their paths.
-  public func leafEntries(under tree: ObjectID, prefix: String = "") throws -> [(path: String, id: ObjectID)] {
-    var out: [(String, ObjectID)] = []
-    func walk(_ t: ObjectID, _ p: String) throws {
-      for e in try treeEntries(t) {
-        let path = p.isEmpty ? e.name : p + "/" + e.name
-        if e.isTree { try walk(e.id, path) } else { out.append((path, e.id)) }
-      }
-    }
-    try walk(tree, prefix)
-    return out
   }
 }

@@ -9,12 +9,15 @@ public struct TreeEntry: Sendable, Hashable {
   public var isTree: Bool
 }
 
-/// An edit to apply to a tree: insert or replace a blob at a path, or remove a path.
+/// An edit to apply to a tree: insert or replace a blob at a path, insert a gitlink (a tree
+/// entry naming an object that need not exist locally, mode 160000; the labels mirror), or
+/// remove a path.
 public enum TreeUpdate: Sendable, Hashable {
   case upsert(path: String, blob: ObjectID)
+  case gitlink(path: String, id: ObjectID)
   case remove(path: String)
   public var path: String {
-    switch self { case .upsert(let p, _), .remove(let p): p }
+    switch self { case .upsert(let p, _), .gitlink(let p, _), .remove(let p): p }
   }
 }
 
@@ -23,7 +26,7 @@ extension GitRepository {
   public static let emptyTreeID = ObjectID(hex: "4b825dc642cb6eb9a060e54bf8d69288fbee4904")!
 
   /// The id of the empty tree. Nothing is written: the readers here treat it as present
-  /// (no entries), and the writers (`createCommit`, `updateTree`, `editTree`) write it when a
+  /// (no entries), and the writers (`createCommit`, `updateTree`) write it when a
   /// commit or a new tree needs it. So a read-only command on a repository without commits
   /// leaves the object database untouched.
   public func emptyTree() throws -> ObjectID { Self.emptyTreeID }
@@ -80,20 +83,24 @@ extension GitRepository {
     }
   }
 
-  /// Every blob under `tree` (recursively), with paths relative to `tree`, in git's order.
-  public func blobs(under tree: ObjectID) throws -> [(path: String, id: ObjectID)] {
+  /// Every non-tree entry under `tree` (blobs and gitlinks), recursively, in git's order, with
+  /// paths relative to `tree` (after `prefix`, when given). The one tree walker of the Store.
+  public func leafEntries(under tree: ObjectID, prefix: String = "") throws -> [(path: String, id: ObjectID)] {
     var out: [(String, ObjectID)] = []
-    func walk(_ t: ObjectID, _ prefix: String) throws {
+    func walk(_ t: ObjectID, _ p: String) throws {
       for e in try treeEntries(t) {
-        let p = prefix.isEmpty ? e.name : prefix + "/" + e.name
-        if e.isTree { try walk(e.id, p) } else { out.append((p, e.id)) }
+        let path = p.isEmpty ? e.name : p + "/" + e.name
+        if e.isTree { try walk(e.id, path) } else { out.append((path, e.id)) }
       }
     }
-    try walk(tree, "")
+    try walk(tree, prefix)
     return out
   }
 
   /// Writes a new tree from `base` with `updates` applied; only changed subtrees are written.
+  /// The one tree editor of the Store. Entries may name objects this repository does not hold
+  /// (a labels-only clone rebuilding the real trees): strict object creation is off for the
+  /// whole process (GitError.swift).
   public func updateTree(_ base: ObjectID?, _ updates: [TreeUpdate]) throws -> ObjectID {
     let baseID = base ?? Self.emptyTreeID
     if updates.isEmpty { return baseID }
@@ -110,12 +117,9 @@ extension GitRepository {
         var r = git_tree_update()
         r.path = UnsafePointer(cpaths[i])
         switch u {
-        case .upsert(_, let blob):
-          r.action = GIT_TREE_UPDATE_UPSERT
-          r.id = blob.git
-          r.filemode = GIT_FILEMODE_BLOB
-        case .remove:
-          r.action = GIT_TREE_UPDATE_REMOVE
+        case .upsert(_, let blob): r.action = GIT_TREE_UPDATE_UPSERT; r.id = blob.git; r.filemode = GIT_FILEMODE_BLOB
+        case .gitlink(_, let id): r.action = GIT_TREE_UPDATE_UPSERT; r.id = id.git; r.filemode = GIT_FILEMODE_COMMIT
+        case .remove: r.action = GIT_TREE_UPDATE_REMOVE
         }
         return r
       }

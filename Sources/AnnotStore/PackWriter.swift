@@ -12,7 +12,8 @@ import Foundation
 /// and is byte-for-byte the format git documents (Documentation/gitformat-pack.txt); `git fsck
 /// --strict` verifies every object. Images do not compress, so level 0 costs almost no space.
 ///
-/// Crash safety: the pack is written under `<gitdir>/annot/tmp/`, synced, and renamed into
+/// Crash safety: the pack is written under `tmpDir` (the Kit's `.annot/annot/tmp`, on the
+/// same file system as the objects), synced, and renamed into
 /// `objects/pack/` — .pack first, .idx last — so git never sees a pack without its index and an
 /// interrupted import leaves only a temporary file that the next run removes.
 public final class PackWriter {
@@ -27,9 +28,9 @@ public final class PackWriter {
   /// Bytes of object content added (not counting skipped duplicates).
   public private(set) var bytesAdded = 0
 
-  public init(repository: GitRepository) throws {
+  public init(repository: GitRepository, tmpDir: String) throws {
     repo = repository
-    tmpDir = repository.gitDir + "/annot/tmp"
+    self.tmpDir = tmpDir
     try FileManager.default.createDirectory(atPath: tmpDir, withIntermediateDirectories: true)
     tmpPath = tmpDir + "/pack-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).pack"
     fd = open(tmpPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)

@@ -2,7 +2,7 @@ import Foundation
 
 /// An exclusive lock that serialises writers of one repository.
 ///
-/// `flock(2)` on `<gitdir>/annot/lock`: the kernel releases it when the process dies, so a crash
+/// `flock(2)` on `path` (the Kit's `.annot/annot/lock`): the kernel releases it when the process dies, so a crash
 /// never leaves a stale lock. The holder writes its pid and command into the file so a waiting
 /// process can say who holds it.
 public final class RepositoryLock {
@@ -10,9 +10,9 @@ public final class RepositoryLock {
   public let path: String
 
   /// Waits up to `timeout` seconds for the lock, then throws naming the holder.
-  public init(gitDir: String, command: String, timeout: Double = 3) throws {
-    path = gitDir + "/annot/lock"
-    try? FileManager.default.createDirectory(atPath: gitDir + "/annot", withIntermediateDirectories: true)
+  public init(path: String, command: String, timeout: Double = 3) throws {
+    self.path = path
+    try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     guard fd >= 0 else { throw LockError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
     let deadline = Date().addingTimeInterval(timeout)

@@ -212,37 +212,9 @@ public enum XMLTree {
 
   /// Escapes text for element content and attribute values (both quotes escaped, so one
   /// function serves both).
-  public static func escape(_ s: String) -> String {
-    var out = ""
-    out.reserveCapacity(s.utf8.count)
-    for ch in s.unicodeScalars {
-      switch ch {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&apos;"
-      case "\n": out += "&#10;"
-      case "\r": out += "&#13;"
-      case "\t": out += "&#9;"
-      default: out.unicodeScalars.append(ch)
-      }
-    }
-    return out
-  }
+  public static func escape(_ s: String) -> String { MarkupEscape.escape(s, quotes: true, controls: true) }
 
   /// Escapes element text, keeping newlines literal (CVAT's `<values>` is newline-separated).
-  public static func escapeText(_ s: String) -> String {
-    var out = ""
-    for ch in s.unicodeScalars {
-      switch ch {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      default: out.unicodeScalars.append(ch)
-      }
-    }
-    return out
-  }
+  public static func escapeText(_ s: String) -> String { MarkupEscape.escape(s, quotes: false) }
 }
 

@@ -1,60 +1,14 @@
 import Testing
 import AnnotModel
+import AnnotTestSupport
 @testable import AnnotDiff
 
 /// DatasetDiff over a constructed tree diff: modified, replaced, renamed, added, removed images,
 /// a "rename" whose labels changed (not a rename), the schema diff, read costs and errors.
 @Suite struct DatasetDiffTests {
-  struct Scenario {
-    let store = MemoryObjects()
-    var changes: [EntryChange] = []
-    var sizes: [ObjectID: Int] = [:]
-    var labelBlobs: Set<ObjectID> = []
-
-    mutating func image(_ path: String, old: [UInt8]?, new: [UInt8]?) {
-      let o = old.map { store.put($0) }, n = new.map { store.put($0) }
-      if let o, let old { sizes[o] = old.count }
-      if let n, let new { sizes[n] = new.count }
-      changes.append(EntryChange(path: "images/" + path, oldBlob: o, newBlob: n))
-    }
-    mutating func labels(_ path: String, old: LabelDocument?, new: LabelDocument?) {
-      let o = old.map { store.put($0) }, n = new.map { store.put($0) }
-      for id in [o, n].compactMap({ $0 }) { labelBlobs.insert(id) }
-      changes.append(EntryChange(path: "labels/" + path + ".json", oldBlob: o, newBlob: n))
-    }
-  }
-
-  static func pixels(_ n: Int, _ seed: UInt8) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: $0) &+ seed } }
-
-  static func scenario() -> Scenario {
-    var s = Scenario()
-    // a: labels only, one box moved.
-    s.labels("train/a.png", old: F.doc("train/a.png", [F.box("1", "car", 0, 0, 10, 10)]),
-             new: F.doc("train/a.png", [F.box("1", "car", 5, 0, 10, 10)]))
-    // b: bytes replaced (100 → 120), labels untouched.
-    s.image("train/b.png", old: pixels(100, 1), new: pixels(120, 2))
-    // c → c2: same bytes, same labels.
-    let cBytes = pixels(50, 3)
-    s.image("train/c.png", old: cBytes, new: nil)
-    s.image("train/c2.png", old: nil, new: cBytes)
-    s.labels("train/c.png", old: F.doc("train/c.png", [F.box("9", "dog", 1, 1, 5, 5)]), new: nil)
-    s.labels("train/c2.png", old: nil, new: F.doc("train/c2.png", [F.box("9", "dog", 1, 1, 5, 5)]))
-    // d: removed with two annotations.
-    s.image("train/d.png", old: pixels(30, 4), new: nil)
-    s.labels("train/d.png", old: F.doc("train/d.png", [F.box("1", "car", 0, 0, 1, 1), F.box("2", "person", 0, 0, 1, 1)]), new: nil)
-    // e: added with one annotation.
-    s.image("val/e.png", old: nil, new: pixels(40, 5))
-    s.labels("val/e.png", old: nil, new: F.doc("val/e.png", [F.box("1", "cat", 0, 0, 1, 1)]))
-    // f → f2: same bytes but a label changed on the way: a removal and an addition.
-    let fBytes = pixels(60, 6)
-    s.image("train/f.png", old: fBytes, new: nil)
-    s.image("train/f2.png", old: nil, new: fBytes)
-    s.labels("train/f.png", old: F.doc("train/f.png", [F.box("7", "car", 0, 0, 3, 3)]), new: nil)
-    s.labels("train/f2.png", old: nil, new: F.doc("train/f2.png", [F.box("7", "truck", 0, 0, 3, 3)]))
-    // Ignored entries.
-    s.changes.append(EntryChange(path: "README.md", oldBlob: nil, newBlob: s.store.put(Array("hi".utf8))))
-    return s
-  }
+  typealias Scenario = DiffFixtures.Scenario
+  static func pixels(_ n: Int, _ seed: UInt8) -> [UInt8] { DiffFixtures.pixels(n, seed) }
+  static func scenario() -> Scenario { DiffFixtures.scenario() }
 
   @Test func imagesByStatus() throws {
     let s = Self.scenario()
@@ -77,9 +31,9 @@ import AnnotModel
     let sum = out.summary
     #expect([sum.imagesAdded, sum.imagesRemoved, sum.imagesModified, sum.imagesReplaced, sum.imagesRenamed] == [2, 2, 2, 1, 1])
     // Added: e's cat + f2's truck; removed: d's car and person + f's car; a's car moved.
-    #expect(sum.annotations.added == 2 && sum.annotations.removed == 3 && sum.annotations.moved == 1)
-    #expect(sum.byClass["car"].map { [$0.removed, $0.moved] } == [2, 1])
-    #expect(sum.byClass["truck"]?.added == 1)
+    #expect(sum.annotations[.added] == 2 && sum.annotations[.removed] == 3 && sum.annotations[.moved] == 1)
+    #expect(sum.byClass["car"].map { [$0[.removed], $0[.moved]] } == [2, 1])
+    #expect(sum.byClass["truck"]?[.added] == 1)
     #expect(sum.byClass.keys.sorted() == ["car", "cat", "person", "truck"])
   }
 

@@ -1,64 +1,14 @@
 import Testing
 import AnnotModel
+import AnnotTestSupport
 @testable import AnnotDiff
 
 /// DocumentDiff: one constructed pair of documents carrying every change kind, checked
 /// annotation by annotation; then the geometry fallback for documents without shared ids.
 @Suite struct DocumentDiffTests {
-  static func pentagon(_ dy: Double) -> [[Double]] { [[0, 0, 40, 0, 40, 40, 20, 40 - dy, 0, 40]] }
-
-  static let old: LabelDocument = {
-    var a5 = F.box("a05", "car", 0, 0, 5, 5)
-    a5.attributes = ["occluded": .bool(false), "color": .string("red"), "n": .number(1)]
-    var a6 = F.box("a06", "car", 0, 0, 6, 6); a6.score = 0.5
-    var a7 = F.box("a07", "car", 0, 0, 7, 7); a7.group = 1
-    var a17 = F.polygon("a17", "person", pentagon(0)); a17.bbox = Box(x: 0, y: 0, w: 40, h: 40)
-    return LabelDocument(image: F.image(), annotations: [
-      F.box("a01", "car", 10, 10, 20, 20),
-      F.box("a02", "car", 100, 100, 40, 20),
-      F.polygon("a03", "person", pentagon(0)),
-      F.box("a04", "car", 50, 50, 10, 10),
-      a5, a6, a7,
-      F.box("a08", "dog", 300, 300, 10, 10),
-      F.box("a10", "car", 1, 1, 1, 1),
-      // 4x4 mask, foreground column 1 rows 1-2 (linear 5, 6).
-      Annotation(id: "a11", label: "blob", shape: F.mask(4, 4, [5, 2, 9])),
-      Annotation(id: "a12", label: "blob", shape: F.mask(4, 4, [5, 2, 9])),
-      Annotation(id: "a13", label: "person", shape: .keypoints([10, 10, 2, 20, 30, 2, 0, 0, 0])),
-      Annotation(id: "a14", label: "person", shape: .keypoints([10, 10, 2, 20, 30, 2])),
-      F.box("a15", "car", 0, 0, 10, 10),
-      Annotation(id: "a16", label: "ball", shape: .ellipse(cx: 50, cy: 50, rx: 10, ry: 5, rotation: 0)),
-      a17,
-      F.box("a18", "car", 10, 10, 20, 20),
-    ])
-  }()
-
-  static let new: LabelDocument = {
-    var a5 = F.box("a05", "car", 0, 0, 5, 5)
-    a5.attributes = ["occluded": .bool(true), "n": .number(1 + 1e-9), "size": .string("L")]
-    var a6 = F.box("a06", "car", 0, 0, 6, 6); a6.score = 0.75
-    var a7 = F.box("a07", "car", 0, 0, 7, 7); a7.zOrder = 2; a7.crowd = true
-    var a17 = F.polygon("a17", "person", pentagon(0)); a17.bbox = Box(x: 0, y: 0, w: 41, h: 40)
-    var image = F.image(width: 800)
-    image.split = "train"
-    return LabelDocument(image: image, annotations: [
-      F.box("a01", "car", 22, 7, 20, 20),                 // moved (+12, -3)
-      F.box("a02", "car", 100, 100, 60, 10),              // resized ×1.5, ×0.5
-      F.polygon("a03", "person", pentagon(20)),           // reshaped: a vertex pushed in
-      F.box("a04", "truck", 50, 50, 10, 10),              // relabeled
-      a5, a6, a7,                                          // attributes, score, other fields
-      F.box("a09", "cat", 5, 5, 10, 10),                  // added (a08 removed)
-      F.box("a10", "car", 1 + 1e-9, 1, 1, 1 - 1e-9),      // float noise: no change
-      Annotation(id: "a11", label: "blob", shape: F.mask(4, 4, [10, 2, 4])),  // moved one column right, one row down
-      Annotation(id: "a12", label: "blob", shape: F.mask(4, 4, [5, 3, 8])),   // one pixel added
-      Annotation(id: "a13", label: "person", shape: .keypoints([15, 15, 2, 25, 35, 2, 0, 0, 0])),  // moved (+5, +5)
-      Annotation(id: "a14", label: "person", shape: .keypoints([10, 10, 2, 20, 30, 1])),  // visibility edit
-      F.box("a15", "car", 0, 0, 10, 10, rotation: 15),    // rotated: reshaped
-      Annotation(id: "a16", label: "ball", shape: .ellipse(cx: 50, cy: 50, rx: 20, ry: 5, rotation: 0)),  // resized ×2, ×1 and moved -10
-      a17,                                                 // only the explicit bbox changed
-      F.box("a18", "truck", 20, 10, 20, 20),              // moved and relabeled
-    ])
-  }()
+  static var old: LabelDocument { DiffFixtures.old }
+  static var new: LabelDocument { DiffFixtures.new }
+  static func pentagon(_ dy: Double) -> [[Double]] { DiffFixtures.pentagon(dy) }
 
   @Test func everyChangeKindExactly() throws {
     let d = DocumentDiff.compare(old: Self.old, new: Self.new)

@@ -1,5 +1,6 @@
 import Testing
 import AnnotModel
+import AnnotTestSupport
 @testable import AnnotDiff
 
 /// A generated labeling round: a seeded generator applies N random edits to a set of

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import AnnotModel
+import AnnotTestSupport
 
 /// AnnotationMatcher: similarity per shape kind, one-to-one pairing (unchanged first, then a global assignment), reattachIDs.
 /// Expected values are worked out by hand in the comments.

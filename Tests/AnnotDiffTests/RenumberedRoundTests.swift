@@ -1,5 +1,6 @@
 import Testing
 import AnnotModel
+import AnnotTestSupport
 @testable import AnnotDiff
 
 /// Generated rounds in which the labeling tool renumbers its annotation ids on every export, as

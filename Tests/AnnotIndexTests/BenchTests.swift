@@ -1,6 +1,7 @@
 import AnnotModel
 import Foundation
 import Testing
+import AnnotTestSupport
 @testable import AnnotIndex
 
 /// Opt-in measurement (100,000 documents, 1,000,000 annotations). Run with
@@ -12,7 +13,7 @@ struct IndexBench {
   static let labels = (0..<80).map { "class" + String(100 + $0).dropFirst() }
 
   /// 10 annotations per image, 80 classes, boxes of 1…400 px sides, half with `occluded`.
-  static func document(_ i: Int, version: Int, rng: inout SplitMix) -> LabelDocument {
+  static func document(_ i: Int, version: Int, rng: inout SeededRNG) -> LabelDocument {
     let path = "train/" + String(1_000_000 + i).dropFirst() + ".jpg"
     var anns: [Annotation] = []
     anns.reserveCapacity(10)
@@ -43,7 +44,7 @@ struct IndexBench {
     let dbPath = Fixture.temporaryPath("bench")
     let idx = try LabelIndex(path: dbPath)
     let n = Self.images
-    var rng = SplitMix(seed: 2024)
+    var rng = SeededRNG(seed: 2024)
     var entries: [(path: String, docBlob: ObjectID)] = []
     entries.reserveCapacity(n)
     var insertTime = 0.0

@@ -1,6 +1,7 @@
 import AnnotModel
 import Foundation
 import Testing
+import AnnotTestSupport
 @testable import AnnotIndex
 
 /// A bulk build drops the annotation indexes and builds them once at its end, in one
@@ -9,7 +10,7 @@ import Testing
 /// the index (with its indexes) as it was.
 @Suite struct BulkBuildTests {
   static func docs(_ n: Int, seed: UInt64) -> [(path: String, doc: LabelDocument)] {
-    var rng = SplitMix(seed: seed)
+    var rng = SeededRNG(seed: seed)
     return (0..<n).map { i in let p = "bulk/\(seed)/\(i).png"; return (p, Fixture.document(path: p, rng: &rng)) }
   }
 

@@ -1,19 +1,7 @@
 import AnnotModel
 import Foundation
 @testable import AnnotIndex
-
-/// Deterministic pseudo-random numbers (SplitMix64), so every run sees the same dataset.
-struct SplitMix: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
+import AnnotTestSupport
 
 /// Generated datasets for the index tests. Expected answers are computed from these values
 /// directly in Swift, never through the index.
@@ -37,7 +25,7 @@ enum Fixture {
   }
 
   /// One document for `path`; `variant` changes its content deterministically.
-  static func document(path: String, rng: inout SplitMix, annotationCount: Int? = nil) -> LabelDocument {
+  static func document(path: String, rng: inout SeededRNG, annotationCount: Int? = nil) -> LabelDocument {
     let wide = Bool.random(using: &rng)
     let W = wide ? 1024 : 640, H = wide ? 768 : 480
     let splits: [String?] = ["train", "val", "test", nil]
@@ -75,7 +63,7 @@ enum Fixture {
 
   /// `count` documents at `train/NNNNN.jpg` and `val/NNNNN.jpg` paths.
   static func dataset(count: Int, seed: UInt64 = 42) -> [(path: String, doc: LabelDocument)] {
-    var rng = SplitMix(seed: seed)
+    var rng = SeededRNG(seed: seed)
     return (0..<count).map { i in
       let path = (i % 3 == 0 ? "val/" : "train/") + String(100000 + i).dropFirst() + ".jpg"
       return (path, document(path: path, rng: &rng))

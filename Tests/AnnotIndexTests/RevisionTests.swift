@@ -1,6 +1,7 @@
 import AnnotModel
 import Foundation
 import Testing
+import AnnotTestSupport
 @testable import AnnotIndex
 
 /// A chain of labeling rounds: each round edits, adds and removes documents. Every round is
@@ -13,7 +14,7 @@ import Testing
   try idx.indexDocuments(current.map { (Fixture.blobID($0.value), $0.value) })
   try idx.indexRevision(commit: Fixture.commitID(0), entries: current.map { ($0.key, Fixture.blobID($0.value)) },
                         manifest: Fixture.manifest())
-  var rng = SplitMix(seed: 99)
+  var rng = SeededRNG(seed: 99)
   var sawDelta = false, sawPromotion = false
   for round in 1...12 {
     var changes: [(path: String, docBlob: ObjectID?)] = []
@@ -69,7 +70,7 @@ import Testing
 
 @Test func incrementalRevisionCostsRowsInProportionToChanges() throws {
   let idx = try Fixture.index(Fixture.dataset(count: 200))
-  var rng = SplitMix(seed: 5)
+  var rng = SeededRNG(seed: 5)
   let d = Fixture.document(path: "train/00001.jpg", rng: &rng)
   try idx.indexDocuments([(Fixture.blobID(d), d)])
   let info = try idx.indexRevision(commit: Fixture.commitID(2), basedOn: Fixture.commitID(1),
@@ -111,7 +112,7 @@ import Testing
   #expect(try idx.indexMissing(docs.map { Fixture.blobID($0.doc) }, load: load) == 0)
   #expect(parses == 50)
 
-  var rng = SplitMix(seed: 11)
+  var rng = SeededRNG(seed: 11)
   var changed = byBlob
   for i in [3, 9, 27] {
     docs[i].doc = Fixture.document(path: docs[i].path, rng: &rng)

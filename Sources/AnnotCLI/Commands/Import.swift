@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import AnnotKit
 import AnnotModel
-import AnnotFormats
 
 extension Annot {
   struct Import: ParsableCommand {
@@ -26,13 +25,12 @@ extension Annot {
     static let configuration = CommandConfiguration(abstract: "List dataset formats and what each can hold.")
     @Flag(help: "Machine-readable output.") var json = false
     func run() throws {
-      let r = FormatRegistry.builtIn
-      let exp = Set(r.exporters.map(\.name))
+      let formats = Repository.formats()
       if json {
-        printJSON(.array(r.importers.map { .object(["name": .string($0.name), "summary": .string($0.summary), "import": .bool(true), "export": .bool(exp.contains($0.name))]) }))
+        printJSON(.array(formats.map { .object(["name": .string($0.name), "summary": .string($0.summary), "import": .bool($0.canImport), "export": .bool($0.canExport)]) }))
         return
       }
-      for i in r.importers { print("\(i.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(exp.contains(i.name) ? "import/export" : "import       ")  \(i.summary)") }
+      for f in formats { emit("\(f.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(f.canExport ? "import/export" : "import       ")  \(f.summary)") }
     }
   }
 }

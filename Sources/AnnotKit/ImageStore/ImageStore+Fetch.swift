@@ -9,7 +9,7 @@ extension ImageStore {
   /// verified by an interrupted run are packed, not fetched again. A changed object is deleted
   /// on arrival and reported; it never enters the object store.
   func download(_ ids: [ObjectID], into repo: Repository, names: [ObjectID: String]) throws -> (fetched: Int, bytes: Int) {
-    let incoming = repo.stateDir + "/image-store/incoming"
+    let incoming = repo.layout.imageStoreIncoming
     try FileManager.default.createDirectory(atPath: incoming, withIntermediateDirectories: true)
     struct State { var done = 0; var bytes = 0; var missing: [ObjectID] = [] }
     let state = Locked(State())
@@ -55,7 +55,7 @@ extension Repository {
     let fm = FileManager.default
     let files = ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.count == 40 && ObjectID(hex: $0) != nil }.sorted()
     guard !files.isEmpty else { return }
-    let writer = try PackWriter(repository: git)
+    let writer = try PackWriter(repository: git, tmpDir: layout.tmp)
     let paths = files.map { dir + "/" + $0 }
     try writer.addFiles(paths, batchSize: 8, read: { [UInt8](try Data(contentsOf: URL(fileURLWithPath: $0))) }) { i, id in
       guard id.hex == files[i] else { throw AnnotError.other("\(paths[i]) does not hold blob \(files[i]); delete it and fetch again") }

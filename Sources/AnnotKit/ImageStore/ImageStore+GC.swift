@@ -34,7 +34,7 @@ extension Repository {
     }
     if let m = try pendingMergeHead() { tips.append(m) }
     for t in Set(tips) { reachable.formUnion(try imagesIntroduced(from: t, hiding: [])) }
-    if let e = try git.entry(tree: stageTree(), path: "images"), e.isTree { for b in try git.blobs(under: e.id) { reachable.insert(b.id) } }
+    if let e = try git.entry(tree: stageTree(), path: "images"), e.isTree { for b in try git.leafEntries(under: e.id) { reachable.insert(b.id) } }
     let store = try openImageStore(settings)
     var out = ImageStoreGCOutcome(store: settings.url)
     let objects = try store.run { try store.client.listAll(prefix: store.objectsPrefix) }

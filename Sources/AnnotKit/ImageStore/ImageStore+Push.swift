@@ -77,7 +77,7 @@ extension Repository {
           if let n = ch.newBlob { out.insert(n) }
         }
       } else if let e = try git.entry(tree: info.tree, path: "images"), e.isTree {
-        for b in try git.blobs(under: e.id) { out.insert(b.id) }
+        for b in try git.leafEntries(under: e.id) { out.insert(b.id) }
       }
     }
     return out

@@ -229,7 +229,7 @@ extension Repository {
   }
 
   func openImageStore(_ s: ImageStoreSettings) throws -> ImageStore {
-    try ImageStore(settings: s, stateDir: stateDir, config: { self.git.config($0) })
+    try ImageStore(settings: s, stateDir: layout.dir, config: { self.git.config($0) })
   }
 
   /// The remote whose image store serves images on demand: the current branch's remote if it
@@ -246,7 +246,7 @@ extension Repository {
     if let e = s.endpoint { obj["endpoint"] = .string(e) }
     if let g = s.region { obj["region"] = .string(g) }
     let blob = try git.writeBlob(CanonicalJSON.encode(.object(obj)) + [0x0A])
-    let tree = try git.editTree(nil, [.blob(path: "storage.json", id: blob)])
+    let tree = try git.updateTree(nil, [.upsert(path: "storage.json", blob: blob)])
     return try git.createCommit(tree: tree, parents: [], message: "annot image store\n",
                                 author: Self.shardSignature, committer: Self.shardSignature)
   }
