@@ -116,6 +116,17 @@ struct QuietOption: ParsableArguments {
   func say(_ s: String) { if !quiet { emit(s) } }
 }
 
+/// `--json`, declared once for every command that has a machine-readable form (Docs/CLI.md
+/// documents each one's shape; `annot diff --json` follows Docs/DIFF.md).
+struct JSONOption: ParsableArguments {
+  @Flag(help: "Machine-readable output (JSON).") var json = false
+}
+
+/// `--no-pager` for the commands that page on a terminal (log, show, diff, blame).
+struct PagerOption: ParsableArguments {
+  @Flag(help: "Do not page the output.") var noPager = false
+}
+
 /// `--json` output: canonical JSON on one line, so scripts get stable bytes.
 func printJSON(_ v: AnnotModelJSON) {
   emit(CanonicalJSONBridge.string(v))

@@ -23,7 +23,8 @@ extension Annot {
 
   struct Formats: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List dataset formats and what each can hold.")
-    @Flag(help: "Machine-readable output.") var json = false
+    @OptionGroup var jsonOption: JSONOption
+    var json: Bool { jsonOption.json }
     func run() throws {
       let formats = Repository.formats()
       if json {

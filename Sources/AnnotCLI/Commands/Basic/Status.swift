@@ -6,7 +6,8 @@ import AnnotModel
 extension Annot {
   struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show the branch, what is staged, and merge conflicts.")
-    @Flag(help: "Machine-readable output.") var json = false
+    @OptionGroup var jsonOption: JSONOption
+    var json: Bool { jsonOption.json }
     func run() throws {
       let repo = try openRepository()
       let s = try repo.status()

@@ -6,9 +6,11 @@ import AnnotModel
 extension Annot {
   struct Blame: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show, for each annotation of an image, the commit that last changed it.")
-    @Flag(help: "Machine-readable output.") var json = false
+    @OptionGroup var jsonOption: JSONOption
+    var json: Bool { jsonOption.json }
     @Option(help: "Revision to blame (default HEAD).") var rev: String = "HEAD"
-    @Flag(help: "Do not page the output.") var noPager = false
+    @OptionGroup var pagerOption: PagerOption
+    var noPager: Bool { pagerOption.noPager }
     @Argument(help: "Image path.") var path: String
     func run() throws {
       let repo = try openRepository()

@@ -15,14 +15,16 @@ extension Annot {
         """)
     @Flag(help: "Counts per class and per change kind.") var stat = false
     @Flag(help: "One line per changed image: A, D, M or R and the path.") var nameStatus = false
-    @Flag(help: "The documented JSON schema (Docs/DIFF.md).") var json = false
+    @OptionGroup var jsonOption: JSONOption
+    var json: Bool { jsonOption.json }
     @Option(help: "IoU (or OKS) threshold for matching annotations by geometry when ids do not line up.") var iou: Double = 0.5
     @Flag(help: "Match annotations by geometry even when ids are present.") var byGeometry = false
     @Flag(help: "Also report changed source ids (ids the source format gave).") var sourceIds = false
     @Option(help: "Write an HTML review page with before/after overlays to FILE, its pictures to FILE's _files folder beside it.") var html: String?
     @Flag(help: "Exit with status 1 if there are label or schema changes, 0 if none.") var exitCode = false
     @Flag(help: "Print nothing; exit 1 if there are changes (implies --exit-code).") var quiet = false
-    @Flag(help: "Do not page the output.") var noPager = false
+    @OptionGroup var pagerOption: PagerOption
+    var noPager: Bool { pagerOption.noPager }
     @Argument(help: "The old revision (default: HEAD, comparing with the stage).") var first: String?
     @Argument(help: "The new revision (default: the stage).") var second: String?
     @Argument(parsing: .postTerminator, help: "Limit to these images or directories (after --).") var paths: [String] = []

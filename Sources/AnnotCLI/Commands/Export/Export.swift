@@ -15,7 +15,8 @@ extension Annot {
     @Option(name: .customLong("option"), help: "Format option KEY=VALUE (coco: first-id=0|1; yolo: task=detect|segment, layout=ultralytics|darknet).") var formatOptions: [String] = []
     @Option(help: "Only images that match this query filter (Docs/INDEX.md).") var `where`: String?
     @Flag(help: "Fail if the format cannot hold everything in the revision.") var strict = false
-    @Flag(help: "Machine-readable output.") var json = false
+    @OptionGroup var jsonOption: JSONOption
+    var json: Bool { jsonOption.json }
     @OptionGroup var output: QuietOption
     func run() throws {
       let repo = try openRepository()

@@ -6,7 +6,8 @@ import AnnotModel
 extension Annot {
   struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Check an export directory against its manifest.")
-    @Flag(help: "Machine-readable output.") var json = false
+    @OptionGroup var jsonOption: JSONOption
+    var json: Bool { jsonOption.json }
     @Argument(help: "The export directory.") var directory: String
     func run() throws {
       let v = try ExportManifest.verify(URL(fileURLWithPath: directory))

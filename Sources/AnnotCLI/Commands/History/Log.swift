@@ -21,9 +21,11 @@ extension Annot {
     @Flag(inversion: .prefixedNo, help: "Show branch and tag names next to commits (default: on a terminal).") var decorate: Bool?
     @Option(help: "Date style for %ad and the Date: line.") var date: LogFormat.DateStyle = .default
     @Option(name: [.customShort("n"), .customLong("max-count")], help: "Show at most N commits.") var maxCount: Int?
-    @Flag(help: "Machine-readable output.") var json = false
+    @OptionGroup var jsonOption: JSONOption
+    var json: Bool { jsonOption.json }
     @Flag(name: [.customShort("p"), .customLong("patch")], help: "Show each commit's label diff.") var patch = false
-    @Flag(help: "Do not page the output.") var noPager = false
+    @OptionGroup var pagerOption: PagerOption
+    var noPager: Bool { pagerOption.noPager }
     @Argument(help: "Revision to start from.") var revision: String = "HEAD"
     @Argument(parsing: .postTerminator, help: "Only commits that changed this image (after --).") var paths: [String] = []
     func run() throws {

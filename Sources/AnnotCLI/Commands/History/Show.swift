@@ -8,9 +8,11 @@ extension Annot {
     static let configuration = CommandConfiguration(
       abstract: "Show a commit, or an image's labels with REV:PATH.",
       discussion: "REV:images/x.png and REV:labels/x.png.json print that image's document; REV:annot.json the schema.")
-    @Flag(help: "Machine-readable output.") var json = false
+    @OptionGroup var jsonOption: JSONOption
+    var json: Bool { jsonOption.json }
     @Option(name: [.customLong("format"), .customLong("pretty")], help: "Commit header format, as in 'annot log --format'.") var format: String?
-    @Flag(help: "Do not page the output.") var noPager = false
+    @OptionGroup var pagerOption: PagerOption
+    var noPager: Bool { pagerOption.noPager }
     @Argument(help: "A revision, or REV:PATH.") var object: String = "HEAD"
     func run() throws {
       let repo = try openRepository()

@@ -19,7 +19,8 @@ extension Annot {
     @Option(help: "Revision (default HEAD).") var rev: String = "HEAD"
     @Flag(help: "List matching images instead of annotations.") var images = false
     @Flag(help: "Print only how many annotations and images match.") var count = false
-    @Flag(help: "JSON output.") var json = false
+    @OptionGroup var jsonOption: JSONOption
+    var json: Bool { jsonOption.json }
     @Flag(help: "CSV output.") var csvOutput = false
     @Option(help: "At most this many rows.") var limit: Int?
     func run() throws {

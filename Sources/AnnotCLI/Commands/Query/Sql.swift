@@ -9,7 +9,8 @@ extension Annot {
       abstract: "Run read-only SQL over the views images, annotations, classes, commits of a revision.")
     @Argument(help: "A SELECT statement.") var statement: String
     @Option(help: "Revision (default HEAD).") var rev: String = "HEAD"
-    @Flag(help: "JSON output.") var json = false
+    @OptionGroup var jsonOption: JSONOption
+    var json: Bool { jsonOption.json }
     func run() throws {
       let r = try openRepository().sql(statement, revision: rev)
       func value(_ v: SQLValue) -> JSONValue {

@@ -7,7 +7,8 @@ extension Annot {
   struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Counts per class, kind, size, split and attribute value.")
     @Argument(help: "Revision (default HEAD).") var rev: String = "HEAD"
-    @Flag(help: "JSON output.") var json = false
+    @OptionGroup var jsonOption: JSONOption
+    var json: Bool { jsonOption.json }
     func run() throws {
       let s = try openRepository().stats(revision: rev)
       if json { printJSON(s.json); return }

@@ -8,7 +8,8 @@ extension Annot {
     static let configuration = CommandConfiguration(
       abstract: "Check labels: undefined classes, boxes outside images, bad sizes, NaN, duplicate ids, short polygons, mask and keypoint mismatches.")
     @Argument(help: "Revision (default HEAD; ':stage' for the stage).") var rev: String = "HEAD"
-    @Flag(help: "JSON output.") var json = false
+    @OptionGroup var jsonOption: JSONOption
+    var json: Bool { jsonOption.json }
     func run() throws {
       let repo = try openRepository()
       let (n, problems) = try repo.validate(rev)

@@ -9,7 +9,8 @@ extension Annot {
     @Flag(name: .customShort("d"), help: "Delete a fully merged branch.") var delete = false
     @Flag(name: .customShort("D"), help: "Delete a branch even if not merged.") var forceDelete = false
     @Flag(name: .shortAndLong, help: "Show each branch's commit and subject.") var verbose = false
-    @Flag(help: "Machine-readable output.") var json = false
+    @OptionGroup var jsonOption: JSONOption
+    var json: Bool { jsonOption.json }
     @OptionGroup var output: QuietOption
     @Argument(help: "Branch name to create or delete.") var name: String?
     @Argument(help: "Where the new branch starts (default HEAD).") var start: String?

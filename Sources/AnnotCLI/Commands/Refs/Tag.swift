@@ -9,7 +9,8 @@ extension Annot {
     @Flag(name: .customShort("d"), help: "Delete the tag.") var delete = false
     @Flag(name: .shortAndLong, help: "Replace an existing tag.") var force = false
     @Option(name: .shortAndLong, help: "Make an annotated tag with this message.") var message: String?
-    @Flag(help: "Machine-readable output.") var json = false
+    @OptionGroup var jsonOption: JSONOption
+    var json: Bool { jsonOption.json }
     @OptionGroup var output: QuietOption
     @Argument(help: "Tag name.") var name: String?
     @Argument(help: "Revision to tag (default HEAD).") var revision: String?

@@ -12,7 +12,8 @@ extension Annot {
     @Option(name: .customLong("path"), help: "With --images: only images under this dataset folder or file (repeatable).") var paths: [String] = []
     @Option(name: .customLong("where"), help: "With --images: only images matching this query filter (see 'annot query').") var filter: String?
     @OptionGroup var output: QuietOption
-    @Flag(help: "Machine-readable output.") var json = false
+    @OptionGroup var jsonOption: JSONOption
+    var json: Bool { jsonOption.json }
     @Argument(help: "REMOTE (default: the branch's upstream or origin); with --images: [REMOTE] [REV].") var arguments: [String] = []
     func run() throws {
       let repo = try openRepository()

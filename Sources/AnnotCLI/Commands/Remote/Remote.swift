@@ -12,7 +12,8 @@ extension Annot {
     struct List: ParsableCommand {
       static let configuration = CommandConfiguration(abstract: "List remotes.")
       @Flag(name: .shortAndLong, help: "Show URLs.") var verbose = false
-      @Flag(help: "Machine-readable output.") var json = false
+      @OptionGroup var jsonOption: JSONOption
+      var json: Bool { jsonOption.json }
       func run() throws {
         let remotes = try openRepository().remotes()
         if json {

@@ -29,7 +29,8 @@ extension Annot {
 
     struct Show: ParsableCommand {
       static let configuration = CommandConfiguration(abstract: "List the remotes that have an image store.")
-      @Flag(help: "Machine-readable output.") var json = false
+      @OptionGroup var jsonOption: JSONOption
+      var json: Bool { jsonOption.json }
       func run() throws {
         let repo = try openRepository()
         let rows = try repo.remotes().compactMap { r in repo.imageStoreSettings(remote: r.name).map { (r.name, $0) } }
@@ -51,7 +52,8 @@ extension Annot {
         abstract: "List image-store objects no ref of this repository reaches; delete them only with --delete.",
         discussion: "Another clone may have uploaded images for commits it has not pushed yet: run 'annot fetch' first, and delete only when no push is under way.")
       @Flag(help: "Delete the unreachable objects (default: only list them).") var delete = false
-      @Flag(help: "Machine-readable output.") var json = false
+      @OptionGroup var jsonOption: JSONOption
+      var json: Bool { jsonOption.json }
       @OptionGroup var output: QuietOption
       @Argument(help: "Remote (default: upstream or origin).") var remote: String?
       func run() throws {
