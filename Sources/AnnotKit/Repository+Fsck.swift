@@ -26,7 +26,7 @@ extension Repository {
     if !git.exists(stage) { out.append("stage tree \(stage.hex) is missing") }
     let hasHead = try headCommit() != nil
     if let rev = rev ?? (hasHead ? "HEAD" : nil) {
-      for problem in try validate(rev).problems where problem.message.contains("JSON") || problem.message.contains("missing") || problem.message.contains("no image") {
+      for problem in try validate(rev).problems where problem.structural || problem.message.contains("JSON") || problem.message.contains("missing") || problem.message.contains("no image") {
         out.append(problem.description)
       }
     }
