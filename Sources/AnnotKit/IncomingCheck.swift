@@ -255,10 +255,8 @@ struct RevisionChecker {
     return name.map { $0 < 0x80 ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16, uppercase: true) }.joined()
   }
 
-  static func reason(_ error: any Error) -> String {
-    if let e = error as? CustomStringConvertible { return e.description }
-    return String(describing: type(of: error))
-  }
+  /// Every error type annot throws describes itself in one line.
+  static func reason(_ error: any Error) -> String { DisplayText.quoted(String(describing: error)) }
 }
 
 extension Repository {
