@@ -63,9 +63,46 @@ public protocol DatasetImporter: Sendable {
   func detectWhy(_ source: URL) -> (DetectionConfidence, String)
   /// Reads the whole dataset; throws `FormatError` naming the file and the place.
   func importDataset(from source: URL, options: ImportOptions) throws -> ImportedDataset
+  /// Hands the dataset to `sink` a batch of images at a time, so that memory holds one batch of
+  /// documents, not all of them. The default reads the whole dataset and hands it over as one
+  /// batch; formats whose files grow with the dataset (COCO) stream.
+  func streamDataset(from source: URL, options: ImportOptions, to sink: any ImportSink) throws
+}
+
+/// Receives a streamed import: `begin` once with the schema, then `consume` for each batch of
+/// images. Image paths are unique across batches; batches are not sorted among themselves.
+/// Anything the sink throws stops the import and is rethrown to the caller.
+public protocol ImportSink: AnyObject {
+  /// The schema the importer found; `imageCount` is how many images will follow, when known.
+  func begin(manifest: DatasetManifest, imageCount: Int?) throws
+  func consume(_ items: [ImportedItem]) throws
+  /// Something the importer accepted but the user should know.
+  func warn(_ warning: String)
+}
+
+/// An `ImportSink` that keeps everything: `importDataset` of a streaming importer.
+public final class CollectingImportSink: ImportSink {
+  public private(set) var manifest = DatasetManifest()
+  public private(set) var items: [ImportedItem] = []
+  public private(set) var warnings: [String] = []
+  public init() {}
+  public func begin(manifest: DatasetManifest, imageCount: Int?) throws {
+    self.manifest = manifest
+    items.reserveCapacity(imageCount ?? 0)
+  }
+  public func consume(_ batch: [ImportedItem]) throws { items += batch }
+  public func warn(_ warning: String) { warnings.append(warning) }
+  public var dataset: ImportedDataset { ImportedDataset(manifest: manifest, items: items, warnings: warnings) }
 }
 
 extension DatasetImporter {
+  public func streamDataset(from source: URL, options: ImportOptions, to sink: any ImportSink) throws {
+    let d = try importDataset(from: source, options: options)
+    try sink.begin(manifest: d.manifest, imageCount: d.items.count)
+    for w in d.warnings { sink.warn(w) }
+    try sink.consume(d.items)
+  }
+
   public func detectWhy(_ source: URL) -> (DetectionConfidence, String) {
     let c = detect(source)
     return (c, c == .none ? "not recognised" : "")

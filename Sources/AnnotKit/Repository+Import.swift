@@ -4,113 +4,43 @@ import AnnotStore
 import AnnotFormats
 
 extension Repository {
-  /// Stages an imported dataset: each imported image replaces that image's bytes and labels on
-  /// the stage; images the import does not mention are kept. Annotation ids are re-attached to
-  /// the stage's documents so a re-import shows moves and relabels, not removals and additions.
-  ///
-  /// One `StageTransaction`: nothing is written unless everything was read. Image files are read,
-  /// hashed and packed on all cores; files whose stat data matches the stat cache are not read.
+  /// What `importDataset` did: the staging counts plus what was read.
+  public struct ImportOutcome: Sendable {
+    /// The format that read the source (the detected one for `auto`).
+    public var format: String
+    /// Images the source listed.
+    public var imagesRead = 0
+    public var stage = StageOutcome()
+  }
+
+  /// Imports a dataset in another format onto the stage, as `export` writes one: resolves the
+  /// format (`auto` detects it), takes the writer lock, reads the stage once and streams the
+  /// importer's batches into one `StageTransaction`, so memory holds one batch of documents.
+  /// Each imported image replaces that image's bytes and labels on the stage; images the import
+  /// does not mention are kept. Nothing is written unless everything was read.
+  public func importDataset(from source: URL, format: String, imagesDirectory: URL? = nil,
+                            progress: ((Int, Int) -> Void)? = nil) throws -> ImportOutcome {
+    guard FileManager.default.fileExists(atPath: source.path) else {
+      throw AnnotError.invalidFile(file: source.path, place: "", message: "no such file or directory")
+    }
+    let registry = FormatRegistry.builtIn
+    let importer = format == "auto" ? try registry.detect(source) : try registry.importer(named: format)
+    let tx = try StageTransaction(self, command: "import")
+    let stager = ImportStager(self, tx, progress: progress)
+    try importer.streamDataset(from: source, options: ImportOptions(imagesDirectory: imagesDirectory, existingSchema: tx.manifest), to: stager)
+    try stager.finish()
+    return ImportOutcome(format: importer.name, imagesRead: stager.imagesRead, stage: stager.out)
+  }
+
+  /// Stages a dataset already in memory (one batch), as `importDataset` does for a stream.
   public func stageImport(_ dataset: ImportedDataset, progress: ((Int, Int) -> Void)? = nil) throws -> StageOutcome {
     let tx = try StageTransaction(self, command: "import")
-    tx.manifest = Self.mergeSchema(tx.manifest, dataset.manifest)
-    var out = StageOutcome()
-    out.warnings = dataset.warnings
-    var seenPaths = Set<String>()
-    for item in dataset.items {
-      let p = item.document.image.path
-      if let why = DatasetPath.validate(p) { throw AnnotError.invalidPath(p, reason: why) }
-      guard seenPaths.insert(p).inserted else { throw AnnotError.invalidPath(p, reason: "two imported images have this path") }
-    }
-    // Images whose stat data is unchanged since an earlier import are not read again.
-    let cache = StatCache(path: stateDir + "/stat-cache")
-    let files = dataset.items.map { $0.imageFile.path }
-    var blobs = [ObjectID?](repeating: nil, count: files.count)
-    var stats = [StatCache.Stat?](repeating: nil, count: files.count)
-    var toRead: [Int] = []
-    for (i, f) in files.enumerated() {
-      stats[i] = StatCache.Stat.of(f)
-      if let st = stats[i], let id = cache.lookup(f, st), git.exists(id, refresh: false) { blobs[i] = id } else { toRead.append(i) }
-    }
-    // Bytes a format embeds (LabelMe's imageData) stand in for their missing file.
-    var embedded: [String: [UInt8]] = [:]
-    for item in dataset.items { if let d = item.imageData { embedded[item.imageFile.path] = d } }
-    let inline = embedded
-    try tx.images.addFiles(toRead.map { files[$0] }, read: { try inline[$0] ?? readFile($0) }) { k, id in
-      let i = toRead[k]
-      blobs[i] = id
-      if let st = stats[i] { cache.record(files[i], st, id) }
-    }
-    // Documents a batch at a time. Re-attaching ids, validating and encoding is a pure function of
-    // the imported document, the parent's blob and the schema, remembered in the import memo: a
-    // re-delivered image that did not change costs one hash. For the others the parent documents
-    // are read here (libgit2 handles are not shared), then decoded, re-attached, validated,
-    // canonicalised and hashed on all cores.
-    struct Work: Sendable { var doc: LabelDocument; var parent: [UInt8]?; var parentBlob: ObjectID? }
-    struct Done: Sendable { var prepared: PackWriter.Prepared; var annotations: Int }
-    let schema = tx.manifest
-    let memo = ObjectMemo(path: stateDir + "/import-memo")
-    let d = Digest.sha1()
-    d.update(Array("annot import memo \(Self.importMemoVersion)\u{0}".utf8))
-    d.update(schema.canonicalBytes())
-    let schemaTag = d.finish()
-    let batchSize = 512
-    var n = 0
-    while n < dataset.items.count {
-      let batch = Array(dataset.items[n..<min(n + batchSize, dataset.items.count)])
-      let parents = try batch.map { item -> ObjectID? in
-        let p = item.document.image.path
-        return try tx.image(p) == nil ? nil : try tx.labels(p)
-      }
-      let keys = try ParallelMap.map(Array(batch.indices)) { k -> ObjectID in
-        let h = Digest.sha1()
-        h.update(schemaTag)
-        h.update(parents[k]?.bytes ?? [UInt8](repeating: 0, count: 20))
-        h.update(batch[k].document.canonicalBytes())
-        return ObjectID(bytes: h.finish())
-      }
-      let hits = keys.map { key in memo.lookup(key).flatMap { git.exists($0, refresh: false) ? $0 : nil } }
-      let misses = batch.indices.filter { hits[$0] == nil }
-      let work = try misses.map { k in Work(doc: batch[k].document, parent: try parents[k].map { try git.blob($0) }, parentBlob: parents[k]) }
-      let done = try ParallelMap.map(work) { w -> Done in
-        let parent = try w.parent.map { bytes -> LabelDocument in
-          do { return try LabelDocument.decode(bytes) } catch let e as DocumentError {
-            throw AnnotError.invalidFile(file: DatasetPath.labelEntry(w.doc.image.path), place: e.place, message: e.message)
-          }
-        }
-        let doc = IdentityMatching.reattach(w.doc, parent: parent)
-        return Done(prepared: try StageTransaction.prepare(doc, schema: schema), annotations: doc.annotations.count)
-      }
-      var doneAt: [Int: Done] = [:]
-      for (m, k) in misses.enumerated() { doneAt[k] = done[m] }
-      for (k, item) in batch.enumerated() {
-        let p = item.document.image.path
-        let imageBlob = blobs[n + k]!
-        let oldImage = try tx.image(p)
-        let oldDoc = try tx.labels(p)
-        let docBlob: ObjectID
-        if let hit = hits[k] {
-          docBlob = try tx.putDocumentBlob(p, hit)
-          out.annotations += item.document.annotations.count   // re-attaching keeps the count
-        } else {
-          docBlob = try tx.putPrepared(p, doneAt[k]!.prepared)
-          memo.record(keys[k], docBlob)
-          out.annotations += doneAt[k]!.annotations
-        }
-        try tx.putImage(p, imageBlob)
-        if oldImage == imageBlob && oldDoc == docBlob {
-          out.imagesUnchanged += 1
-        } else {
-          oldImage == nil ? (out.imagesAdded += 1) : (out.imagesUpdated += 1)
-          out.paths.append(p)
-        }
-        progress?(n + k + 1, dataset.items.count)
-      }
-      n += batch.count
-    }
-    try tx.finish()
-    cache.save()
-    memo.save()
-    return out
+    let stager = ImportStager(self, tx, progress: progress)
+    try stager.begin(manifest: dataset.manifest, imageCount: dataset.items.count)
+    for w in dataset.warnings { stager.warn(w) }
+    try stager.consume(dataset.items)
+    try stager.finish()
+    return stager.out
   }
 
   /// Bump when re-attaching, validation or the canonical encoding changes what an import writes:
@@ -138,5 +68,166 @@ extension Repository {
     }
     for a in imported.attributes where !m.attributes.contains(where: { $0.name == a.name }) { m.attributes.append(a) }
     return DatasetManifest(classes: m.classes, attributes: m.attributes)
+  }
+}
+
+/// The receiving end of a streamed import: each batch of images is staged as it arrives.
+///
+/// Image files whose stat data is unchanged since an earlier import are not read again (the stat
+/// cache); the others are read, hashed and packed on all cores. Documents go a sub-batch at a
+/// time: re-attaching ids, validating and encoding is a pure function of the imported document,
+/// the parent's blob and the schema, remembered in the import memo, so a re-delivered image that
+/// did not change costs one hash. For the others the parent documents are read here (libgit2
+/// handles are not shared), then decoded, re-attached, validated, canonicalised and hashed on all
+/// cores.
+final class ImportStager: ImportSink {
+  private let repo: Repository
+  private let tx: StageTransaction
+  private let progress: ((Int, Int) -> Void)?
+  private let cache: StatCache
+  private let memo: ObjectMemo
+  private var schemaTag: [UInt8] = []
+  private var seenPaths = Set<String>()
+  private var total = 0
+  private var began = false
+  private(set) var imagesRead = 0
+  private var staged = 0
+  private(set) var out = Repository.StageOutcome()
+
+  init(_ repo: Repository, _ tx: StageTransaction, progress: ((Int, Int) -> Void)?) {
+    self.repo = repo; self.tx = tx; self.progress = progress
+    cache = StatCache(path: repo.stateDir + "/stat-cache")
+    memo = ObjectMemo(path: repo.stateDir + "/import-memo")
+  }
+
+  func begin(manifest: DatasetManifest, imageCount: Int?) throws {
+    precondition(!began, "an import sink begins once")
+    began = true
+    tx.manifest = Repository.mergeSchema(tx.manifest, manifest)
+    total = imageCount ?? 0
+    let d = Digest.sha1()
+    d.update(Array("annot import memo \(Repository.importMemoVersion)\u{0}".utf8))
+    d.update(tx.manifest.canonicalBytes())
+    schemaTag = d.finish()
+  }
+
+  func warn(_ warning: String) { out.warnings.append(warning) }
+
+  func consume(_ items: [ImportedItem]) throws {
+    precondition(began, "an import sink begins before the first batch")
+    for item in items {
+      let p = item.document.image.path
+      if let why = DatasetPath.validate(p) { throw AnnotError.invalidPath(p, reason: why) }
+      guard seenPaths.insert(p).inserted else { throw AnnotError.invalidPath(p, reason: "two imported images have this path") }
+    }
+    imagesRead += items.count
+    total = max(total, imagesRead)
+    let blobs = try imageBlobs(items)
+    let batchSize = 512
+    var n = 0
+    while n < items.count {
+      let batch = Array(items[n..<min(n + batchSize, items.count)])
+      try stageDocuments(batch, imageBlobs: Array(blobs[n..<n + batch.count]))
+      n += batch.count
+    }
+  }
+
+  /// The blob id of each item's image: from the stat cache when the file cannot have changed,
+  /// else read, hashed and packed.
+  private func imageBlobs(_ items: [ImportedItem]) throws -> [ObjectID] {
+    let files = items.map { $0.imageFile.path }
+    var blobs = [ObjectID?](repeating: nil, count: files.count)
+    var stats = [StatCache.Stat?](repeating: nil, count: files.count)
+    var toRead: [Int] = []
+    for (i, f) in files.enumerated() {
+      stats[i] = StatCache.Stat.of(f)
+      if let st = stats[i], let id = cache.lookup(f, st), repo.git.exists(id, refresh: false) { blobs[i] = id } else { toRead.append(i) }
+    }
+    // Bytes a format embeds (LabelMe's imageData) stand in for their missing file.
+    var embedded: [String: [UInt8]] = [:]
+    for item in items { if let d = item.imageData { embedded[item.imageFile.path] = d } }
+    let inline = embedded
+    let cache = self.cache
+    try tx.images.addFiles(toRead.map { files[$0] }, read: { try inline[$0] ?? readFile($0) }) { k, id in
+      let i = toRead[k]
+      blobs[i] = id
+      if let st = stats[i] { cache.record(files[i], st, id) }
+    }
+    return blobs.map { $0! }
+  }
+
+  private func stageDocuments(_ batch: [ImportedItem], imageBlobs: [ObjectID]) throws {
+    struct Work: Sendable { var doc: LabelDocument; var parent: [UInt8]?; var parentBlob: ObjectID? }
+    struct Done: Sendable { var prepared: PackWriter.Prepared; var annotations: Int; var kept: Bool }
+    let schema = tx.manifest, schemaTag = self.schemaTag
+    let parents = try batch.map { item -> ObjectID? in
+      let p = item.document.image.path
+      return try tx.image(p) == nil ? nil : try tx.labels(p)
+    }
+    let canonical = try ParallelMap.map(Array(batch.indices)) { k in batch[k].document.canonicalBytes() }
+    let keys = try ParallelMap.map(Array(batch.indices)) { k in Self.memoKey(schemaTag, parent: parents[k], document: canonical[k]) }
+    let hits = keys.map { key in memo.lookup(key).flatMap { repo.git.exists($0, refresh: false) ? $0 : nil } }
+    let misses = batch.indices.filter { hits[$0] == nil }
+    let work = try misses.map { k in Work(doc: batch[k].document, parent: try parents[k].map { try repo.git.blob($0) }, parentBlob: parents[k]) }
+    let done = try ParallelMap.map(work) { w -> Done in
+      let parent = try w.parent.map { bytes -> LabelDocument in
+        do { return try LabelDocument.decode(bytes) } catch let e as DocumentError {
+          throw AnnotError.invalidFile(file: DatasetPath.labelEntry(w.doc.image.path), place: e.place, message: e.message)
+        }
+      }
+      let doc = IdentityMatching.reattach(w.doc, parent: parent)
+      return Done(prepared: try StageTransaction.prepare(doc, schema: schema), annotations: doc.annotations.count, kept: doc == w.doc)
+    }
+    var doneAt: [Int: Done] = [:]
+    for (m, k) in misses.enumerated() { doneAt[k] = done[m] }
+    for (k, item) in batch.enumerated() {
+      let p = item.document.image.path
+      let imageBlob = imageBlobs[k]
+      let oldImage = try tx.image(p)
+      let oldDoc = try tx.labels(p)
+      let docBlob: ObjectID
+      if let hit = hits[k] {
+        docBlob = try tx.putDocumentBlob(p, hit)
+        out.annotations += item.document.annotations.count   // re-attaching keeps the count
+      } else {
+        docBlob = try tx.putPrepared(p, doneAt[k]!.prepared)
+        memo.record(keys[k], docBlob)
+        // When re-attaching kept the imported document as it was (a first import, or ids that
+        // already matched), the same document imported again onto the result gives the result:
+        // its annotations pair with themselves, ids and all. Remembering that now means the
+        // first re-delivery of an unchanged image costs one hash, not a decode and a match.
+        if doneAt[k]!.kept, docBlob != parents[k] {
+          memo.record(Self.memoKey(schemaTag, parent: docBlob, document: canonical[k]), docBlob)
+        }
+        out.annotations += doneAt[k]!.annotations
+      }
+      try tx.putImage(p, imageBlob)
+      if oldImage == imageBlob && oldDoc == docBlob {
+        out.imagesUnchanged += 1
+      } else {
+        oldImage == nil ? (out.imagesAdded += 1) : (out.imagesUpdated += 1)
+        out.paths.append(p)
+      }
+      staged += 1
+      progress?(staged, total)
+    }
+  }
+
+  /// The import memo's key: what the result of staging `document` onto `parent` depends on.
+  static func memoKey(_ schemaTag: [UInt8], parent: ObjectID?, document: [UInt8]) -> ObjectID {
+    let h = Digest.sha1()
+    h.update(schemaTag)
+    h.update(parent?.bytes ?? [UInt8](repeating: 0, count: 20))
+    h.update(document)
+    return ObjectID(bytes: h.finish())
+  }
+
+  /// Writes the stage, then the caches (they only ever describe objects that exist).
+  func finish() throws {
+    if !began { try begin(manifest: DatasetManifest(), imageCount: 0) }
+    try tx.finish()
+    out.paths.sort()
+    cache.save()
+    memo.save()
   }
 }

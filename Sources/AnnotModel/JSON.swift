@@ -151,6 +151,45 @@ public struct JSONParser {
     }
   }
 
+  /// The values of `keys` in the object at `bytes[range]`, without building the rest of it (the
+  /// other members are skipped). Returns nil when the range does not hold an object, so callers
+  /// can fall back to a full parse for the exact error.
+  public static func members(_ keys: [String], of bytes: [UInt8], in range: Range<Int>) -> [String: JSONValue]? {
+    bytes.withUnsafeBufferPointer { whole -> [String: JSONValue]? in
+      let buf = UnsafeBufferPointer(rebasing: whole[..<range.upperBound])
+      var p = JSONParser(buf)
+      p.i = range.lowerBound
+      p.skipWhitespace()
+      guard p.i < buf.count, buf[p.i] == UInt8(ascii: "{") else { return nil }
+      p.i += 1
+      var found: [String: JSONValue] = [:]
+      do {
+        while true {
+          p.skipWhitespace()
+          guard p.i < buf.count else { return nil }
+          if buf[p.i] == UInt8(ascii: "}") { return found }
+          guard buf[p.i] == UInt8(ascii: "\"") else { return nil }
+          let key = try p.parseString()
+          p.skipWhitespace()
+          guard p.i < buf.count, buf[p.i] == UInt8(ascii: ":") else { return nil }
+          p.i += 1
+          p.skipWhitespace()
+          if keys.contains(key) {
+            guard found[key] == nil else { return nil }
+            found[key] = try p.parseValue(depth: 1)
+          } else {
+            try p.skipValue()
+          }
+          p.skipWhitespace()
+          guard p.i < buf.count else { return nil }
+          if buf[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
+          if buf[p.i] == UInt8(ascii: "}") { return found }
+          return nil
+        }
+      } catch { return nil }
+    }
+  }
+
   /// Moves past one value without building it: strings are skipped with their escapes and
   /// brackets counted; anything else runs to the next delimiter.
   private mutating func skipValue() throws(JSONSyntaxError) {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import AnnotModel
 import AnnotFormats
+import AnnotTestSupport
 
 /// A COCO fixture: `instances.json` at the root, images under `images/` (found by the
 /// `<dir>/images` fallback). Covers boxes with CVAT attributes and rotation, multi-part
@@ -232,5 +233,68 @@ enum COCOFixture {
     put(dirC, "images/a.png", Array(Images.png100x80.prefix(16)))
     #expect(errorLine { _ = try COCOImporter().importDataset(from: srcC, options: ImportOptions()) }
             == "instances.json: images[0] (id 10).file_name: \(dirC.path)/images/a.png: truncated image: file ends (at 16 bytes) inside the PNG IHDR chunk")
+  }
+}
+
+/// The streamed COCO import: annotations that are spread through the file in any order reach
+/// their image's document, a batch of images at a time, and whole-file errors
+/// (duplicate ids) are still found before anything is handed on.
+@Suite struct COCOStreamTests {
+  final class Batches: ImportSink {
+    var sizes: [Int] = []
+    var items: [ImportedItem] = []
+    var began = 0
+    func begin(manifest: DatasetManifest, imageCount: Int?) throws { began += 1; #expect(imageCount == 10) }
+    func consume(_ batch: [ImportedItem]) throws { sizes.append(batch.count); items += batch }
+    func warn(_ warning: String) {}
+  }
+
+  /// Ten 8x8 images, image k with k+1 boxes, the annotations in a scrambled order.
+  static func make(_ dir: URL, duplicateID: Bool = false) -> URL {
+    var images: [String] = [], anns: [String] = []
+    var n = 0
+    for k in 0..<10 {
+      put(dir, "images/i\(k).png", TestSupport.png(width: 8, height: 8, seed: k))
+      images.append(#"{"id": \#(100 + k), "file_name": "i\#(k).png", "width": 8, "height": 8}"#)
+      for j in 0...k {
+        n += 1
+        anns.append(#"{"id": \#(duplicateID && n == 40 ? 7 : n), "image_id": \#(100 + k), "category_id": 1, "bbox": [\#(j % 4), 0, 1, 1]}"#)
+      }
+    }
+    // A fixed scramble: every 7th annotation, wrapping around (55 and 7 share no factor).
+    let scrambled = (0..<anns.count).map { anns[($0 * 7) % anns.count] }
+    put(dir, "instances.json", #"{"categories": [{"id": 1, "name": "x"}], "annotations": [\#(scrambled.joined(separator: ","))], "images": [\#(images.joined(separator: ","))]}"#)
+    return dir.appendingPathComponent("instances.json")
+  }
+
+  @Test func batchesHoldWholeImagesInImageOrder() throws {
+    let dir = makeTempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let src = Self.make(dir)
+    let sink = Batches()
+    try COCOImporter(batchSize: 3).streamDataset(from: src, options: ImportOptions(), to: sink)
+    #expect(sink.began == 1)
+    #expect(sink.sizes == [3, 3, 3, 1])
+    #expect(sink.items.map(\.document.image.path) == (0..<10).map { "i\($0).png" })
+    for (k, item) in sink.items.enumerated() {
+      #expect(item.document.annotations.count == k + 1)
+      // Image k has annotations k(k+1)/2 + 1 ... (k+1)(k+2)/2, wherever the file put them.
+      #expect(item.document.annotations.map { Int($0.sourceID!)! }.sorted() == Array(k * (k + 1) / 2 + 1...(k + 1) * (k + 2) / 2))
+    }
+    // The streamed import and the whole-dataset one agree, whatever the batch size.
+    let whole = try COCOImporter(batchSize: 1000).importDataset(from: src, options: ImportOptions())
+    #expect(whole.items.map(\.document) == sink.items.map(\.document))
+  }
+
+  @Test func duplicateIDsFailBeforeAnyBatch() throws {
+    let dir = makeTempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let src = Self.make(dir, duplicateID: true)
+    let sink = Batches()
+    let line = errorLine { try COCOImporter(batchSize: 3).streamDataset(from: src, options: ImportOptions(), to: sink) }
+    // The 40th annotation (renumbered 7) is element 37 of the scrambled array (37 * 7 % 55 = 39)
+    // and the real 7th is element 48 (48 * 7 % 55 = 6): the later one in the file is named.
+    #expect(line == "instances.json: annotations[48] (id 7).id: duplicate annotation id 7")
+    #expect(sink.sizes.isEmpty)
   }
 }

@@ -14,17 +14,11 @@ extension Annot {
     @OptionGroup var output: QuietOption
     func run() throws {
       let repo = try openRepository()
-      let url = URL(fileURLWithPath: source)
-      guard FileManager.default.fileExists(atPath: url.path) else { throw AnnotError.invalidFile(file: source, place: "", message: "no such file or directory") }
-      let registry = FormatRegistry.builtIn
-      let importer = format == "auto" ? try registry.detect(url) : try registry.importer(named: format)
-      let stage = try repo.stageTree()
-      let options = ImportOptions(imagesDirectory: images.map { URL(fileURLWithPath: $0) }, existingSchema: try repo.manifest(in: stage))
-      let dataset = try importer.importDataset(from: url, options: options)
-      for w in dataset.warnings { Console.warn(w) }
-      let out = try repo.stageImport(dataset) { Console.progress("Importing", $0, $1) }
-      output.say("\(importer.name): \(dataset.items.count) images, \(out.annotations) annotations read; " +
-            "staged \(out.imagesAdded) new, \(out.imagesUpdated) changed, \(out.imagesUnchanged) unchanged")
+      let out = try repo.importDataset(from: URL(fileURLWithPath: source), format: format,
+                                       imagesDirectory: images.map { URL(fileURLWithPath: $0) }) { Console.progress("Importing", $0, $1) }
+      for w in out.stage.warnings { Console.warn(w) }
+      output.say("\(out.format): \(out.imagesRead) images, \(out.stage.annotations) annotations read; " +
+            "staged \(out.stage.imagesAdded) new, \(out.stage.imagesUpdated) changed, \(out.stage.imagesUnchanged) unchanged")
     }
   }
 

@@ -12,7 +12,9 @@ public struct COCOImporter: DatasetImporter {
   /// Coordinates may leave the image by this many pixels (rounding in other tools); more is an error.
   public static let tolerance = 0.5
 
-  public init() {}
+  /// Images handed to the sink per batch: memory holds this many documents (plus the file).
+  public let batchSize: Int
+  public init(batchSize: Int = 4096) { self.batchSize = max(1, batchSize) }
   public var name: String { "coco" }
   public var summary: String { "COCO instances/person_keypoints JSON: boxes, polygons, RLE masks, keypoints, categories with their ids" }
 
@@ -53,19 +55,35 @@ public struct COCOImporter: DatasetImporter {
   /// Reads a COCO JSON file, or every split file of a COCO directory (each image gets the split
   /// of its file; category ids and names must agree between files).
   public func importDataset(from source: URL, options: ImportOptions) throws -> ImportedDataset {
-    guard FileAccess.isDirectory(source) else { return try importFile(source, options: options) }
+    let sink = CollectingImportSink()
+    try streamDataset(from: source, options: options, to: sink)
+    return sink.dataset
+  }
+
+  /// Streams a COCO file (or directory of split files) to `sink` a batch of images at a time.
+  public func streamDataset(from source: URL, options: ImportOptions, to sink: any ImportSink) throws {
+    guard FileAccess.isDirectory(source) else {
+      let f = try COCOFile(source)
+      let classes = try f.classes(options)
+      try sink.begin(manifest: DatasetManifest(classes: classes, attributes: options.existingSchema?.attributes ?? []),
+                     imageCount: f.elements("images").count)
+      var owner: [String: Int]? = nil
+      try stream(f, source: source, classes: classes, options: options, fileIndex: 0, owner: &owner, to: sink)
+      return
+    }
     let files = Self.splitFiles(source)
     guard !files.isEmpty else {
       throw FormatError.invalid(file: source.path, place: "", message: "no annotations/instances_<split>.json in this directory (name the JSON file instead)")
     }
+    // The schema comes first: every file's categories are read (and checked against each
+    // other) before any image is handed on; then the files are read again one at a time.
     var classes: [Int: LabelClass] = [:]
-    var items: [ImportedItem] = []
-    var warnings: [String] = []
-    var owner: [String: String] = [:]
+    var count = 0
     for f in files {
-      let one = try importFile(f, options: options)
+      let one = try COCOFile(f)
       let name = "annotations/" + f.lastPathComponent
-      for c in one.manifest.classes {
+      count += one.elements("images").count
+      for c in try one.classes(options) {
         if let k = classes[c.id], k.name != c.name {
           throw FormatError.invalid(file: name, place: "categories (id \(c.id))", message: "category \(c.id) is \"\(c.name)\" here but \"\(k.name)\" in another split file")
         }
@@ -74,89 +92,103 @@ public struct COCOImporter: DatasetImporter {
         }
         classes[c.id] = classes[c.id] ?? c
       }
-      for it in one.items {
-        if let o = owner[it.document.image.path] {
-          throw FormatError.invalid(file: name, place: "images", message: "image \"\(it.document.image.path)\" is also in \(o)")
-        }
-        owner[it.document.image.path] = name
-        items.append(it)
-      }
-      warnings += one.warnings
     }
-    let manifest = DatasetManifest(classes: classes.values.sorted { $0.id < $1.id }, attributes: options.existingSchema?.attributes ?? [])
-    return ImportedDataset(manifest: manifest, items: items, warnings: warnings)
+    let all = classes.values.sorted { $0.id < $1.id }
+    try sink.begin(manifest: DatasetManifest(classes: all, attributes: options.existingSchema?.attributes ?? []), imageCount: count)
+    var owner: [String: Int]? = [:]
+    for (k, f) in files.enumerated() {
+      let one = try COCOFile(f)
+      try stream(one, source: f, classes: try one.classes(options), options: options, fileIndex: k, owner: &owner, to: sink,
+                 displayName: "annotations/" + f.lastPathComponent, fileNames: files.map { "annotations/" + $0.lastPathComponent })
+    }
   }
 
-  /// Reads one JSON file. Throws `FormatError.invalid` naming the JSON file and the place,
-  /// e.g. `annotations[12] (id 57).bbox`.
-  func importFile(_ source: URL, options: ImportOptions) throws -> ImportedDataset {
-    let file = source.lastPathComponent
-    let bytes = try FileAccess.read(source, display: file)
-    // The top level is scanned without building `images` and `annotations`: their elements are
-    // parsed and turned into model values a batch at a time on all cores, so memory holds the
-    // file and the documents, never a JSON tree of millions of nodes, and the order of the keys
-    // in the file does not matter.
-    let scanned: (object: JSONValue, elements: [String: [Range<Int>]])
-    do { scanned = try JSONParser.scanObject(bytes, arrays: ["images", "annotations"]) } catch {
-      throw FormatError.invalid(file: file, place: "line \(error.line), column \(error.column)", message: "malformed JSON: \(error.message)")
+  /// One COCO JSON file, read and scanned: the top level is parsed without building `images`
+  /// and `annotations`, whose elements are parsed a batch at a time on all cores, so memory holds
+  /// the file and one batch, never a JSON tree of millions of nodes, and the order of the keys in
+  /// the file does not matter.
+  struct COCOFile {
+    let name: String
+    let bytes: [UInt8]
+    let root: JSONNode
+    private let ranges: [String: [Range<Int>]]
+    init(_ source: URL) throws {
+      name = source.lastPathComponent
+      bytes = try FileAccess.read(source, display: name)
+      let scanned: (object: JSONValue, elements: [String: [Range<Int>]])
+      do { scanned = try JSONParser.scanObject(bytes, arrays: ["images", "annotations"]) } catch {
+        throw FormatError.invalid(file: name, place: "line \(error.line), column \(error.column)", message: "malformed JSON: \(error.message)")
+      }
+      root = JSONNode(value: scanned.object, file: name, place: "")
+      ranges = scanned.elements
     }
-    let root = JSONNode(value: scanned.object, file: file, place: "")
-    func elements(_ key: String) -> [Range<Int>] { scanned.elements[key] ?? [] }
-    /// Parses and converts `key`'s elements in batches on all cores, handing the results to
-    /// `consume` in file order a group of batches at a time (so only one group is held besides
-    /// what `consume` keeps); the first failure in file order is thrown.
-    func convert<T: Sendable>(_ key: String, _ body: @escaping @Sendable (Int, JSONNode) throws -> T,
-                              consume: ([T]) throws -> Void) throws {
-      let ranges = elements(key)
-      let batch = 2048, group = 8 * batch
-      let input = bytes
-      for g in stride(from: 0, to: ranges.count, by: group) {
-        let starts = Array(stride(from: g, to: min(g + group, ranges.count), by: batch))
-        let results = try ParallelMap.map(starts) { s -> [T] in
-          var out: [T] = []
-          out.reserveCapacity(min(batch, ranges.count - s))
-          for k in s..<min(s + batch, ranges.count) {
-            let v: JSONValue
-            do { v = try JSONParser.parse(input, in: ranges[k]) } catch let error as JSONSyntaxError {
-              throw FormatError.invalid(file: file, place: "line \(error.line), column \(error.column)", message: "malformed JSON: \(error.message)")
-            }
-            out.append(try body(k, JSONNode(value: v, file: file, place: "\(key)[\(k)]")))
+    func elements(_ key: String) -> [Range<Int>] { ranges[key] ?? [] }
+
+    func parse(_ key: String, _ k: Int) throws -> JSONNode {
+      do { return JSONNode(value: try JSONParser.parse(bytes, in: elements(key)[k]), file: name, place: "\(key)[\(k)]") }
+      catch {
+        throw FormatError.invalid(file: name, place: "line \(error.line), column \(error.column)", message: "malformed JSON: \(error.message)")
+      }
+    }
+
+    /// Runs `body` over `indices` of `key`'s elements in batches on all cores; results come back
+    /// in the order of `indices`, and the first failure in that order is thrown.
+    func convert<T: Sendable>(_ key: String, _ indices: [Int], _ body: @escaping @Sendable (Int, JSONNode) throws -> T) throws -> [T] {
+      let batch = 2048
+      let starts = Array(stride(from: 0, to: indices.count, by: batch))
+      let me = self
+      return try ParallelMap.map(starts) { s -> [T] in
+        var out: [T] = []
+        out.reserveCapacity(min(batch, indices.count - s))
+        for j in s..<min(s + batch, indices.count) { out.append(try body(indices[j], try me.parse(key, indices[j]))) }
+        return out
+      }.flatMap { $0 }
+    }
+
+    /// The categories, with their real ids.
+    func classes(_ options: ImportOptions) throws -> [LabelClass] {
+      var classes: [LabelClass] = []
+      var classByID: [Int: LabelClass] = [:]
+      for c in try root.optional("categories")?.array() ?? [] {
+        let id = try c.required("id").int()
+        let place = c.place
+        let cn = c.renamed("\(place) (id \(id))")
+        let name = try cn.required("name").string()
+        guard !name.isEmpty else { throw FormatError.invalid(file: self.name, place: cn.place + ".name", message: "empty category name") }
+        guard classByID[id] == nil else { throw FormatError.invalid(file: self.name, place: cn.place + ".id", message: "duplicate category id \(id)") }
+        guard !classes.contains(where: { $0.name == name }) else {
+          throw FormatError.invalid(file: self.name, place: cn.place + ".name", message: "duplicate category name \"\(name)\"")
+        }
+        var lc = LabelClass(id: id, name: name, supercategory: try cn.optional("supercategory")?.string())
+        if let existing = options.existingSchema?.labelClass(named: name) {
+          lc.color = existing.color; lc.attributes = existing.attributes
+        }
+        lc.keypoints = try (cn.optional("keypoints")?.array() ?? []).map { e throws(FormatError) in try e.string() }
+        for e in try cn.optional("skeleton")?.array() ?? [] {
+          let pair = try e.array().map { x throws(FormatError) in try x.int() }
+          guard pair.count == 2, pair.allSatisfy({ $0 >= 1 && $0 <= lc.keypoints.count }) else {
+            throw e.fail("expected a pair of 1-based keypoint indices (1...\(lc.keypoints.count))")
           }
-          return out
+          lc.skeleton.append(pair)
         }
-        for r in results { try consume(r) }
+        classes.append(lc)
+        classByID[id] = lc
       }
+      return classes
     }
+  }
 
-    // Categories keep their real ids.
-    var classes: [LabelClass] = []
+  /// Streams one file in two passes over its annotations. Pass one reads only each annotation's
+  /// `id` and `image_id`, checks ids, and groups the annotations by image; pass two converts a
+  /// batch of images' annotations at a time on all cores and hands the documents on. Errors name
+  /// the file and the place, e.g. `annotations[12] (id 57).bbox`. `owner` (directories only)
+  /// maps each image path to the index of the split file that had it.
+  func stream(_ f: COCOFile, source: URL, classes: [LabelClass], options: ImportOptions, fileIndex: Int,
+              owner: inout [String: Int]?, to sink: any ImportSink, displayName: String? = nil, fileNames: [String] = []) throws {
+    let file = f.name
+    let root = f.root
     var classByID: [Int: LabelClass] = [:]
-    for c in try root.optional("categories")?.array() ?? [] {
-      let id = try c.required("id").int()
-      let place = c.place
-      let cn = c.renamed("\(place) (id \(id))")
-      let name = try cn.required("name").string()
-      guard !name.isEmpty else { throw FormatError.invalid(file: file, place: cn.place + ".name", message: "empty category name") }
-      guard classByID[id] == nil else { throw FormatError.invalid(file: file, place: cn.place + ".id", message: "duplicate category id \(id)") }
-      guard !classes.contains(where: { $0.name == name }) else {
-        throw FormatError.invalid(file: file, place: cn.place + ".name", message: "duplicate category name \"\(name)\"")
-      }
-      var lc = LabelClass(id: id, name: name, supercategory: try cn.optional("supercategory")?.string())
-      if let existing = options.existingSchema?.labelClass(named: name) {
-        lc.color = existing.color; lc.attributes = existing.attributes
-      }
-      lc.keypoints = try (cn.optional("keypoints")?.array() ?? []).map { e throws(FormatError) in try e.string() }
-      for e in try cn.optional("skeleton")?.array() ?? [] {
-        let pair = try e.array().map { x throws(FormatError) in try x.int() }
-        guard pair.count == 2, pair.allSatisfy({ $0 >= 1 && $0 <= lc.keypoints.count }) else {
-          throw e.fail("expected a pair of 1-based keypoint indices (1...\(lc.keypoints.count))")
-        }
-        lc.skeleton.append(pair)
-      }
-      classes.append(lc)
-      classByID[id] = lc
-    }
-
+    for c in classes { classByID[c.id] = c }
     let split = Self.split(fromFileName: file)
     let candidates: [URL] = {
       // --images names the images root; in a split layout it may be the parent of images/<split>/.
@@ -173,10 +205,9 @@ public struct COCOImporter: DatasetImporter {
 
     // Images: each is parsed and its file probed on all cores; ids and paths are checked in order.
     guard case .array = root.optional("images")?.value else { _ = try root.required("images").array(); throw root.fail("images: expected an array") }
-    struct Img: Sendable { var id: Int; var place: String; var record: ImageRecord; var file: URL; var annotations: [Annotation] = [] }
-    var parsedImages: [Img] = []
-    parsedImages.reserveCapacity(elements("images").count)
-    try convert("images", { _, im -> Img in
+    struct Img: Sendable { var id: Int; var place: String; var record: ImageRecord; var file: URL }
+    let imageCount = f.elements("images").count
+    let parsedImages = try f.convert("images", Array(0..<imageCount)) { _, im -> Img in
       let id = try im.required("id").int()
       let n = im.renamed("\(im.place) (id \(id))")
       var path = try n.required("file_name").string()
@@ -210,57 +241,103 @@ public struct COCOImporter: DatasetImporter {
       }
       return Img(id: id, place: n.place, record: ImageRecord(path: path, width: width, height: height, mediaType: info.mediaType,
                                                              sourceID: String(id), split: split), file: url)
-    }, consume: { parsedImages += $0 })
-    var images: [Int: Img] = [:]
-    images.reserveCapacity(parsedImages.count)
+    }
+    // The position of each image id in `parsedImages`.
+    var imageIndex: [Int: Int32] = [:]
+    imageIndex.reserveCapacity(parsedImages.count)
     var paths = Set<String>()
-    for im in parsedImages {
-      guard images[im.id] == nil else { throw FormatError.invalid(file: file, place: im.place + ".id", message: "duplicate image id \(im.id)") }
+    paths.reserveCapacity(parsedImages.count)
+    for (k, im) in parsedImages.enumerated() {
+      guard imageIndex.updateValue(Int32(k), forKey: im.id) == nil else {
+        throw FormatError.invalid(file: file, place: im.place + ".id", message: "duplicate image id \(im.id)")
+      }
       guard paths.insert(im.record.path).inserted else {
         throw FormatError.invalid(file: file, place: im.place + ".file_name", message: "duplicate file_name \"\(im.record.path)\"")
       }
-      images[im.id] = im
+      if owner != nil {
+        if let o = owner![im.record.path] {
+          throw FormatError.invalid(file: displayName ?? file, place: "images", message: "image \"\(im.record.path)\" is also in \(fileNames[o])")
+        }
+        owner![im.record.path] = fileIndex
+      }
     }
+    paths = []
 
-    // Annotations, converted on all cores against the images and categories read above.
-    if let a = root.optional("annotations"), elements("annotations").isEmpty { _ = try a.array() }
-    struct Converted: Sendable { var id: Int; var index: Int; var imageID: Int; var annotations: [Annotation] }
-    let records = images.mapValues(\.record)
-    let classesByID = classByID
-    var annIDs = Set<Int>()
     // Absent means an image-info file (no labels); null is a broken file, not "no labels".
+    if let a = root.optional("annotations"), f.elements("annotations").isEmpty { _ = try a.array() }
     if case .object(let o) = root.value, o["annotations"]?.isNull == true {
       throw FormatError.invalid(file: file, place: "annotations", message: "expected an array, found null")
     }
-    annIDs.reserveCapacity(elements("annotations").count)
-    try convert("annotations", { k, a -> Converted in
+    let records = parsedImages.map(\.record)
+    let classesByID = classByID
+    let index = imageIndex
+    // Converting one annotation fully: the exact error for a broken one, and pass two.
+    let convertOne: @Sendable (Int, JSONNode) throws -> [Annotation] = { k, a in
       let id = try a.required("id").int()
       let n = a.renamed("\(a.place) (id \(id))")
       let imageID = try n.required("image_id").int()
-      guard let image = records[imageID] else { throw FormatError.invalid(file: file, place: n.place + ".image_id", message: "no image with id \(imageID)") }
+      guard let i = index[imageID] else { throw FormatError.invalid(file: file, place: n.place + ".image_id", message: "no image with id \(imageID)") }
       let catID = try n.required("category_id").int()
       guard let lc = classesByID[catID] else { throw FormatError.invalid(file: file, place: n.place + ".category_id", message: "no category with id \(catID)") }
-      return Converted(id: id, index: k, imageID: imageID, annotations: try self.annotations(n, id: id, label: lc, image: image))
-    }, consume: { batch in
-      for c in batch {
-        guard annIDs.insert(c.id).inserted else {
-          throw FormatError.invalid(file: file, place: "annotations[\(c.index)] (id \(c.id)).id", message: "duplicate annotation id \(c.id)")
-        }
-        images[c.imageID]!.annotations += c.annotations
-      }
-    })
-
-    // Arrays grown by appending hold up to twice their count: each image's annotations are
-    // moved into an exact-size array (and the grown one freed) as its document is made.
-    var items: [ImportedItem] = []
-    items.reserveCapacity(parsedImages.count)
-    for im in parsedImages {
-      guard var img = images.removeValue(forKey: im.id) else { continue }
-      let exact = img.annotations.withUnsafeBufferPointer { Array($0) }
-      img.annotations = []
-      items.append(ImportedItem(document: LabelDocument(image: img.record, annotations: exact), imageFile: img.file))
+      return try self.annotations(n, id: id, label: lc, image: records[Int(i)])
     }
-    return ImportedDataset(manifest: DatasetManifest(classes: classes, attributes: options.existingSchema?.attributes ?? []), items: items)
+
+    // Pass one: each annotation's id and image, without building it.
+    struct Key: Sendable { var id: Int; var image: Int32 }
+    let annCount = f.elements("annotations").count
+    let bytes = f.bytes, ranges = f.elements("annotations")
+    let keys = try ParallelMap.map(Array(stride(from: 0, to: annCount, by: 8192))) { s -> [Key] in
+      var out: [Key] = []
+      out.reserveCapacity(min(8192, annCount - s))
+      for k in s..<min(s + 8192, annCount) {
+        let m = JSONParser.members(["id", "image_id"], of: bytes, in: ranges[k])
+        if case .number(let id)? = m?["id"], case .number(let img)? = m?["image_id"],
+           let exactID = Int(exactly: id), let exactImage = Int(exactly: img), let i = index[exactImage] {
+          out.append(Key(id: exactID, image: i))
+        } else {
+          _ = try convertOne(k, try f.parse("annotations", k))   // throws the precise error
+          preconditionFailure("annotation \(k) converts but its id or image_id could not be read")
+        }
+      }
+      return out
+    }.flatMap { $0 }
+    // Duplicate ids: the first repeat in file order is reported, as a reader going through the
+    // file would find it.
+    var byID = Array(0..<annCount)
+    byID.sort { keys[$0].id != keys[$1].id ? keys[$0].id < keys[$1].id : $0 < $1 }
+    var firstRepeat: Int?
+    for j in byID.indices.dropFirst() where keys[byID[j]].id == keys[byID[j - 1]].id {
+      firstRepeat = min(firstRepeat ?? Int.max, byID[j])
+    }
+    byID = []
+    if let r = firstRepeat {
+      throw FormatError.invalid(file: file, place: "annotations[\(r)] (id \(keys[r].id)).id", message: "duplicate annotation id \(keys[r].id)")
+    }
+    // Annotations grouped by image, in file order within each image (a stable counting sort).
+    var start = [Int](repeating: 0, count: parsedImages.count + 1)
+    for key in keys { start[Int(key.image) + 1] += 1 }
+    for i in 0..<parsedImages.count { start[i + 1] += start[i] }
+    var grouped = [Int](repeating: 0, count: annCount)
+    var fill = start
+    for (k, key) in keys.enumerated() { grouped[fill[Int(key.image)]] = k; fill[Int(key.image)] += 1 }
+    fill = []
+
+    // Pass two: a batch of images at a time.
+    for b in stride(from: 0, to: parsedImages.count, by: batchSize) {
+      let e = min(b + batchSize, parsedImages.count)
+      let anns = Array(grouped[start[b]..<start[e]])
+      let converted = try f.convert("annotations", anns, convertOne)
+      var items: [ImportedItem] = []
+      items.reserveCapacity(e - b)
+      var j = 0
+      for i in b..<e {
+        var list: [Annotation] = []
+        list.reserveCapacity(start[i + 1] - start[i])
+        for _ in start[i]..<start[i + 1] { list += converted[j]; j += 1 }
+        items.append(ImportedItem(document: LabelDocument(image: parsedImages[i].record, annotations: list), imageFile: parsedImages[i].file))
+      }
+      try sink.consume(items)
+    }
   }
 
   /// One COCO annotation → one model annotation, or two when it has both a segmentation and

@@ -110,16 +110,24 @@ enum FileAccess {
     return String(cString: p)
   }
 
-  /// `realPath` of the roots images are checked against: the same few roots are asked for once
-  /// per image, and resolving one costs a system call per path component.
+  /// `realPath` of the roots images are checked against and of the folders images are in: the
+  /// same few are asked for once per image, and resolving one costs a system call per path
+  /// component. Bounded: past 4,096 folders the rest are resolved each time.
+  /// An entry is used only while `lstat` of the path still gives the same device and inode, so
+  /// a folder that was replaced (by a symlink, say) since it was resolved is resolved again.
   private static let rootCache = RootCache()
   private final class RootCache: @unchecked Sendable {
     let lock = NSLock()
-    var paths: [String: String] = [:]
+    var paths: [String: (real: String, dev: UInt64, ino: UInt64)] = [:]
     func real(_ url: URL) -> String? {
-      lock.lock(); if let p = paths[url.path] { lock.unlock(); return p }; lock.unlock()
+      var st = stat()
+      guard lstat(url.path, &st) == 0 else { return nil }
+      let dev = UInt64(st.st_dev), ino = UInt64(st.st_ino)
+      lock.lock()
+      if let e = paths[url.path], e.dev == dev, e.ino == ino { lock.unlock(); return e.real }
+      lock.unlock()
       guard let p = FileAccess.realPath(url) else { return nil }
-      lock.lock(); if paths.count < 64 { paths[url.path] = p }; lock.unlock()
+      lock.lock(); if paths.count < 4096 || paths[url.path] != nil { paths[url.path] = (p, dev, ino) }; lock.unlock()
       return p
     }
   }
@@ -128,16 +136,26 @@ enum FileAccess {
   /// Checks that `file` exists, resolves (through symlinks) inside `root`, and has a readable
   /// image header; returns what the header says. Errors name `errFile` and `place`.
   static func probeImage(_ file: URL, root: URL, errFile: String, place: String) throws(FormatError) -> ImageInfo {
-    guard exists(file) else {
+    // One lstat answers "exists", "symlink?" and "regular file?" for the common case of a plain
+    // file; its real path is then its folder's (resolved once per folder) plus its name, instead
+    // of a realpath(3) per image that costs a system call per path component.
+    var st = stat()
+    guard lstat(file.path, &st) == 0 else {
       throw FormatError.invalid(file: errFile, place: place, message: "image file not found: \(file.path)")
     }
-    guard let real = realPath(file), let realRoot = realRoot(root) else {
+    let real: String?
+    if (st.st_mode & S_IFMT) == S_IFREG {
+      real = realRoot(file.deletingLastPathComponent()).map { ($0.hasSuffix("/") ? $0 : $0 + "/") + file.lastPathComponent }
+    } else {
+      real = realPath(file)
+    }
+    guard let real, let realRoot = realRoot(root) else {
       throw FormatError.invalid(file: errFile, place: place, message: "image file is a dangling symlink: \(file.path)")
     }
     guard real.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") else {
       throw FormatError.invalid(file: errFile, place: place, message: "image file \(file.path) resolves to \(real), outside \(realRoot)")
     }
-    guard isRegularFile(file) else {
+    guard (st.st_mode & S_IFMT) == S_IFREG || isRegularFile(file) else {
       throw FormatError.invalid(file: errFile, place: place, message: "image path is not a regular file: \(file.path)")
     }
     do { return try ImageProbe.probe(fileAt: file) } catch {
