@@ -19,7 +19,6 @@ extension Repository {
       switch kind {
       case .commit: return
       case .tag where name.hasPrefix("refs/tags/"): return
-      case .tree where name.hasPrefix(Self.gcKeepPrefix): return   // a killed gc's keep ref; the next gc removes it
       default: out.append("\(DisplayText.quoted(name)): points at a \(kind.rawValue) \(id.short), not a commit")
       }
     }

@@ -34,7 +34,8 @@ extension Repository {
   }
 
   /// Refs gc creates for the duration of `git gc` so that annot's own roots, which are files,
-  /// not refs (the stage tree, MERGE_HEAD, ORIG_STAGE), are not pruned.
+  /// not refs (the stage tree, MERGE_HEAD, ORIG_STAGE), are not pruned. A killed gc leaves them
+  /// (harmless: they name commits); the next gc removes them first.
   static let gcKeepPrefix = "refs/annot/keep/"
 
   public func gc(options: GCOptions = .init()) throws -> GCOutcome {
@@ -51,7 +52,14 @@ extension Repository {
     if let s = try? String(contentsOfFile: stageFile, encoding: .utf8), let id = ObjectID(hex: s.trimmingCharacters(in: .whitespacesAndNewlines)) { keep.append(("stage", id)) }
     if let m = try pendingMergeHead() { keep.append(("merge-head", m)) }
     if let s = try? String(contentsOfFile: origHeadFile, encoding: .utf8), let id = ObjectID(hex: s.trimmingCharacters(in: .whitespacesAndNewlines)) { keep.append(("orig-stage", id)) }
-    for (n, id) in keep where git.exists(id) { try git.updateReference(Self.gcKeepPrefix + n, to: id, message: "gc: keep") }
+    for (n, id) in keep where git.exists(id) {
+      // Trees are wrapped in a parentless commit, so every ref names a commit (fsck and readers
+      // assume so) even if gc is killed before it removes these refs.
+      let target = git.objectKind(id) == .tree
+        ? try git.createCommit(tree: id, parents: [], message: "annot gc: keep \(n)\n", author: Self.shardSignature, committer: Self.shardSignature)
+        : id
+      try git.updateReference(Self.gcKeepPrefix + n, to: target, message: "gc: keep")
+    }
     defer { for (n, _) in keep { try? git.deleteReference(Self.gcKeepPrefix + n) } }
     var args = ["--git-dir", gitDir, "gc", "--quiet"]
     if let p = options.prune { args.append("--prune=\(p)") }
