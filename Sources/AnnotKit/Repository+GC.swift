@@ -25,10 +25,12 @@ extension Repository {
   public struct GCOutcome: Sendable {
     /// Paths (relative to .annot) of removed temporaries.
     public var removedTemporaries: [String] = []
-    /// Whether git pruned and repacked (false when git is not installed).
+    /// Whether git pruned and repacked (false when git is not installed or the clone is labels-only).
     public var repacked = false
     public var objectsBefore = 0
     public var objectsAfter = 0
+    /// Why objects were not pruned and repacked, when they were not.
+    public var skippedBecause: String?
     /// Stale entries dropped from the labels mirror map.
     public var droppedMirrorEntries = 0
   }
@@ -45,7 +47,8 @@ extension Repository {
     let grace = options.prune == "now" ? 0 : options.temporaryGrace
     out.removedTemporaries = removeStaleTemporaries(olderThan: grace)
     for (name, _) in (try? git.directReferences()) ?? [] where name.hasPrefix(Self.gcKeepPrefix) { try? git.deleteReference(name) }
-    guard let gitPath = Self.findGit() else { return out }
+    // git's repack needs every object; a labels-only clone lacks the image blobs (REMOTES.md).
+    guard !isLabelsOnly, let gitPath = Self.findGit() else { out.skippedBecause = isLabelsOnly ? "labels-only clone" : "git not found on PATH"; return out }
     out.objectsBefore = Self.countObjects(gitDir)
     // The stage, the other side of a merge and the stage before it are roots too.
     var keep: [(String, ObjectID)] = []

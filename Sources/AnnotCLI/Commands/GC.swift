@@ -22,7 +22,7 @@ extension Annot {
       let r = try repo.gc(options: o)
       if !r.removedTemporaries.isEmpty { print("removed \(r.removedTemporaries.count) temporar\(r.removedTemporaries.count == 1 ? "y" : "ies") left by killed commands") }
       if r.repacked { print("objects: \(r.objectsBefore) before, \(r.objectsAfter) after") }
-      else { print("git not found on PATH: temporaries removed, objects not pruned or repacked") }
+      else { print("\(r.skippedBecause ?? "skipped"): temporaries removed, objects not pruned or repacked") }
     }
   }
 }
