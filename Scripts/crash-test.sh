@@ -27,7 +27,7 @@ if [ -n "${ANNOT_BIN:-}" ]; then A=$ANNOT_BIN; else swift build --product annot 
 W=$(mktemp -d /tmp/annot-crash.XXXXXX)
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$W"' EXIT
 export GIT_AUTHOR_NAME=crash GIT_AUTHOR_EMAIL=crash@example.com GIT_COMMITTER_NAME=crash GIT_COMMITTER_EMAIL=crash@example.com
-export NO_COLOR=1
+export NO_COLOR=1 LC_ALL=C
 
 # Data: 150 PNG images and 6 COCO rounds whose boxes move by the round number.
 python3 - "$W/data" <<'EOF'
@@ -101,6 +101,7 @@ git --git-dir .annot for-each-ref --format='%(objectname)' refs/heads >> "$repor
 readers() {   # $1: stop file
   while [ ! -e "$1" ]; do
     for cmd in "log -n 3" "status" "query label==\"cat\" --count" "diff HEAD~1 HEAD --stat"; do
+      [ -e "$1" ] && break
       # shellcheck disable=SC2086
       out=$("$A" $cmd 2>&1) || { case $out in *"unknown revision"*) ;; *) echo "reader '$cmd': $out" >> "$W/reader-errors" ;; esac; }
     done
@@ -143,14 +144,16 @@ for r in $(seq 1 "$ROUNDS"); do
   if ! git --git-dir "$W/server.git" fsck --strict --no-progress >"$W/fsck.txt" 2>&1; then fsck_errors=$((fsck_errors + 1)); echo "round $r ($c): git fsck (remote): $(head -3 "$W/fsck.txt")"; fi
   if ! "$A" fsck >"$W/afsck.txt" 2>&1; then annot_fsck_errors=$((annot_fsck_errors + 1)); echo "round $r ($c): annot fsck: $(head -3 "$W/afsck.txt")"; fi
   # Reported commits: "[main abc1234]" lines of every command so far, and finished tips.
-  grep -oE '^\[[^] ]+( \(root-commit\))? [0-9a-f]{7,40}\]' "$W/out" | grep -oE '[0-9a-f]{7,40}\]$' | tr -d ']' >> "$reported"
+  # (short ids are resolved once, when first seen; an id that no longer resolves is lost too)
+  for id in $(grep -oE '^\[[^] ]+( \(root-commit\))? [0-9a-f]{7,40}\]' "$W/out" | grep -oE '[0-9a-f]{7,40}\]$' | tr -d ']'); do
+    git --git-dir .annot rev-parse -q --verify "$id^{commit}" >> "$reported" 2>/dev/null || { lost=$((lost + 1)); echo "round $r ($c): reported commit $id is gone"; }
+  done
   : > "$W/out"
   git --git-dir .annot rev-parse main >> "$reported"
   sort -u "$reported" -o "$reported"
-  git --git-dir .annot rev-list --all > "$W/all"
-  while read -r id; do
-    full=$(git --git-dir .annot rev-parse -q --verify "$id^{commit}" 2>/dev/null) && grep -q "^$full" "$W/all" || { lost=$((lost + 1)); echo "round $r ($c): lost commit $id"; }
-  done < "$reported"
+  git --git-dir .annot rev-list --all | sort > "$W/all"
+  missing=$(comm -23 "$reported" "$W/all" | wc -l)
+  [ "$missing" = 0 ] || { lost=$((lost + missing)); echo "round $r ($c): $missing reported commits unreachable: $(comm -23 "$reported" "$W/all" | head -3 | tr '\n' ' ')"; }
   # The next writer gets the lock.
   if ! out=$("$A" tag -f "after-$r" 2>&1); then stuck=$((stuck + 1)); echo "round $r ($c): next command failed: $out"; fi
   "$A" tag -d "after-$r" >/dev/null 2>&1; "$A" tag -d "w-$r" >/dev/null 2>&1
@@ -168,6 +171,7 @@ for r in $(seq 1 "$ROUNDS"); do
       "$A" clone "$W/server.git" "$t" >/dev/null 2>&1 && (cd "$t" && "$A" fsck >/dev/null 2>&1) || { retry_failures=$((retry_failures + 1)); echo "round $r: clone retry failed"; }
       rm -rf "$t" ;;
   esac
+  [ $((r % 10)) = 0 ] && echo "… $r rounds, $kills kills, $fsck_errors fsck errors, $lost lost, $stuck stuck" >&2
   ls -d "$W"/.export-*.annot-export-* "$W"/.clone-*.annot-clone-* >/dev/null 2>&1 && rm -rf "$W"/.export-*.annot-export-* "$W"/.clone-*.annot-clone-*
 done
 
