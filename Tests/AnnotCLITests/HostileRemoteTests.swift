@@ -155,4 +155,27 @@ import AnnotTestSupport
       #expect(!(r.stdout + r.stderr).unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
     }
   }
+
+  /// Only what is new is checked: a revision the clone already holds (here a bad one that plain
+  /// git brought in) is not looked at again when a good commit on top of it arrives, so the
+  /// cost of a fetch follows the change, not the history.
+  @Test func onlyHistoryTheCloneLacksIsChecked() throws {
+    let w = try World()
+    let bad = try w.publish(Self.cases.first { $0.name == "symlink" }!)
+    _ = try w.bash("git --git-dir dst/.annot fetch -q \"$PWD/src/.annot\" +refs/heads/main:refs/remotes/origin/main")
+    // A good commit on top of the bad one: its tree differs from the parent's only in one image.
+    _ = try w.bash(#"""
+      t=$($G rev-parse \#(bad)^{tree}); i=$($G rev-parse \#(bad):images); l=$($G rev-parse \#(bad):labels)
+      i2=$( { $G ls-tree $i; printf '100644 blob %s\tb.png\n' $png; } | mk )
+      d2=$($G cat-file blob $doc | sed 's/"a.png"/"b.png"/' | $G hash-object -w --stdin)
+      l2=$( { $G ls-tree $l; printf '100644 blob %s\tb.png.json\n' $d2; } | mk )
+      c=$(echo good-on-bad | $G commit-tree $(root $i2 $l2) -p \#(bad)); $G update-ref refs/heads/main $c
+      """#)
+    let fetch = try TestSupport.annot(["fetch"], in: w.dir.appendingPathComponent("dst"))
+    #expect(fetch.status == 0, "\(fetch.stderr)")
+    // A fresh clone has none of it, so the symlink is found.
+    let clone = try TestSupport.annot(["clone", w.dir.appendingPathComponent("src").path, "fresh"], in: w.dir)
+    #expect(clone.status != 0)
+    #expect(clone.stderr.contains("images/a.png: is a symbolic link"), "\(clone.stderr)")
+  }
 }
