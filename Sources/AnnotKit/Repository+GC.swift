@@ -93,7 +93,8 @@ extension Repository {
   /// command that makes them holds it too), older than `grace` seconds:
   /// `annot/tmp/*` (packs of a killed import, fetch --images scratch repositories),
   /// `annot/*.tmp-PID` (atomic-write temporaries of STAGE, CONFLICTS.json, …),
-  /// `objects/pack/tmp_*` and `pack_git2_*` (packs a killed fetch was writing), `objects/incoming-*`.
+  /// `objects/pack/tmp_*` and `pack_git2_*` (packs a killed fetch was writing), `objects/incoming-*`,
+  /// and packs without an index (a repack or fetch killed between its two renames).
   func removeStaleTemporaries(olderThan grace: TimeInterval) -> [String] {
     let fm = FileManager.default
     let now = Date()
@@ -112,6 +113,15 @@ extension Repository {
     sweep(stateDir) { $0.contains(".tmp-") }
     sweep(gitDir + "/objects/pack") { $0.hasPrefix("tmp_") || $0.hasPrefix("pack_git2_") || $0.hasPrefix(".tmp-") }
     sweep(gitDir + "/objects") { $0.hasPrefix("incoming-") }
+    // A pack whose index never arrived: git and libgit2 rename the .pack before the .idx, so a
+    // repack or fetch killed between the two leaves one (git fsck: "index not opened"). Nothing
+    // reads it (every reader goes through an .idx), and its objects are still in the old packs.
+    let packDir = gitDir + "/objects/pack"
+    let names = Set((try? fm.contentsOfDirectory(atPath: packDir)) ?? [])
+    sweep(packDir) { n in
+      guard n.hasPrefix("pack-"), n.hasSuffix(".pack") || n.hasSuffix(".rev") else { return false }
+      return !names.contains(String(n.dropLast(n.hasSuffix(".pack") ? 5 : 4)) + ".idx")
+    }
     return removed
   }
 

@@ -94,6 +94,12 @@ import Glibc
     // What a kill -9 in the middle of an import leaves: a half-written pack, and a stage temporary.
     try TestSupport.write(Array("PACK\0\0\0\u{2}".utf8) + [UInt8](repeating: 7, count: 4096), to: tmp.appendingPathComponent("pack-images-12345.pack"))
     try TestSupport.write("deadbeef", to: repo.appendingPathComponent(".annot/annot/STAGE.tmp-12345"))
+    // And what a repack or fetch killed between renaming its .pack and its .idx leaves: a pack alone.
+    let packs = repo.appendingPathComponent(".annot/objects/pack")
+    let somePack = try #require(try FileManager.default.contentsOfDirectory(atPath: packs.path).first { $0.hasSuffix(".pack") })
+    let orphan = packs.appendingPathComponent("pack-0123456789abcdef0123456789abcdef01234567.pack")
+    try FileManager.default.copyItem(at: packs.appendingPathComponent(somePack), to: orphan)
+    try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: orphan.path)
     let fresh = tmp.appendingPathComponent("pack-docs-99999.pack")
     try TestSupport.write("fresh", to: fresh)
     let old = Date().addingTimeInterval(-7200)
@@ -114,6 +120,7 @@ import Glibc
     #expect(!FileManager.default.fileExists(atPath: tmp.appendingPathComponent("pack-images-12345.pack").path))
     #expect(!FileManager.default.fileExists(atPath: repo.appendingPathComponent(".annot/annot/STAGE.tmp-12345").path))
     #expect(FileManager.default.fileExists(atPath: fresh.path))
+    #expect(!FileManager.default.fileExists(atPath: orphan.path))
     #expect(try TestSupport.annot(["gc", "--prune=now"], in: repo).status == 0)
     #expect(!FileManager.default.fileExists(atPath: fresh.path))
     let fsck = try TestSupport.git(["--git-dir", repo.appendingPathComponent(".annot").path, "fsck", "--strict"], in: dir)
