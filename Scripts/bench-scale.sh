@@ -85,5 +85,5 @@ for LAYOUT in $LAYOUTS; do
   row "cp -r of the images" "$(measure "$R" "cp -r $IMG $R/cp")"
   (cd "$A" && git --git-dir .annot fsck --strict --no-dangling) && echo "git fsck --strict: ok" | tee -a "$OUT"
   { du -sm "$A/.annot" 2>/dev/null || true; } | awk '{print "annot store: " $1 " MB"}' | tee -a "$OUT"
-  [ "${NO_GIT:-0}" = 1 ] || { git -C "$G" gc --quiet 2>/dev/null; du -sm "$G/.git" 2>/dev/null || true; } | awk '{print "git store: " $1 " MB"}' | tee -a "$OUT"
+  [ "${NO_GIT:-0}" = 1 ] || { git -C "$G" gc --quiet 2>/dev/null || true; du -sm "$G/.git" 2>/dev/null || true; } | awk '{print "git store: " $1 " MB"}' | tee -a "$OUT"
 done

@@ -23,9 +23,33 @@ public struct ImportedItem: Sendable {
   /// The image bytes when the format embeds them (LabelMe's `imageData` without an image
   /// file); then `imageFile` only names where they came from and is not read.
   public var imageData: [UInt8]?
+  /// A hash of everything the document was converted from (source bytes, schema, image header),
+  /// set when `ImportOptions.conversions` is given: the key under which the caller records what
+  /// the conversion gave.
+  public var sourceKey: ObjectID?
+  /// Set instead of converting, when `ImportOptions.conversions` knew `sourceKey`: `document`
+  /// then holds the image record and no annotations.
+  public var skipped: Skipped?
+  /// A conversion the importer skipped: what it was recorded to give, and the conversion itself
+  /// for a caller that needs the document after all (valid while the import runs).
+  public struct Skipped: Sendable {
+    public var digest: ObjectID
+    public var annotations: Int
+    public var convert: @Sendable () throws -> LabelDocument
+    public init(digest: ObjectID, annotations: Int, convert: @escaping @Sendable () throws -> LabelDocument) {
+      self.digest = digest; self.annotations = annotations; self.convert = convert
+    }
+  }
   public init(document: LabelDocument, imageFile: URL, imageData: [UInt8]? = nil) {
     self.document = document; self.imageFile = imageFile; self.imageData = imageData
   }
+}
+
+/// What earlier imports' conversions gave, by source key: the SHA-1 of the canonical document
+/// and its number of annotations. A cache the caller keeps; importers only read it (from any
+/// thread, never while the caller records).
+public protocol ConversionMemo: AnyObject, Sendable {
+  func converted(_ sourceKey: ObjectID) -> (digest: ObjectID, annotations: Int)?
 }
 
 /// What an importer read: the schema it found and one item per image, sorted by path.
@@ -46,8 +70,11 @@ public struct ImportOptions: Sendable {
   public var imagesDirectory: URL?
   /// The schema already in the repository: importers keep its class ids for known names.
   public var existingSchema: DatasetManifest?
-  public init(imagesDirectory: URL? = nil, existingSchema: DatasetManifest? = nil) {
-    self.imagesDirectory = imagesDirectory; self.existingSchema = existingSchema
+  /// Conversions of earlier imports: an importer that supports it (COCO) skips converting an
+  /// image whose source key is known and sets `ImportedItem.skipped`. Others ignore it.
+  public var conversions: (any ConversionMemo)?
+  public init(imagesDirectory: URL? = nil, existingSchema: DatasetManifest? = nil, conversions: (any ConversionMemo)? = nil) {
+    self.imagesDirectory = imagesDirectory; self.existingSchema = existingSchema; self.conversions = conversions
   }
 }
 

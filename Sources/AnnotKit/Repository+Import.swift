@@ -27,7 +27,8 @@ extension Repository {
     let importer = format == "auto" ? try registry.detect(source) : try registry.importer(named: format)
     let tx = try StageTransaction(self, command: "import")
     let stager = ImportStager(self, tx, progress: progress)
-    try importer.streamDataset(from: source, options: ImportOptions(imagesDirectory: imagesDirectory, existingSchema: tx.manifest), to: stager)
+    let options = ImportOptions(imagesDirectory: imagesDirectory, existingSchema: tx.manifest, conversions: stager.conversions)
+    try importer.streamDataset(from: source, options: options, to: stager)
     try stager.finish()
     return ImportOutcome(format: importer.name, imagesRead: stager.imagesRead, stage: stager.out)
   }
@@ -45,7 +46,7 @@ extension Repository {
 
   /// Bump when re-attaching, validation or the canonical encoding changes what an import writes:
   /// old memo entries then no longer match.
-  static let importMemoVersion = 1
+  static let importMemoVersion = 2
 
   /// The repository's schema extended by an imported one: known classes keep their ids and
   /// colours; new classes keep the id the source gave them when it is free, else the next free id.
@@ -86,6 +87,8 @@ final class ImportStager: ImportSink {
   private let progress: ((Int, Int) -> Void)?
   private let cache: StatCache
   private let memo: ObjectMemo
+  /// What the importer's conversions gave, by source key (see `ConversionMemo`).
+  let conversions: ConversionStore
   private var schemaTag: [UInt8] = []
   private var seenPaths = Set<String>()
   private var total = 0
@@ -98,6 +101,7 @@ final class ImportStager: ImportSink {
     self.repo = repo; self.tx = tx; self.progress = progress
     cache = StatCache(path: repo.stateDir + "/stat-cache")
     memo = ObjectMemo(path: repo.stateDir + "/import-memo")
+    conversions = ConversionStore(ObjectMemo(path: repo.stateDir + "/convert-memo"))
   }
 
   func begin(manifest: DatasetManifest, imageCount: Int?) throws {
@@ -157,26 +161,33 @@ final class ImportStager: ImportSink {
   }
 
   private func stageDocuments(_ batch: [ImportedItem], imageBlobs: [ObjectID]) throws {
-    struct Work: Sendable { var doc: LabelDocument; var parent: [UInt8]?; var parentBlob: ObjectID? }
+    struct Work: Sendable { var item: ImportedItem; var parent: [UInt8]?; var parentBlob: ObjectID? }
     struct Done: Sendable { var prepared: PackWriter.Prepared; var annotations: Int; var kept: Bool }
     let schema = tx.manifest, schemaTag = self.schemaTag
     let parents = try batch.map { item -> ObjectID? in
       let p = item.document.image.path
       return try tx.image(p) == nil ? nil : try tx.labels(p)
     }
-    let canonical = try ParallelMap.map(Array(batch.indices)) { k in batch[k].document.canonicalBytes() }
-    let keys = try ParallelMap.map(Array(batch.indices)) { k in Self.memoKey(schemaTag, parent: parents[k], document: canonical[k]) }
+    // The SHA-1 of each imported document's canonical bytes: recorded by the importer for the
+    // images whose conversion it skipped, computed for the others.
+    let digests = try ParallelMap.map(Array(batch.indices)) { k -> ObjectID in
+      if let s = batch[k].skipped { return s.digest }
+      return Self.sha1(batch[k].document.canonicalBytes())
+    }
+    let keys = batch.indices.map { k in Self.memoKey(schemaTag, parent: parents[k], document: digests[k]) }
     let hits = keys.map { key in memo.lookup(key).flatMap { repo.git.exists($0, refresh: false) ? $0 : nil } }
     let misses = batch.indices.filter { hits[$0] == nil }
-    let work = try misses.map { k in Work(doc: batch[k].document, parent: try parents[k].map { try repo.git.blob($0) }, parentBlob: parents[k]) }
+    let work = try misses.map { k in Work(item: batch[k], parent: try parents[k].map { try repo.git.blob($0) }, parentBlob: parents[k]) }
     let done = try ParallelMap.map(work) { w -> Done in
+      // A skipped conversion is done now after all: its parent or the schema changed.
+      let imported = try w.item.skipped?.convert() ?? w.item.document
       let parent = try w.parent.map { bytes -> LabelDocument in
         do { return try LabelDocument.decode(bytes) } catch let e as DocumentError {
-          throw AnnotError.invalidFile(file: DatasetPath.labelEntry(w.doc.image.path), place: e.place, message: e.message)
+          throw AnnotError.invalidFile(file: DatasetPath.labelEntry(imported.image.path), place: e.place, message: e.message)
         }
       }
-      let doc = IdentityMatching.reattach(w.doc, parent: parent)
-      return Done(prepared: try StageTransaction.prepare(doc, schema: schema), annotations: doc.annotations.count, kept: doc == w.doc)
+      let doc = IdentityMatching.reattach(imported, parent: parent)
+      return Done(prepared: try StageTransaction.prepare(doc, schema: schema), annotations: doc.annotations.count, kept: doc == imported)
     }
     var doneAt: [Int: Done] = [:]
     for (m, k) in misses.enumerated() { doneAt[k] = done[m] }
@@ -188,7 +199,8 @@ final class ImportStager: ImportSink {
       let docBlob: ObjectID
       if let hit = hits[k] {
         docBlob = try tx.putDocumentBlob(p, hit)
-        out.annotations += item.document.annotations.count   // re-attaching keeps the count
+        // Re-attaching keeps the count.
+        out.annotations += item.skipped?.annotations ?? item.document.annotations.count
       } else {
         docBlob = try tx.putPrepared(p, doneAt[k]!.prepared)
         memo.record(keys[k], docBlob)
@@ -197,9 +209,12 @@ final class ImportStager: ImportSink {
         // its annotations pair with themselves, ids and all. Remembering that now means the
         // first re-delivery of an unchanged image costs one hash, not a decode and a match.
         if doneAt[k]!.kept, docBlob != parents[k] {
-          memo.record(Self.memoKey(schemaTag, parent: docBlob, document: canonical[k]), docBlob)
+          memo.record(Self.memoKey(schemaTag, parent: docBlob, document: digests[k]), docBlob)
         }
         out.annotations += doneAt[k]!.annotations
+      }
+      if let source = item.sourceKey, item.skipped == nil {
+        conversions.record(source, digest: digests[k], annotations: item.document.annotations.count)
       }
       try tx.putImage(p, imageBlob)
       if oldImage == imageBlob && oldDoc == docBlob {
@@ -213,12 +228,19 @@ final class ImportStager: ImportSink {
     }
   }
 
-  /// The import memo's key: what the result of staging `document` onto `parent` depends on.
-  static func memoKey(_ schemaTag: [UInt8], parent: ObjectID?, document: [UInt8]) -> ObjectID {
+  static func sha1(_ bytes: [UInt8]) -> ObjectID {
+    let d = Digest.sha1()
+    d.update(bytes)
+    return ObjectID(bytes: d.finish())
+  }
+
+  /// The import memo's key: what the result of staging a document (by the SHA-1 of its
+  /// canonical bytes) onto `parent` depends on.
+  static func memoKey(_ schemaTag: [UInt8], parent: ObjectID?, document: ObjectID) -> ObjectID {
     let h = Digest.sha1()
     h.update(schemaTag)
     h.update(parent?.bytes ?? [UInt8](repeating: 0, count: 20))
-    h.update(document)
+    h.update(document.bytes)
     return ObjectID(bytes: h.finish())
   }
 
@@ -229,5 +251,25 @@ final class ImportStager: ImportSink {
     out.paths.sort()
     cache.save()
     memo.save()
+    conversions.memo.save()
+  }
+}
+
+/// The conversion memo on disk: an `ObjectMemo` whose entries map a source key to the digest of
+/// the canonical document, and a derived key to the annotation count (in a value's first 8 bytes).
+/// Read from the importer's worker threads; recorded on the importing thread between batches.
+final class ConversionStore: ConversionMemo, @unchecked Sendable {
+  let memo: ObjectMemo
+  init(_ memo: ObjectMemo) { self.memo = memo }
+  private static func countKey(_ source: ObjectID) -> ObjectID {
+    ImportStager.sha1(Array("annotation count\u{0}".utf8) + source.bytes)
+  }
+  func converted(_ source: ObjectID) -> (digest: ObjectID, annotations: Int)? {
+    guard let digest = memo.lookup(source), let count = memo.lookup(Self.countKey(source)) else { return nil }
+    return (digest, count.bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) })
+  }
+  func record(_ source: ObjectID, digest: ObjectID, annotations: Int) {
+    memo.record(source, digest)
+    memo.record(Self.countKey(source), ObjectID(bytes: (0..<20).map { $0 < 8 ? UInt8(truncatingIfNeeded: annotations >> (8 * $0)) : 0 }))
   }
 }

@@ -151,6 +151,36 @@ public struct JSONParser {
     }
   }
 
+  /// The byte ranges of the elements of the array that is the whole of `bytes`, each checked for
+  /// syntax but not built: callers parse one element at a time (`parse(_:in:)`), so a file of a
+  /// million records never becomes one tree. Returns nil when the top level is not an array.
+  public static func scanArray(_ bytes: [UInt8]) throws(JSONSyntaxError) -> [Range<Int>]? {
+    try bytes.withUnsafeBufferPointer { buf throws(JSONSyntaxError) -> [Range<Int>]? in
+      var p = JSONParser(buf)
+      p.skipWhitespace()
+      guard p.i < buf.count, buf[p.i] == UInt8(ascii: "[") else { return nil }
+      p.i += 1
+      var ranges: [Range<Int>] = []
+      p.skipWhitespace()
+      if p.i < buf.count, buf[p.i] == UInt8(ascii: "]") { p.i += 1 } else {
+        while true {
+          p.skipWhitespace()
+          let s = p.i
+          try p.skipValue()
+          ranges.append(s..<p.i)
+          p.skipWhitespace()
+          guard p.i < buf.count else { throw p.error("unexpected end of input in array") }
+          if buf[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
+          if buf[p.i] == UInt8(ascii: "]") { p.i += 1; break }
+          throw p.error("expected ',' or ']' in array")
+        }
+      }
+      p.skipWhitespace()
+      if p.i < buf.count { throw p.error("unexpected data after the JSON value") }
+      return ranges
+    }
+  }
+
   /// The values of `keys` in the object at `bytes[range]`, without building the rest of it (the
   /// other members are skipped). Returns nil when the range does not hold an object, so callers
   /// can fall back to a full parse for the exact error.

@@ -86,4 +86,38 @@ import AnnotTestSupport
     let fsck = try TestSupport.git(["--git-dir", ".annot", "fsck", "--strict", "--no-dangling"], in: repo)
     #expect(fsck.status == 0, "\(fsck.stderr)")
   }
+
+  /// The caches (stat cache, import memo, conversion memo) change no answer: two repositories
+  /// take the same rounds, one keeping its caches and one deleting them before every import, and
+  /// stage the same trees with the same summary. The rounds go back to an earlier delivery, so
+  /// remembered conversions meet parents that changed since they were recorded.
+  @Test func cachesChangeNoAnswer() throws {
+    let dir = try TestSupport.tempDir("flat-caches")
+    let images = dir.appendingPathComponent("images").path
+    let r1 = try dataset(in: dir)
+    let r2 = try dataset(in: dir, edited: Set(stride(from: 0, to: Self.count, by: 7)))
+    let partial = try dataset(in: dir, edited: [3, 5, 7], only: [3, 5, 7, 8])
+    var old = [timespec(tv_sec: 1_600_000_000, tv_nsec: 0), timespec(tv_sec: 1_600_000_000, tv_nsec: 0)]
+    for i in 0..<Self.count { _ = utimensat(AT_FDCWD, images + "/\(i).png", &old, 0) }
+    sleep(2)
+    for name in ["kept", "dropped"] { #expect(try TestSupport.annot(["init", name], in: dir).status == 0) }
+    for (round, file) in [r1, r2, r1, partial, r2].enumerated() {
+      var trees: [String] = [], summaries: [String] = []
+      for name in ["kept", "dropped"] {
+        let repo = dir.appendingPathComponent(name)
+        if name == "dropped" {
+          for f in ["stat-cache", "import-memo", "convert-memo"] { try? FileManager.default.removeItem(at: repo.appendingPathComponent(".annot/annot/" + f)) }
+        }
+        let out = try TestSupport.annot(["import", "coco", file.path, "--images", images], in: repo)
+        #expect(out.status == 0, "\(out.stderr)")
+        summaries.append(out.stdout)
+        _ = try TestSupport.annot(["commit", "-m", "round \(round)"], in: repo)
+        trees.append(try TestSupport.git(["--git-dir", ".annot", "rev-parse", "HEAD^{tree}"], in: repo).stdout)
+      }
+      #expect(trees[0] == trees[1], "round \(round)")
+      #expect(summaries[0] == summaries[1], "round \(round)")
+    }
+    #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("kept/.annot/annot/convert-memo").path))
+    #expect(try TestSupport.git(["--git-dir", ".annot", "fsck", "--strict"], in: dir.appendingPathComponent("kept")).status == 0)
+  }
 }

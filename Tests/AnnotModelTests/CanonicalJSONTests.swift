@@ -115,4 +115,23 @@ import AnnotModel
       #expect(throws: JSONSyntaxError.self, "\(bad)") { try JSONParser.scanObject(Array(bad.utf8), arrays: ["images"]) }
     }
   }
+
+  @Test func arrayScanGivesElementsOrNilForAnotherTopLevel() throws {
+    let bytes = Array(#" [ {"a": "]"}, [1, [2]], "x", 3 ] "#.utf8)
+    let ranges = try #require(try JSONParser.scanArray(bytes))
+    #expect(JSONValue.array(try ranges.map { try JSONParser.parse(bytes, in: $0) }) == (try JSONParser.parse(bytes)))
+    #expect(try JSONParser.scanArray(Array("[]".utf8)) == [])
+    #expect(try JSONParser.scanArray(Array(#"{"a": 1}"#.utf8)) == nil)
+    for bad in ["[1,]", "[1 2]", #"["x]"#, "[1] x", "[{]"] {
+      #expect(throws: JSONSyntaxError.self, "\(bad)") { try JSONParser.scanArray(Array(bad.utf8)) }
+    }
+  }
+
+  @Test func membersReadsOnlyTheKeysAsked() throws {
+    let bytes = Array(#"[{"id": 5, "skip": {"deep": [1, "}"]}, "image_id": 7}, {"id": 1, "id": 2}, 4]"#.utf8)
+    let r = try #require(try JSONParser.scanArray(bytes))
+    #expect(JSONParser.members(["id", "image_id"], of: bytes, in: r[0]) == ["id": .number(5), "image_id": .number(7)])
+    #expect(JSONParser.members(["id"], of: bytes, in: r[1]) == nil)   // a repeated key: the caller parses it fully
+    #expect(JSONParser.members(["id"], of: bytes, in: r[2]) == nil)   // not an object
+  }
 }

@@ -322,23 +322,67 @@ public struct COCOImporter: DatasetImporter {
     for (k, key) in keys.enumerated() { grouped[fill[Int(key.image)]] = k; fill[Int(key.image)] += 1 }
     fill = []
 
-    // Pass two: a batch of images at a time.
+    // Pass two: a batch of images at a time. With a conversion memo, each image's source key
+    // hashes everything its conversion reads: this code's version, the categories, the image
+    // record (file name, size and media type from the header, split), and the bytes of its
+    // annotations in file order. A known key skips the conversion.
+    let memo = options.conversions
+    let starts = start, order = grouped
+    let classTag: [UInt8] = {
+      let d = Digest.sha1()
+      d.update(Array("annot coco conversion \(Self.conversionVersion)\u{0}".utf8))
+      d.update(DatasetManifest(classes: classes).canonicalBytes())
+      return d.finish()
+    }()
     for b in stride(from: 0, to: parsedImages.count, by: batchSize) {
       let e = min(b + batchSize, parsedImages.count)
-      let anns = Array(grouped[start[b]..<start[e]])
+      struct Known: Sendable { var key: ObjectID?; var hit: (digest: ObjectID, annotations: Int)? }
+      let known: [Known] = memo == nil ? Array(repeating: Known(), count: e - b) : try ParallelMap.map(Array(b..<e)) { i -> Known in
+        let d = Digest.sha1()
+        d.update(classTag)
+        d.update(LabelDocument(image: records[i]).canonicalBytes())
+        for j in starts[i]..<starts[i + 1] {
+          let r = ranges[order[j]]
+          var n = UInt32(r.count).littleEndian
+          withUnsafeBytes(of: &n) { d.update(Array($0)) }
+          bytes.withUnsafeBufferPointer { d.update(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer($0)[r])) }
+        }
+        let key = ObjectID(bytes: d.finish())
+        return Known(key: key, hit: memo!.converted(key))
+      }
+      var anns: [Int] = []
+      for i in b..<e where known[i - b].hit == nil { anns += grouped[start[i]..<start[i + 1]] }
       let converted = try f.convert("annotations", anns, convertOne)
       var items: [ImportedItem] = []
       items.reserveCapacity(e - b)
       var j = 0
       for i in b..<e {
+        let k = known[i - b]
+        if let hit = k.hit {
+          let mine = Array(grouped[start[i]..<start[i + 1]])
+          let record = records[i]
+          var item = ImportedItem(document: LabelDocument(image: record), imageFile: parsedImages[i].file)
+          item.sourceKey = k.key
+          item.skipped = .init(digest: hit.digest, annotations: hit.annotations) {
+            LabelDocument(image: record, annotations: try f.convert("annotations", mine, convertOne).flatMap { $0 })
+          }
+          items.append(item)
+          continue
+        }
         var list: [Annotation] = []
         list.reserveCapacity(start[i + 1] - start[i])
         for _ in start[i]..<start[i + 1] { list += converted[j]; j += 1 }
-        items.append(ImportedItem(document: LabelDocument(image: parsedImages[i].record, annotations: list), imageFile: parsedImages[i].file))
+        var item = ImportedItem(document: LabelDocument(image: parsedImages[i].record, annotations: list), imageFile: parsedImages[i].file)
+        item.sourceKey = k.key
+        items.append(item)
       }
       try sink.consume(items)
     }
   }
+
+  /// Bump when converting a COCO annotation changes (fields read, checks, ids): recorded
+  /// conversions of earlier imports then no longer match.
+  public static let conversionVersion = 1
 
   /// One COCO annotation → one model annotation, or two when it has both a segmentation and
   /// keypoints (the keypoints become `coco:<id>:keypoints` with the same source id).

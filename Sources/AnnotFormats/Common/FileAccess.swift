@@ -19,10 +19,10 @@ enum FileAccess {
   static func read(_ url: URL, display: String, inside root: URL? = nil,
                    limit: Int = Limits.maxInputBytes) throws(FormatError) -> [UInt8] {
     if let root {
-      guard let real = realPath(url) else {
+      guard let real = resolved(url) else {
         throw FormatError.invalid(file: display, place: "", message: exists(url) ? "dangling symlink" : "no such file")
       }
-      guard let realRoot = realPath(root), real.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") else {
+      guard let realRoot = realRoot(root), real.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") else {
         throw FormatError.invalid(file: display, place: "", message: "symlink resolves outside \(DisplayText.quoted(root.path)); refused")
       }
     }
@@ -103,6 +103,16 @@ enum FileAccess {
     return out
   }
 
+  /// `realPath` of a file, cheaply for the common case: one lstat tells a plain file, whose real
+  /// path is its folder's (resolved once per folder) plus its name; anything else (a symlink) is
+  /// resolved in full. `lstat` is the caller's, when it has one.
+  static func resolved(_ file: URL, lstat given: stat? = nil) -> String? {
+    var st = stat()
+    if let given { st = given } else if lstat(file.path, &st) != 0 { return nil }
+    guard (st.st_mode & S_IFMT) == S_IFREG else { return realPath(file) }
+    return realRoot(file.deletingLastPathComponent()).map { ($0.hasSuffix("/") ? $0 : $0 + "/") + file.lastPathComponent }
+  }
+
   /// The canonical absolute path (symlinks resolved), nil if it does not exist.
   static func realPath(_ url: URL) -> String? {
     guard let p = realpath(url.path, nil) else { return nil }
@@ -136,20 +146,13 @@ enum FileAccess {
   /// Checks that `file` exists, resolves (through symlinks) inside `root`, and has a readable
   /// image header; returns what the header says. Errors name `errFile` and `place`.
   static func probeImage(_ file: URL, root: URL, errFile: String, place: String) throws(FormatError) -> ImageInfo {
-    // One lstat answers "exists", "symlink?" and "regular file?" for the common case of a plain
-    // file; its real path is then its folder's (resolved once per folder) plus its name, instead
-    // of a realpath(3) per image that costs a system call per path component.
+    // One lstat answers "exists", "symlink?" and "regular file?" for a plain file, and its real
+    // path costs no realpath(3) (a system call per path component) per image.
     var st = stat()
     guard lstat(file.path, &st) == 0 else {
       throw FormatError.invalid(file: errFile, place: place, message: "image file not found: \(file.path)")
     }
-    let real: String?
-    if (st.st_mode & S_IFMT) == S_IFREG {
-      real = realRoot(file.deletingLastPathComponent()).map { ($0.hasSuffix("/") ? $0 : $0 + "/") + file.lastPathComponent }
-    } else {
-      real = realPath(file)
-    }
-    guard let real, let realRoot = realRoot(root) else {
+    guard let real = resolved(file, lstat: st), let realRoot = realRoot(root) else {
       throw FormatError.invalid(file: errFile, place: place, message: "image file is a dangling symlink: \(file.path)")
     }
     guard real.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") else {

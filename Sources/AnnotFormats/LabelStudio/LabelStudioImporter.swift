@@ -85,20 +85,31 @@ public struct LabelStudioImporter: DatasetImporter {
       throw FormatError.invalid(file: source.path, place: "", message: "no Label Studio JSON file found")
     }
     let file = url.lastPathComponent
-    let value: JSONValue
-    do { value = try JSONParser.parse(try ImportChecks.read(url, name: file)) } catch let e as JSONSyntaxError {
+    // The list of tasks is scanned, and each task parsed as it is read: a large project's
+    // export never becomes one JSON tree in memory.
+    let bytes = try ImportChecks.read(url, name: file)
+    let ranges: [Range<Int>]
+    do {
+      guard let r = try JSONParser.scanArray(bytes) else {
+        let value = try JSONParser.parse(bytes)
+        throw FormatError.invalid(file: file, place: "", message: "expected a list of tasks, found \(value.typeName)")
+      }
+      ranges = r
+    } catch let e as JSONSyntaxError {
       throw FormatError.invalid(file: file, place: "line \(e.line), column \(e.column)", message: e.message)
     }
-    guard case .array(let tasks) = value else {
-      throw FormatError.invalid(file: file, place: "", message: "expected a list of tasks, found \(value.typeName)")
-    }
+    let tasks = LazyTasks(bytes: bytes, ranges: ranges)
     let imagesDir = options.imagesDirectory ?? url.deletingLastPathComponent()
     var schema = DeclaredSchema(existing: options.existingSchema)
     var items: [ImportedItem] = []
     var warnings: [String] = []
     var seenPaths = Set<String>()
     var skippedPredictions = 0
-    for (ti, task) in tasks.enumerated() {
+    for ti in 0..<tasks.count {
+      let task: JSONValue
+      do { task = try tasks.parse(ti) } catch {
+        throw FormatError.invalid(file: file, place: "line \(error.line), column \(error.column)", message: error.message)
+      }
       let tp = "tasks[\(ti)]"
       guard case .object(let t) = task else { throw FormatError.invalid(file: file, place: tp, message: "expected an object, found \(task.typeName)") }
       guard case .object(let data)? = t["data"] else { throw FormatError.invalid(file: file, place: "\(tp).data", message: "missing or not an object") }
@@ -138,6 +149,14 @@ public struct LabelStudioImporter: DatasetImporter {
     }
     if skippedPredictions > 0 { warnings.append("\(file): \(skippedPredictions) predictions skipped (only annotations are imported)") }
     return ImportedDataset(manifest: schema.manifest, items: items, warnings: warnings)
+  }
+
+  /// The tasks of a scanned file, parsed one at a time.
+  struct LazyTasks {
+    let bytes: [UInt8]
+    let ranges: [Range<Int>]
+    var count: Int { ranges.count }
+    func parse(_ i: Int) throws(JSONSyntaxError) -> JSONValue { try JSONParser.parse(bytes, in: ranges[i]) }
   }
 
   private func readTask(_ results: [(JSONValue, String)], path: String, taskID: String?, file: String, imagesDir: URL,

@@ -40,21 +40,48 @@ public struct YOLOImporter: DatasetImporter {
   }
 
   public func importDataset(from source: URL, options: ImportOptions) throws -> ImportedDataset {
-    if FileAccess.isRegularFile(source) {
-      return try ultralytics(yaml: source, root: source.deletingLastPathComponent(), options: options)
-    }
-    for n in ["data.yaml", "data.yml"] where FileAccess.isRegularFile(source.appendingPathComponent(n)) {
-      return try ultralytics(yaml: source.appendingPathComponent(n), root: source, options: options)
-    }
-    if FileAccess.isRegularFile(source.appendingPathComponent("obj.names")) || FileAccess.isRegularFile(source.appendingPathComponent("obj.data")) {
-      return try darknet(root: source, options: options)
-    }
-    throw FormatError.invalid(file: source.path, place: "", message: "no data.yaml or obj.names: YOLO class names are unknown")
+    let sink = CollectingImportSink()
+    try streamDataset(from: source, options: options, to: sink)
+    return sink.dataset
   }
+
+  /// Reads the class names and the image list first (a plan), then the images' headers and
+  /// label files a batch at a time on all cores, handing each batch to `sink`.
+  public func streamDataset(from source: URL, options: ImportOptions, to sink: any ImportSink) throws {
+    let plan: Plan
+    if FileAccess.isRegularFile(source) {
+      plan = try ultralytics(yaml: source, root: source.deletingLastPathComponent(), options: options)
+    } else if let n = ["data.yaml", "data.yml"].first(where: { FileAccess.isRegularFile(source.appendingPathComponent($0)) }) {
+      plan = try ultralytics(yaml: source.appendingPathComponent(n), root: source, options: options)
+    } else if FileAccess.isRegularFile(source.appendingPathComponent("obj.names")) || FileAccess.isRegularFile(source.appendingPathComponent("obj.data")) {
+      plan = try darknet(root: source, options: options)
+    } else {
+      throw FormatError.invalid(file: source.path, place: "", message: "no data.yaml or obj.names: YOLO class names are unknown")
+    }
+    try sink.begin(manifest: manifest(plan.names, options), imageCount: plan.jobs.count)
+    for w in plan.warnings { sink.warn(w) }
+    let batch = 4096
+    for b in stride(from: 0, to: plan.jobs.count, by: batch) {
+      let jobs = Array(plan.jobs[b..<min(b + batch, plan.jobs.count)])
+      let names = plan.names, root = plan.root
+      try sink.consume(try ParallelMap.map(jobs) { j in
+        try self.item(root: root, imageRel: j.imageRel, labelRel: j.labelRel, datasetPath: j.datasetPath, split: j.split, names: names)
+      })
+    }
+  }
+
+  /// What a YOLO dataset holds, before any image or label file is read.
+  struct Plan {
+    var root: URL
+    var names: [String]
+    var jobs: [Job] = []
+    var warnings: [String] = []
+  }
+  struct Job: Sendable { var imageRel: String; var labelRel: String; var datasetPath: String; var split: String }
 
   // MARK: Ultralytics
 
-  func ultralytics(yaml: URL, root yamlDir: URL, options: ImportOptions) throws -> ImportedDataset {
+  func ultralytics(yaml: URL, root yamlDir: URL, options: ImportOptions) throws -> Plan {
     let file = yaml.lastPathComponent
     guard let text = String(validating: try FileAccess.read(yaml, display: file), as: UTF8.self) else {
       throw FormatError.invalid(file: file, place: "", message: "not UTF-8 text")
@@ -131,16 +158,14 @@ public struct YOLOImporter: DatasetImporter {
       }
     }
 
-    var warnings: [String] = []
-    var items: [ImportedItem] = []
+    var plan = Plan(root: root, names: names)
     var seen: [String: String] = [:]
     for (split, rel) in listed {
-      if let first = seen[rel] { warnings.append("\(rel): listed in \(first) and \(split); kept in \(first)"); continue }
+      if let first = seen[rel] { plan.warnings.append("\(rel): listed in \(first) and \(split); kept in \(first)"); continue }
       seen[rel] = split
-      let labelRel = Self.labelPath(forImage: rel)
-      items.append(try item(root: root, imageRel: rel, labelRel: labelRel, datasetPath: Self.datasetPath(rel), split: split, names: names))
+      plan.jobs.append(Job(imageRel: rel, labelRel: Self.labelPath(forImage: rel), datasetPath: Self.datasetPath(rel), split: split))
     }
-    return ImportedDataset(manifest: manifest(names, options), items: items, warnings: warnings)
+    return plan
   }
 
   /// Ultralytics' img2label_paths: the last `/images/` becomes `/labels/`, the extension `.txt`.
@@ -155,7 +180,7 @@ public struct YOLOImporter: DatasetImporter {
 
   // MARK: Darknet
 
-  func darknet(root: URL, options: ImportOptions) throws -> ImportedDataset {
+  func darknet(root: URL, options: ImportOptions) throws -> Plan {
     var config: [String: String] = [:]
     var configOrder: [String] = []
     let dataURL = root.appendingPathComponent("obj.data")
@@ -223,15 +248,14 @@ public struct YOLOImporter: DatasetImporter {
         listed.append(("train", f))
       }
     }
-    var items: [ImportedItem] = []
+    var plan = Plan(root: root, names: names, warnings: warnings)
     var seen: [String: String] = [:]
     for (split, rel) in listed {
-      if let first = seen[rel] { warnings.append("\(rel): listed in \(first) and \(split); kept in \(first)"); continue }
+      if let first = seen[rel] { plan.warnings.append("\(rel): listed in \(first) and \(split); kept in \(first)"); continue }
       seen[rel] = split
-      items.append(try item(root: root, imageRel: rel, labelRel: (rel as NSString).deletingPathExtension + ".txt",
-                            datasetPath: rel, split: split, names: names))
+      plan.jobs.append(Job(imageRel: rel, labelRel: (rel as NSString).deletingPathExtension + ".txt", datasetPath: rel, split: split))
     }
-    return ImportedDataset(manifest: manifest(names, options), items: items, warnings: warnings)
+    return plan
   }
 
   /// obj.data keys that are darknet settings, not split lists (Datumaro's reserved keys plus
