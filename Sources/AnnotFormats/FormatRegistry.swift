@@ -1,5 +1,6 @@
 import Foundation
 import AnnotModel
+import AnnotMedia
 
 /// How sure a format is that a path holds a dataset in that format (datumaro's idea).
 public enum DetectionConfidence: Int, Comparable, Sendable {
@@ -23,6 +24,9 @@ public struct ImportedItem: Sendable {
   /// The image bytes when the format embeds them (LabelMe's `imageData` without an image
   /// file); then `imageFile` only names where they came from and is not read.
   public var imageData: [UInt8]?
+  /// What the image file's header says, when the importer probed it (or `ImportOptions.headers`
+  /// knew it): the caller may remember it for the next import of the same unchanged file.
+  public var header: ImageInfo?
   /// A hash of everything the document was converted from (source bytes, schema, image header),
   /// set when `ImportOptions.conversions` is given: the key under which the caller records what
   /// the conversion gave.
@@ -43,6 +47,12 @@ public struct ImportedItem: Sendable {
   public init(document: LabelDocument, imageFile: URL, imageData: [UInt8]? = nil) {
     self.document = document; self.imageFile = imageFile; self.imageData = imageData
   }
+}
+
+/// Headers of image files that cannot have changed since an earlier import read them (the
+/// caller's stat cache): an importer asks before opening a file to probe it. Read from any thread.
+public protocol HeaderCache: AnyObject, Sendable {
+  func header(forFile path: String) -> ImageInfo?
 }
 
 /// What earlier imports' conversions gave, by source key: the SHA-1 of the canonical document
@@ -73,8 +83,12 @@ public struct ImportOptions: Sendable {
   /// Conversions of earlier imports: an importer that supports it (COCO) skips converting an
   /// image whose source key is known and sets `ImportedItem.skipped`. Others ignore it.
   public var conversions: (any ConversionMemo)?
-  public init(imagesDirectory: URL? = nil, existingSchema: DatasetManifest? = nil, conversions: (any ConversionMemo)? = nil) {
+  /// Headers of unchanged image files (COCO and YOLO ask it before probing a file).
+  public var headers: (any HeaderCache)?
+  public init(imagesDirectory: URL? = nil, existingSchema: DatasetManifest? = nil, conversions: (any ConversionMemo)? = nil,
+              headers: (any HeaderCache)? = nil) {
     self.imagesDirectory = imagesDirectory; self.existingSchema = existingSchema; self.conversions = conversions
+    self.headers = headers
   }
 }
 

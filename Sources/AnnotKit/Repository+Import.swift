@@ -1,5 +1,6 @@
 import Foundation
 import AnnotModel
+import AnnotMedia
 import AnnotStore
 import AnnotFormats
 
@@ -27,7 +28,8 @@ extension Repository {
     let importer = format == "auto" ? try registry.detect(source) : try registry.importer(named: format)
     let tx = try StageTransaction(self, command: "import")
     let stager = ImportStager(self, tx, progress: progress)
-    let options = ImportOptions(imagesDirectory: imagesDirectory, existingSchema: tx.manifest, conversions: stager.conversions)
+    let options = ImportOptions(imagesDirectory: imagesDirectory, existingSchema: tx.manifest, conversions: stager.conversions,
+                                headers: stager.headers)
     try importer.streamDataset(from: source, options: options, to: stager)
     try stager.finish()
     return ImportOutcome(format: importer.name, imagesRead: stager.imagesRead, stage: stager.out)
@@ -89,6 +91,8 @@ final class ImportStager: ImportSink {
   private let memo: ObjectMemo
   /// What the importer's conversions gave, by source key (see `ConversionMemo`).
   let conversions: ConversionStore
+  /// The stat cache answering importers' header probes for files that cannot have changed.
+  let headers: HeaderStore
   private var schemaTag: [UInt8] = []
   private var seenPaths = Set<String>()
   private var total = 0
@@ -102,6 +106,7 @@ final class ImportStager: ImportSink {
     cache = StatCache(path: repo.stateDir + "/stat-cache")
     memo = ObjectMemo(path: repo.stateDir + "/import-memo")
     conversions = ConversionStore(ObjectMemo(path: repo.stateDir + "/convert-memo"))
+    headers = HeaderStore(cache)
   }
 
   func begin(manifest: DatasetManifest, imageCount: Int?) throws {
@@ -145,17 +150,24 @@ final class ImportStager: ImportSink {
     var toRead: [Int] = []
     for (i, f) in files.enumerated() {
       stats[i] = StatCache.Stat.of(f)
-      if let st = stats[i], let id = cache.lookup(f, st), repo.git.exists(id, refresh: false) { blobs[i] = id } else { toRead.append(i) }
+      if let st = stats[i], let id = cache.lookup(f, st), repo.git.exists(id, refresh: false) {
+        blobs[i] = id
+        // An entry from before headers were kept learns the header the importer probed.
+        if cache.header(f, st) == nil, let h = HeaderStore.encode(items[i].header) { cache.record(f, st, id, header: h) }
+      } else {
+        toRead.append(i)
+      }
     }
     // Bytes a format embeds (LabelMe's imageData) stand in for their missing file.
     var embedded: [String: [UInt8]] = [:]
     for item in items { if let d = item.imageData { embedded[item.imageFile.path] = d } }
     let inline = embedded
     let cache = self.cache
+    let headers = items.map { HeaderStore.encode($0.header) }
     try tx.images.addFiles(toRead.map { files[$0] }, read: { try inline[$0] ?? readFile($0) }) { k, id in
       let i = toRead[k]
       blobs[i] = id
-      if let st = stats[i] { cache.record(files[i], st, id) }
+      if let st = stats[i] { cache.record(files[i], st, id, header: headers[i]) }
     }
     return blobs.map { $0! }
   }
@@ -271,5 +283,25 @@ final class ConversionStore: ConversionMemo, @unchecked Sendable {
   func record(_ source: ObjectID, digest: ObjectID, annotations: Int) {
     memo.record(source, digest)
     memo.record(Self.countKey(source), ObjectID(bytes: (0..<20).map { $0 < 8 ? UInt8(truncatingIfNeeded: annotations >> (8 * $0)) : 0 }))
+  }
+}
+
+/// Image headers from the stat cache, for importers: a file whose stat data equals the recorded
+/// one has the header recorded with it, so a re-delivery does not open unchanged files to probe
+/// them. The media type is kept as a code (0 = none recorded).
+final class HeaderStore: HeaderCache, @unchecked Sendable {
+  static let mediaTypes = ["image/jpeg", "image/png", "image/bmp", "image/gif", "image/webp", "image/tiff"]
+  private let cache: StatCache
+  init(_ cache: StatCache) { self.cache = cache }
+
+  func header(forFile path: String) -> ImageInfo? {
+    guard let st = StatCache.Stat.of(path), let h = cache.header(path, st), Int(h.media) <= Self.mediaTypes.count else { return nil }
+    return ImageInfo(width: Int(h.width), height: Int(h.height), mediaType: Self.mediaTypes[Int(h.media) - 1], bitDepth: Int(h.bitDepth))
+  }
+
+  static func encode(_ info: ImageInfo?) -> StatCache.Header? {
+    guard let info, let k = mediaTypes.firstIndex(of: info.mediaType),
+          let w = UInt32(exactly: info.width), let h = UInt32(exactly: info.height), let d = UInt8(exactly: info.bitDepth) else { return nil }
+    return StatCache.Header(width: w, height: h, media: UInt8(k + 1), bitDepth: d)
   }
 }

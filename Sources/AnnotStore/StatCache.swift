@@ -16,8 +16,13 @@ import AnnotModel
 /// **It is a cache.** Deleting the file changes no answer, only the time an import takes. A file
 /// that is unreadable, truncated or from another version is ignored and rewritten.
 ///
-/// On disk (little-endian): magic `ANNOTSC1`, u32 count, then records sorted by path bytes:
-/// u16 path length, path bytes, u64 dev, u64 ino, u64 size, i64 mtime ns, i64 ctime ns, 20-byte id.
+/// Beside the blob id an entry may hold what the image's header says (size, media type, bit
+/// depth), so that an import re-reading a delivery does not open unchanged files to probe them.
+///
+/// On disk (little-endian): magic `ANNOTSC2`, u32 count, then records sorted by path bytes:
+/// u16 path length, path bytes, u64 dev, u64 ino, u64 size, i64 mtime ns, i64 ctime ns, 20-byte id,
+/// u32 width, u32 height, u8 media code (0: no header recorded), u8 bit depth. A file of another
+/// version (`ANNOTSC1` had no header fields) is ignored and rewritten.
 /// Loaded once per operation into one buffer and searched by bisection (no per-entry allocation).
 public final class StatCache {
   public struct Stat: Equatable, Sendable {
@@ -35,13 +40,21 @@ public final class StatCache {
     }
   }
 
-  private static let magic = Array("ANNOTSC1".utf8)
-  private static let fixed = 5 * 8 + 20
+  /// An image header as the cache keeps it; the media code's meaning belongs to the caller.
+  public struct Header: Equatable, Sendable {
+    public var width: UInt32, height: UInt32, media: UInt8, bitDepth: UInt8
+    public init(width: UInt32, height: UInt32, media: UInt8, bitDepth: UInt8) {
+      self.width = width; self.height = height; self.media = media; self.bitDepth = bitDepth
+    }
+  }
+
+  private static let magic = Array("ANNOTSC2".utf8)
+  private static let fixed = 5 * 8 + 20 + 10
   private let path: String
   private var data: [UInt8] = []
   /// Offsets of the records in `data`, in path order.
   private var offsets: [Int] = []
-  private var added: [String: (Stat, ObjectID)] = [:]
+  private var added: [String: (Stat, ObjectID, Header?)] = [:]
   /// Files changed at or after this moment (minus the racy margin) are not recorded.
   private let startedNs: Int64
 
@@ -73,8 +86,13 @@ public final class StatCache {
   }
 
   /// The blob recorded for `file` if its stat data is unchanged.
-  public func lookup(_ file: String, _ st: Stat) -> ObjectID? {
-    if let (s, id) = added[file] { return s == st ? id : nil }
+  public func lookup(_ file: String, _ st: Stat) -> ObjectID? { entry(file, st)?.id }
+
+  /// The image header recorded for `file` if its stat data is unchanged.
+  public func header(_ file: String, _ st: Stat) -> Header? { entry(file, st)?.header }
+
+  private func entry(_ file: String, _ st: Stat) -> (id: ObjectID, header: Header?)? {
+    if let (s, id, h) = added[file] { return s == st ? (id, h) : nil }
     let key = Array(file.utf8)
     var lo = 0, hi = offsets.count
     while lo < hi {
@@ -84,7 +102,10 @@ public final class StatCache {
         let at = offsets[mid] + 2 + key.count
         let rec = Stat(dev: u64(data, at), ino: u64(data, at + 8), size: u64(data, at + 16),
                        mtimeNs: Int64(bitPattern: u64(data, at + 24)), ctimeNs: Int64(bitPattern: u64(data, at + 32)))
-        return rec == st ? ObjectID(bytes: Array(data[(at + 40)..<(at + 60)])) : nil
+        guard rec == st else { return nil }
+        let media = data[at + 68]
+        let header = media == 0 ? nil : Header(width: u32(data, at + 60), height: u32(data, at + 64), media: media, bitDepth: data[at + 69])
+        return (ObjectID(bytes: Array(data[(at + 40)..<(at + 60)])), header)
       }
       if c < 0 { lo = mid + 1 } else { hi = mid }
     }
@@ -93,10 +114,10 @@ public final class StatCache {
 
   /// Records that `file`, with stat data `st` taken before it was read, hashed to `id`.
   /// Files modified too recently to be trusted are skipped (see the type's comment).
-  public func record(_ file: String, _ st: Stat, _ id: ObjectID) {
+  public func record(_ file: String, _ st: Stat, _ id: ObjectID, header: Header? = nil) {
     let margin: Int64 = 2_000_000_000
     guard max(st.mtimeNs, st.ctimeNs) < startedNs - margin, file.utf8.count <= 0xFFFF else { return }
-    added[file] = (st, id)
+    added[file] = (st, id, header.flatMap { $0.media == 0 ? nil : $0 })
   }
 
   /// Writes the cache if anything was recorded: old entries merged with new ones, atomically.
@@ -104,7 +125,7 @@ public final class StatCache {
     guard !added.isEmpty else { return }
     // One merge of two sorted runs straight into the output buffer: old records are copied as
     // byte ranges, so saving a million entries makes no per-entry allocation.
-    let fresh = added.map { (key: Array($0.key.utf8), stat: $0.value.0, id: $0.value.1) }
+    let fresh = added.map { (key: Array($0.key.utf8), stat: $0.value.0, id: $0.value.1, header: $0.value.2) }
       .sorted { $0.key.lexicographicallyPrecedes($1.key) }
     var out = Self.magic + [0, 0, 0, 0]
     out.reserveCapacity(data.count + fresh.reduce(0) { $0 + 2 + $1.key.count + Self.fixed })
@@ -121,6 +142,9 @@ public final class StatCache {
         for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(k)))) }
       }
       out += f.id.bytes
+      let h = f.header ?? Header(width: 0, height: 0, media: 0, bitDepth: 0)
+      for v in [h.width, h.height] { for k in 0..<4 { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(k)))) } }
+      out.append(h.media); out.append(h.bitDepth)
       n += 1
     }
     while i < offsets.count { out += data[offsets[i]..<recordEnd(offsets[i])]; n += 1; i += 1 }

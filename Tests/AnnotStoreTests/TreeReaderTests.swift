@@ -55,7 +55,7 @@ import AnnotTestSupport
     reloaded.record(file, fresh, id)
     #expect(reloaded.lookup(file, fresh) == nil)
     // A damaged cache file is ignored.
-    try TestSupport.write(Array("ANNOTSC1\u{7}\u{0}\u{0}\u{0}garbage".utf8), to: URL(fileURLWithPath: cachePath))
+    try TestSupport.write(Array("ANNOTSC2\u{7}\u{0}\u{0}\u{0}garbage".utf8), to: URL(fileURLWithPath: cachePath))
     #expect(StatCache(path: cachePath).count == 0)
   }
 
@@ -75,6 +75,35 @@ import AnnotTestSupport
     #expect(third.count == 200)
     #expect(third.lookup("/d/0", old) == ids[199])
     for i in 1..<200 { #expect(third.lookup("/d/\(i)", old) == ids[i]) }
+  }
+
+  @Test func keepsImageHeadersThroughMergesAndIgnoresTheOldFormat() throws {
+    let dir = try TestSupport.tempDir("statcache")
+    let cachePath = dir.appendingPathComponent("cache").path
+    let old = StatCache.Stat(dev: 1, ino: 2, size: 3, mtimeNs: 4, ctimeNs: 5)
+    let id = ObjectID(bytes: Array(repeating: 9, count: 20))
+    let h = StatCache.Header(width: 640, height: 480, media: 2, bitDepth: 8)
+    let a = StatCache(path: cachePath)
+    a.record("/d/with", old, id, header: h)
+    a.record("/d/without", old, id)
+    a.save()
+    let b = StatCache(path: cachePath)
+    b.record("/d/another", old, id, header: StatCache.Header(width: 1, height: 2, media: 1, bitDepth: 12))
+    b.save()   // old records are copied as bytes, headers and all
+    let c = StatCache(path: cachePath)
+    #expect(c.count == 3)
+    #expect(c.header("/d/with", old) == h)
+    #expect(c.header("/d/without", old) == nil && c.lookup("/d/without", old) == id)
+    #expect(c.header("/d/another", old) == StatCache.Header(width: 1, height: 2, media: 1, bitDepth: 12))
+    var moved = old
+    moved.ino += 1
+    #expect(c.header("/d/with", moved) == nil)   // a header is only as good as the stat data
+    // A cache written before headers were kept (ANNOTSC1) is ignored, not misread.
+    var v1 = Array("ANNOTSC1".utf8) + [1, 0, 0, 0, 7, 0] + Array("/d/with".utf8)
+    for v: UInt64 in [1, 2, 3, 4, 5] { for k in 0..<8 { v1.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(k)))) } }
+    v1 += id.bytes
+    try TestSupport.write(v1, to: URL(fileURLWithPath: cachePath))
+    #expect(StatCache(path: cachePath).count == 0)
   }
 }
 

@@ -205,7 +205,7 @@ public struct COCOImporter: DatasetImporter {
 
     // Images: each is parsed and its file probed on all cores; ids and paths are checked in order.
     guard case .array = root.optional("images")?.value else { _ = try root.required("images").array(); throw root.fail("images: expected an array") }
-    struct Img: Sendable { var id: Int; var place: String; var record: ImageRecord; var file: URL }
+    struct Img: Sendable { var id: Int; var place: String; var record: ImageRecord; var file: URL; var header: ImageInfo }
     let imageCount = f.elements("images").count
     let parsedImages = try f.convert("images", Array(0..<imageCount)) { _, im -> Img in
       let id = try im.required("id").int()
@@ -235,12 +235,12 @@ public struct COCOImporter: DatasetImporter {
                                   message: "image file \"\(path)\" not found in \(candidates.map(\.path).joined(separator: ", "))")
       }
       let url = root.appendingPathComponent(path)
-      let info = try FileAccess.probeImage(url, root: root, errFile: file, place: n.place + ".file_name")
+      let info = try FileAccess.probeImage(url, root: root, errFile: file, place: n.place + ".file_name", headers: options.headers)
       guard info.width == width, info.height == height else {
         throw FormatError.invalid(file: file, place: n.place, message: "JSON says \(width)x\(height) but \(path) is \(info.width)x\(info.height)")
       }
       return Img(id: id, place: n.place, record: ImageRecord(path: path, width: width, height: height, mediaType: info.mediaType,
-                                                             sourceID: String(id), split: split), file: url)
+                                                             sourceID: String(id), split: split), file: url, header: info)
     }
     // The position of each image id in `parsedImages`.
     var imageIndex: [Int: Int32] = [:]
@@ -362,6 +362,7 @@ public struct COCOImporter: DatasetImporter {
           let mine = Array(grouped[start[i]..<start[i + 1]])
           let record = records[i]
           var item = ImportedItem(document: LabelDocument(image: record), imageFile: parsedImages[i].file)
+          item.header = parsedImages[i].header
           item.sourceKey = k.key
           item.skipped = .init(digest: hit.digest, annotations: hit.annotations) {
             LabelDocument(image: record, annotations: try f.convert("annotations", mine, convertOne).flatMap { $0 })
@@ -373,6 +374,7 @@ public struct COCOImporter: DatasetImporter {
         list.reserveCapacity(start[i + 1] - start[i])
         for _ in start[i]..<start[i + 1] { list += converted[j]; j += 1 }
         var item = ImportedItem(document: LabelDocument(image: parsedImages[i].record, annotations: list), imageFile: parsedImages[i].file)
+        item.header = parsedImages[i].header
         item.sourceKey = k.key
         items.append(item)
       }

@@ -145,7 +145,8 @@ enum FileAccess {
 
   /// Checks that `file` exists, resolves (through symlinks) inside `root`, and has a readable
   /// image header; returns what the header says. Errors name `errFile` and `place`.
-  static func probeImage(_ file: URL, root: URL, errFile: String, place: String) throws(FormatError) -> ImageInfo {
+  static func probeImage(_ file: URL, root: URL, errFile: String, place: String,
+                         headers: (any HeaderCache)? = nil) throws(FormatError) -> ImageInfo {
     // One lstat answers "exists", "symlink?" and "regular file?" for a plain file, and its real
     // path costs no realpath(3) (a system call per path component) per image.
     var st = stat()
@@ -160,6 +161,11 @@ enum FileAccess {
     }
     guard (st.st_mode & S_IFMT) == S_IFREG || isRegularFile(file) else {
       throw FormatError.invalid(file: errFile, place: place, message: "image path is not a regular file: \(file.path)")
+    }
+    // A header the caller remembers for this unchanged file; the limits may have been lowered
+    // since, so a remembered size over them is probed again (and refused with the file's name).
+    if let known = headers?.header(forFile: file.path), Limits.imageSizeProblem(width: known.width, height: known.height) == nil {
+      return known
     }
     do { return try ImageProbe.probe(fileAt: file) } catch {
       throw FormatError.invalid(file: errFile, place: place, message: error.description)

@@ -63,9 +63,10 @@ public struct YOLOImporter: DatasetImporter {
     let batch = 4096
     for b in stride(from: 0, to: plan.jobs.count, by: batch) {
       let jobs = Array(plan.jobs[b..<min(b + batch, plan.jobs.count)])
-      let names = plan.names, root = plan.root
+      let names = plan.names, root = plan.root, headers = options.headers
       try sink.consume(try ParallelMap.map(jobs) { j in
-        try self.item(root: root, imageRel: j.imageRel, labelRel: j.labelRel, datasetPath: j.datasetPath, split: j.split, names: names)
+        try self.item(root: root, imageRel: j.imageRel, labelRel: j.labelRel, datasetPath: j.datasetPath, split: j.split, names: names,
+                      headers: headers)
       })
     }
   }
@@ -302,12 +303,13 @@ public struct YOLOImporter: DatasetImporter {
   }
 
   /// One image and its label file (missing label file = no objects, as in Ultralytics).
-  func item(root: URL, imageRel: String, labelRel: String, datasetPath: String, split: String, names: [String]) throws -> ImportedItem {
+  func item(root: URL, imageRel: String, labelRel: String, datasetPath: String, split: String, names: [String],
+            headers: (any HeaderCache)? = nil) throws -> ImportedItem {
     if let why = DatasetPath.validate(datasetPath) {
       throw FormatError.invalid(file: imageRel, place: "", message: "invalid image path: \(why)")
     }
     let imageURL = root.appendingPathComponent(imageRel)
-    let info = try FileAccess.probeImage(imageURL, root: root, errFile: imageRel, place: "")
+    let info = try FileAccess.probeImage(imageURL, root: root, errFile: imageRel, place: "", headers: headers)
     var record = ImageRecord(path: datasetPath, width: info.width, height: info.height, mediaType: info.mediaType, split: split)
     record.split = split
     var annotations: [Annotation] = []
@@ -318,7 +320,9 @@ public struct YOLOImporter: DatasetImporter {
       }
       annotations = try Self.parseLabels(text, file: labelRel, image: record, names: names)
     }
-    return ImportedItem(document: LabelDocument(image: record, annotations: annotations), imageFile: imageURL)
+    var out = ImportedItem(document: LabelDocument(image: record, annotations: annotations), imageFile: imageURL)
+    out.header = info
+    return out
   }
 
   /// Label lines: `class cx cy w h [score]` (detect) or `class x1 y1 x2 y2 …` (segment, ≥ 3 points),
