@@ -38,6 +38,12 @@ let package = Package(
       /** Value types (documents, annotations, schema), canonical JSON, hashing. No I/O. */
       name: "AnnotModel", dependencies: ["CCrypto"], exclude: ["README.md"]),
     .target(
+      /** libxml2 reader: a small read-only element tree, hostile constructs refused (CVAT, VOC, S3 answers). */
+      name: "AnnotXML", dependencies: ["AnnotModel", "CXML2"], exclude: ["README.md"]),
+    .target(
+      /** S3-compatible object storage client: SigV4 signing, AWS credential/profile lookup, HEAD/PUT/multipart/GET/list. */
+      name: "AnnotS3", dependencies: ["AnnotModel", "AnnotXML", "CCrypto"], exclude: ["README.md"]),
+    .target(
       /** Image header probing (size, media type) and PNG mask codec; never decodes photos. */
       name: "AnnotMedia", dependencies: ["AnnotModel", "CZlib", "CPNG"], exclude: ["README.md"]),
     .target(
@@ -54,13 +60,13 @@ let package = Package(
       name: "AnnotIndex", dependencies: ["AnnotModel", .product(name: "GRDBSQLite", package: "GRDB.swift")], exclude: ["README.md"]),
     .target(
       /** Dataset format importers and exporters (COCO, YOLO, VOC, CVAT, LabelMe, Label Studio). */
-      name: "AnnotFormats", dependencies: ["AnnotModel", "AnnotMedia", "CXML2", .product(name: "Yams", package: "Yams")], exclude: ["README.md", "VOC/README.md"]),
+      name: "AnnotFormats", dependencies: ["AnnotModel", "AnnotMedia", "AnnotXML", .product(name: "Yams", package: "Yams")], exclude: ["README.md", "VOC/README.md"]),
 
     // MARK: Porcelain
     .target(
       /** The repository facade: stage, commit, import, export, diff, merge, query. */
       name: "AnnotKit",
-      dependencies: ["AnnotModel", "AnnotMedia", "AnnotStore", "AnnotDiff", "AnnotMerge", "AnnotIndex", "AnnotFormats"],
+      dependencies: ["AnnotModel", "AnnotMedia", "AnnotStore", "AnnotDiff", "AnnotMerge", "AnnotIndex", "AnnotFormats", "AnnotS3"],
       exclude: ["README.md"]),
     .plugin(
       /** Writes the build's `git describe` into AnnotVersion before each build. */
@@ -86,6 +92,7 @@ let package = Package(
       name: "AnnotTestSupport", dependencies: ["AnnotModel"], path: "Tests/AnnotTestSupport"),
     .testTarget(name: "AnnotModelTests", dependencies: ["AnnotModel", "AnnotMedia", "AnnotTestSupport"]),
     .testTarget(name: "AnnotStoreTests", dependencies: ["AnnotStore", "AnnotModel", "AnnotTestSupport"]),
+    .testTarget(name: "AnnotS3Tests", dependencies: ["AnnotS3", "AnnotModel", "AnnotTestSupport"]),
     .testTarget(name: "AnnotDiffTests", dependencies: ["AnnotDiff", "AnnotModel", "AnnotTestSupport"]),
     .testTarget(name: "AnnotMergeTests", dependencies: ["AnnotMerge", "AnnotModel", "AnnotTestSupport"]),
     .testTarget(name: "AnnotIndexTests", dependencies: ["AnnotIndex", "AnnotModel", "AnnotTestSupport"]),

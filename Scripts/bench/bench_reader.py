@@ -22,6 +22,8 @@ LABELS_ANNOT = r"""
 import sys, time, resource, json
 t0 = time.perf_counter(); c0 = time.process_time()
 import annot_reader
+if len(sys.argv) > 2 and sys.argv[2] == "noindex":  # the fallback: as if .annot/annot/index.sqlite were absent
+    annot_reader.revision._open_index = lambda path: None
 rev = annot_reader.open(sys.argv[1], "main")
 t1 = time.perf_counter()
 name_to_id = {c.name: c.id for c in rev.schema}
@@ -125,32 +127,49 @@ def main():
     repo, coco_file, images_dir = sys.argv[1:4]
     runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 3
     W = int(sys.argv[sys.argv.index("--workers") + 1]) if "--workers" in sys.argv else 4
+    wruns = int(sys.argv[sys.argv.index("--worker-runs") + 1]) if "--worker-runs" in sys.argv else runs
     skip_workers = "--no-workers" in sys.argv
-    results = {"annot_reader": [], "pycocotools": []}
-    for _ in range(runs):  # interleaved, so both see the same machine load
-        for name, code, arg in (("annot_reader", LABELS_ANNOT, repo), ("pycocotools", LABELS_COCO, coco_file)):
-            r = run(code, arg)
+    results = {"annot_reader": [], "pycocotools": [], "annot_reader, no index": []}
+    steps = (("annot_reader", LABELS_ANNOT, (repo,)), ("pycocotools", LABELS_COCO, (coco_file,)),
+             ("annot_reader, no index", LABELS_ANNOT, (repo, "noindex")))
+    if "--no-fallback" in sys.argv:
+        steps = steps[:2]
+    for _ in range(runs):  # alternating, so that all see the same machine load
+        for name, code, args in steps:
+            r = run(code, *args)
             print(json.dumps(dict(r, what="labels " + name)), file=sys.stderr)
             results[name].append(r)
-    a, c = results["annot_reader"], results["pycocotools"]
-    assert a[0]["images"] == c[0]["images"] and a[0]["annotations"] == c[0]["annotations"], (a[0], c[0])
-    assert abs(a[0]["check"] - c[0]["check"]) < 1e-6 * max(1, abs(c[0]["check"])), "different labels read"
+    a, c, f = results["annot_reader"], results["pycocotools"], results["annot_reader, no index"]
+    for rs in (a, f):
+        if rs:
+            assert rs[0]["images"] == c[0]["images"] and rs[0]["annotations"] == c[0]["annotations"], (rs[0], c[0])
+            assert abs(rs[0]["check"] - c[0]["check"]) < 1e-6 * max(1, abs(c[0]["check"])), "different labels read"
     med = lambda rs, k: statistics.median(r[k] for r in rs)
-    print("Labels: %d images, %d annotations; median of %d runs, each in a fresh process\n" % (a[0]["images"], a[0]["annotations"], runs))
-    print("| reader | open / load (wall) | open + iterate all labels (wall) | min–max | CPU time | peak RSS |")
-    print("|---|---|---|---|---|---|")
-    for name, rs in (("`annot_reader.open` + iterate", a), ("pycocotools `COCO()` + `loadAnns` per image", c)):
-        print("| %s | %.2f s | %.2f s | %.2f–%.2f s | %.2f s | %.0f MB |" % (name, med(rs, "open"), med(rs, "total"),
-              min(r["total"] for r in rs), max(r["total"] for r in rs), med(rs, "cpu"), med(rs, "rss_mb")))
-    print("\nannot_reader / pycocotools: %.2f× the wall time, %.2f× the CPU time\n"
-          % (med(a, "total") / med(c, "total"), med(a, "cpu") / med(c, "cpu")))
+    mn = lambda rs, k: min(r[k] for r in rs)
+    print("Labels: %d images, %d annotations; %d runs of each, alternating, each in a fresh process\n"
+          % (a[0]["images"], a[0]["annotations"], runs))
+    print("| reader | open / load (wall, median) | open + iterate all labels (wall): min | median | max | CPU time: min | median | peak RSS |")
+    print("|---|---|---|---|---|---|---|---|")
+    rows = [("`annot_reader.open` + iterate (query index present)", a), ("pycocotools `COCO()` + `loadAnns` per image", c)]
+    if f:
+        rows.append(("`annot_reader.open` + iterate, no query index (checked path)", f))
+    for name, rs in rows:
+        print("| %s | %.2f s | %.2f s | %.2f s | %.2f s | %.2f s | %.2f s | %.0f MB |" % (
+            name, med(rs, "open"), mn(rs, "total"), med(rs, "total"), max(r["total"] for r in rs),
+            mn(rs, "cpu"), med(rs, "cpu"), med(rs, "rss_mb")))
+    print("\nannot_reader / pycocotools: %.2f× the wall time (median), %.2f× (min); %.2f× the CPU time (median)"
+          % (med(a, "total") / med(c, "total"), mn(a, "total") / mn(c, "total"), med(a, "cpu") / med(c, "cpu")))
+    if f:
+        print("without the index: %.2f× the wall time (median), %.2f× the CPU time (median)"
+              % (med(f, "total") / med(c, "total"), med(f, "cpu") / med(c, "cpu")))
+    print()
     if skip_workers:
         return
-    print("Images + labels, %d worker processes (fork), median of %d runs:\n" % (W, runs))
+    print("Images + labels, %d worker processes (fork, a multiprocessing pool), median of %d runs:\n" % (W, wruns))
     print("| source | bytes only: images/s | with PIL decode: images/s |")
     print("|---|---|---|")
     got = {}
-    for _ in range(runs):
+    for _ in range(wruns):
         for dec in ("bytes", "decode"):
             for mode in ("annot", "dir"):
                 r = run(WORKERS, mode, repo, coco_file, images_dir, str(W), dec)

@@ -16,12 +16,13 @@ public struct Annot: ParsableCommand {
       Branch.self, Switch.self, Checkout.self, Tag.self, Reset.self, Merge.self, Resolve.self,
       CherryPick.self, Revert.self, Diff.self, Blame.self, Import.self, Export.self, Verify.self, Formats.self,
       Query.self, Sql.self, Stats.self, Validate.self, Reindex.self, Split.self, Review.self,
-      Remote.self, Clone.self, Fetch.self, Pull.self, Push.self, CatImage.self, Fsck.self, GC.self,
+      Remote.self, Clone.self, Fetch.self, Pull.self, Push.self, CatImage.self, Storage.self, Fsck.self, GC.self,
     ])
   public init() {}
 
   /// Entry point: handles git's `-C DIR` (change directory first, repeatable), then dispatches.
   public static func run(arguments: [String]) -> Never {
+    ImageStoreProgress.set { Console.progress($0, $1, $2) }
     var args = arguments
     // git's global options before the command name: -C DIR (repeatable), --no-pager / -P.
     while let first = args.first {

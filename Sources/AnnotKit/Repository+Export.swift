@@ -172,7 +172,7 @@ extension Repository {
     let commit = try resolveCommit(rev)
     let tree = try git.commit(commit).tree
     // A labels-only clone says so before anything is written.
-    if isLabelsOnly { try requireImages(in: tree) }
+    if isLabelsOnly { try fetchMissingImagesOnDemand(in: tree); try requireImages(in: tree) }
     try refuseInsideGitDir(dir)
     try checkExportTarget(dir)
     // Written into a temporary sibling, renamed into place at the end (Repository+ExportStaging).

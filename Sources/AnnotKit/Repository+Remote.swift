@@ -127,6 +127,8 @@ extension Repository {
     public var labelsOnly = false
     /// The branch to check out (default: the remote's HEAD).
     public var branch: String?
+    /// Images in this store (`--images`); nil: the one the git host names, if any (ImageStore/).
+    public var imageStore: ImageStoreSettings?
     public var callbacks = TransferCallbacks()
     public init() {}
   }
@@ -166,6 +168,7 @@ extension Repository {
       let repo = try Repository.initialize(at: staging.path)
       try repo.git.addRemote(name: "origin", url: source, fetchRefspecs: fetchRefspecs(remote: "origin"))
       if options.labelsOnly { try repo.git.setConfig("annot.labelsonly", "true") }
+      try repo.setUpImageStoreForClone(remote: "origin", url: source, explicit: options.imageStore, callbacks: options.callbacks)
       var fo = FetchOptions()
       fo.callbacks = options.callbacks
       let fetched = try repo.fetch("origin", options: fo, advertise: true)
@@ -240,6 +243,7 @@ extension Repository {
     defer { withExtendedLifetime(_lock) {} }
     let remote = try remoteConfig(remoteName ?? defaultRemote())
     let r = remote.name
+    if imageStoreSettings(remote: r) != nil { return try fetchWithImageStore(remote, options: options) }
     let watched = ["refs/remotes/\(r)/", "refs/tags/", "refs/annot/remotes/\(r)/"]
     let before = try snapshot(watched)
     var out = FetchOutcome(remote: r)
@@ -340,6 +344,7 @@ extension Repository {
     guard let local = try git.reference("refs/heads/\(b)") else {
       throw try git.head() == .branch("refs/heads/\(b)") ? AnnotError.unbornBranch(b) : AnnotError.noSuchBranch(b)
     }
+    if let s = imageStoreSettings(remote: r) { return try pushWithImageStore(remote, branch: b, local: local, settings: s, options: options) }
     // Reach the remote before building anything locally: an unreachable remote changes nothing.
     _ = try transfer(remote) { try git.listRemote(r, callbacks: options.callbacks, forPush: true) }
     // libgit2 1.5 reads its big-file threshold (no delta search above it) from
@@ -705,6 +710,7 @@ extension Repository {
   /// The original bytes of the image at dataset path `path` in `tree`.
   public func imageBytes(_ path: String, in tree: ObjectID) throws -> [UInt8] {
     guard let e = try git.entry(tree: tree, path: DatasetPath.imageEntry(path)) else { throw AnnotError.noSuchPath("images/" + path, revision: tree.hex) }
+    if !git.exists(e.id) { try fetchMissingImagesOnDemand(in: tree, paths: [path]) }
     guard git.exists(e.id) else { throw RemoteError.imagesNotFetched(missing: 1, example: path) }
     return try git.blob(e.id)
   }
@@ -725,6 +731,7 @@ extension Repository {
     let _lock = try lockForWriting("fetch --images")
     defer { withExtendedLifetime(_lock) {} }
     let remote = try remoteConfig(remoteName ?? defaultRemote())
+    if let s = imageStoreSettings(remote: remote.name) { return try fetchStoreImages(s, selection: .init(revision: revision)) }
     var needed: [ObjectID] = []
     if let revision {
       needed = try missingImages(in: tree(of: revision)).map(\.blob)

@@ -4,8 +4,8 @@
 Numbers keep the type JSON gave them (int or float); annot's canonical writer writes every
 integral value below 10^15 as an integer, so coordinates compare equal to Swift's doubles."""
 import math
-from itertools import chain
-from operator import itemgetter, methodcaller
+from itertools import chain, compress, islice
+from operator import ge, itemgetter, methodcaller
 
 from . import rle as _rle
 from ._json import JSONError, key_count_matches, loads, loads_fast
@@ -464,19 +464,22 @@ _GEOMETRY_KEY = {"box": "bbox", "polygon": "polygon", "polyline": "polyline", "p
 
 _NUMS = frozenset((int, float))
 _SCALARS = frozenset((bool, int, float, str))
-_BIG = 2.0 ** 53
+# The fast paths take a number as json gave it only inside (_LO, _HI): there every int literal
+# has at most 15 characters, the ones the exact path (like Swift) keeps as integers; a longer one
+# it reads as a double, so anything outside takes the exact path (a float there merely does too).
+_LO, _HI = -1e14, 1e15
 _INTS = frozenset((int,))
 
 
 def _plain(v):
-    """A number json's fast path gave as Swift would have it: finite, and an int only below 2^53."""
-    return -_BIG < v < _BIG if type(v) is int else v - v == 0
+    """A number json's fast path gave as Swift would have it: finite, and an int of at most 15 characters."""
+    return _LO < v < _HI if type(v) is int else v - v == 0
 
 
 def _plain_list(lst):
-    """Numbers all within (-2^53, 2^53): finite, and ints exact as doubles (two C-level passes;
-    a float beyond 2^53, fine in both, merely takes the exact path)."""
-    return not lst or (-_BIG < min(lst) and max(lst) < _BIG)
+    """Numbers all within (_LO, _HI): finite, and ints as the exact path has them (two C-level
+    passes)."""
+    return not lst or (_LO < min(lst) and max(lst) < _HI)
 
 
 def _numlist(v):
@@ -536,7 +539,7 @@ def _mask_ok(o):
             or size[0] < 0 or size[1] < 0:
         return False
     if type(counts) is list:
-        return _INTS.issuperset(map(type, counts)) and (not counts or (min(counts) >= 0 and max(counts) < _BIG))
+        return _INTS.issuperset(map(type, counts)) and (not counts or (min(counts) >= 0 and max(counts) < _HI))
     return type(counts) is str
 
 
@@ -644,7 +647,10 @@ def _batch_plan(keys):
             if int in ts or float in ts:
                 if not _plain_list([v for v in vals if type(v) is int or type(v) is float]):
                     return None
-            nkeys += sum(map(len, ats))
+            alens = list(map(len, ats))
+            nkeys += sum(alens)
+        else:
+            alens = None
         for g in nums:
             if not _plain_list(list(map(g, items))):
                 return None
@@ -665,7 +671,7 @@ def _batch_plan(keys):
             flat = list(chain.from_iterable(col))
             if not _NUMS.issuperset(map(type, flat)) or not _plain_list(flat):
                 return None
-        return list(map(_CLASSES[kind], items)), nkeys
+        return list(map(_CLASSES[kind], items)), nkeys, ids, alens
     return plan
 
 
@@ -691,7 +697,7 @@ def _fast_annotations(items):
                 except TypeError:  # an unhashable or incomparable value: annotation by annotation
                     got = None
                 if got is not None:
-                    return got
+                    return got[0], got[1]
     anns = []
     append = anns.append
     nkeys = 0
@@ -847,11 +853,9 @@ def decode_document(data, file=None):
         raise
 
 
-def _fast_document(r, data):
-    """The common case of a well-formed document from json's fast path, with inline checks;
-    None when anything is unusual (then the exact path re-reads it). Returns only what the exact
-    path would return: duplicate keys are disproved by counting keys (key_count_matches), and every
-    number the format defines is checked finite and, if an int, below 2^53."""
+def _fast_image(r):
+    """The document level of the fast path: (image dict, annotation items, keys counted so far)
+    for a well-formed document from json's fast path, else None."""
     if type(r) is not dict:
         return None
     im, items, version = r.get("image"), r.get("annotations"), r.get("version")
@@ -861,7 +865,7 @@ def _fast_document(r, data):
     path, w, h, mt, sid, split, iattrs = (g("path"), g("width"), g("height"), g("media_type"),
                                           g("source_id"), g("split"), g("attributes"))
     if (type(path) is not str or type(w) is not int or type(h) is not int or type(mt) is not str
-            or not (-_BIG < w < _BIG and -_BIG < h < _BIG)
+            or not (_LO < w < _HI and _LO < h < _HI)
             or (sid is not None and type(sid) is not str) or (split is not None and type(split) is not str)):
         return None
     nkeys = len(r) + len(im)
@@ -871,6 +875,19 @@ def _fast_document(r, data):
         return None
     else:
         nkeys += len(iattrs)
+    return ({"path": path, "width": w, "height": h, "media_type": mt, "source_id": sid, "split": split,
+             "attributes": iattrs}, items, nkeys)
+
+
+def _fast_document(r, data):
+    """The common case of a well-formed document from json's fast path, with inline checks;
+    None when anything is unusual (then the exact path re-reads it). Returns only what the exact
+    path would return: duplicate keys are disproved by counting keys (key_count_matches), and every
+    number the format defines is checked finite and, if an int, below 2^53."""
+    top = _fast_image(r)
+    if top is None:
+        return None
+    image, items, nkeys = top
     got = _fast_annotations(items)
     if got is None:
         return None
@@ -883,8 +900,70 @@ def _fast_document(r, data):
         return None
     if ids != sorted(ids):
         anns.sort(key=_utf8_key)
-    return {"path": path, "width": w, "height": h, "media_type": mt, "source_id": sid, "split": split,
-            "attributes": iattrs}, anns
+    return image, anns
+
+
+# MARK: documents annot has already decoded
+
+# Annotation keys the trusted path takes as they are, by kind (any other key: the checked path).
+_COMMON_KEYS = frozenset(("id", "label", "kind", "bbox", "attributes", "score", "group", "z_order", "crowd",
+                          "source_id"))
+_TRUSTED_KEYS = {kind: _COMMON_KEYS | {g for g in (_GEOMETRY_KEY[kind],) if g}
+                 | ({"rotation"} if kind in ("box", "ellipse") else set()) for kind in KINDS}
+_DIGITS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))  # digits -> '0', the rest -> ' '
+_LONG_RUN = b"0" * 15
+_INT_OR_ABSENT = frozenset((int, type(None)))
+_GET_KIND = itemgetter("kind")
+_GET_INT_FIELDS = (methodcaller("get", "group"), methodcaller("get", "z_order"))
+
+
+def trusted_document(data):
+    """decode_document's result for a document annot itself has decoded without error (its
+    blob is in annot's query index, which only holds documents LabelDocument.decode accepted),
+    or None when the document has anything the checked path would normalise.
+
+    What annot's decoder already guarantees is not checked again: no duplicate keys, known
+    kinds, every annotation's id, label and kind, geometry and field types, finite numbers,
+    non-empty and unique ids. What remains is what the exact path would change in a valid but
+    non-canonical document: a null field, an integer field written 4.0, an integer of 15+
+    digits (Swift reads it as a double), a key annot does not write, unsorted ids; any of these
+    (or a mask, whose counts Swift normalises) returns None and the checked path decides."""
+    try:
+        top = _fast_image(loads_fast(data))
+    except JSONError:
+        return None
+    if top is None or b"null" in data or _LONG_RUN in data.translate(_DIGITS):
+        return None
+    image, items, _ = top
+    if not items:
+        return image, []
+    if not _DICTS.issuperset(map(type, items)):
+        return None
+    keys = set(chain.from_iterable(items))
+    kinds = set(map(_GET_KIND, items))
+    if len(kinds) == 1:
+        kind = kinds.pop()
+        allowed = _TRUSTED_KEYS.get(kind)
+        if allowed is None or kind == "mask" or not allowed.issuperset(keys):
+            return None
+        anns = list(map(_CLASSES[kind], items))
+    else:
+        anns = []
+        for o in items:
+            kind = o["kind"]
+            allowed = _TRUSTED_KEYS.get(kind)
+            if allowed is None or kind == "mask" or not allowed.issuperset(o):
+                return None
+            anns.append(_CLASSES[kind](o))
+    # group and z_order: Swift reads 4.0 as the integer 4, so only ints are taken as they are.
+    if "group" in keys or "z_order" in keys:
+        for g in _GET_INT_FIELDS:
+            if not _INT_OR_ABSENT.issuperset(map(type, map(g, items))):
+                return None
+    ids = list(map(_GET_ID, items))
+    if ids != sorted(ids):
+        return None
+    return image, anns
 
 
 def _decode_document_value(value):

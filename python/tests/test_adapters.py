@@ -83,3 +83,50 @@ def test_adapters_say_what_is_missing(demo_repo):
     except ImportError:
         with pytest.raises(ImportError, match="pip install datasets"):
             annot_reader.open(demo_repo).to_hf_dataset()
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_torch_loader_with_4_workers_gives_the_serial_targets_and_pixels(demo_repo, method):
+    torch = pytest.importorskip("torch")
+    import numpy as np
+    from annot_reader.torch import AnnotDataset, collate
+    rev = annot_reader.open(demo_repo)
+    loader = torch.utils.data.DataLoader(AnnotDataset(rev, masks=True), batch_size=2, num_workers=4, collate_fn=collate,
+                                         shuffle=True, generator=torch.Generator().manual_seed(1),
+                                         multiprocessing_context=method)
+    seen = set()
+    for images, targets in loader:
+        for img, t in zip(images, targets):
+            ex = rev[int(t["image_id"])]
+            want = detection_target(ex, masks=True)
+            assert t["path"] == ex.path and t["ann_ids"] == want["ids"]
+            assert t["boxes"].tolist() == want["boxes"].tolist() and t["labels"].tolist() == want["labels"].tolist()
+            assert (t["masks"].numpy() == want["masks"]).all() and t["iscrowd"].tolist() == want["iscrowd"].tolist()
+            pixels = np.asarray(ex.image().convert("RGB"), dtype=np.float32).transpose(2, 0, 1) / 255
+            assert np.allclose(img.numpy(), pixels)
+            seen.add(ex.path)
+    assert seen == set(rev.paths)
+
+
+def test_torch_labels_only_targets(demo_repo):
+    torch = pytest.importorskip("torch")
+    from annot_reader.torch import AnnotDataset
+    rev = annot_reader.open(demo_repo)
+    ds = AnnotDataset(rev, images=False)
+    t = ds[2]
+    assert isinstance(t, dict) and t["boxes"].dtype == torch.float32
+    assert t["labels"].tolist() == [rev.schema.id_of(a.label) for a in rev[2].annotations
+                                    if a.kind in ("box", "polygon", "mask", "ellipse")]
+
+
+def test_hf_dataset_rows_match_the_revision(demo_repo):
+    pytest.importorskip("datasets")
+    rev = annot_reader.open(demo_repo)
+    ds = rev.to_hf_dataset(images=False)
+    assert "image" not in ds.column_names
+    for row, ex in zip(ds, rev):
+        o = row["objects"]
+        assert row["path"] == ex.path and (row["width"], row["height"]) == (ex.width, ex.height)
+        assert o["label"] == [a.label for a in ex.annotations] and o["kind"] == [a.kind for a in ex.annotations]
+        assert o["bbox"] == [[float(v) for v in a.bounding_box] if a.bounding_box else [] for a in ex.annotations]
+        assert o["category_id"] == [rev.schema.id_of(a.label) for a in ex.annotations]

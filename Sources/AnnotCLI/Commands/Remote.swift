@@ -47,10 +47,18 @@ extension Annot {
     }
 
     struct Add: ParsableCommand {
-      static let configuration = CommandConfiguration(abstract: "Add a remote.")
+      static let configuration = CommandConfiguration(
+        abstract: "Add a remote.",
+        discussion: "With --images s3://BUCKET/PREFIX the images go to that S3-compatible bucket (keys PREFIX/objects/<2 hex>/<blob id>) and the git remote gets labels only: push uploads the missing images first and moves refs after; clones fetch images on demand. Credentials, region and endpoint come from the usual AWS variables and ~/.aws files. See Docs/REMOTES.md, 'Image stores'.")
       @Argument(help: "Remote name.") var name: String
       @Argument(help: "URL or path of a git repository.") var url: String
-      func run() throws { try openRepository().addRemote(name, url: url) }
+      @OptionGroup var images: ImageStoreOptions
+      func run() throws {
+        if let s = try images.settings() { try openRepository().addRemote(name, url: url, images: s) } else {
+          try images.refuseStrays()
+          try openRepository().addRemote(name, url: url)
+        }
+      }
     }
 
     struct RemoveRemote: ParsableCommand {
@@ -63,14 +71,17 @@ extension Annot {
   struct Clone: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Clone a repository into a new directory (DIR/.annot).",
-      discussion: "With --labels-only, only the history of labels travels; 'annot fetch --images [REV]' fetches image bytes later. See Docs/REMOTES.md.")
+      discussion: "With --labels-only, only the history of labels travels; 'annot fetch --images [REV]' fetches image bytes later. A remote pushed with an image store is always cloned labels-only: its bucket is found through refs/annot/storage (or given with --images) and images come on demand. See Docs/REMOTES.md.")
     @Flag(help: "Fetch the labels history without image bytes.") var labelsOnly = false
     @Option(name: .shortAndLong, help: "Branch to check out instead of the remote's HEAD.") var branch: String?
     @Argument(help: "Repository URL or path.") var url: String
     @Argument(help: "Directory to create (default: the URL's last component).") var directory: String?
+    @OptionGroup var images: ImageStoreOptions
     @OptionGroup var output: QuietOption
     func run() throws {
       var o = Repository.CloneOptions()
+      o.imageStore = try images.settings()
+      if o.imageStore == nil { try images.refuseStrays() }
       o.labelsOnly = labelsOnly
       o.branch = branch
       o.callbacks = transferCallbacks()
@@ -85,8 +96,11 @@ extension Annot {
 
   struct Fetch: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Download branches, tags and labels mirrors from a remote; --images fetches image bytes for a labels-only clone.")
+      abstract: "Download branches, tags and labels mirrors from a remote; --images fetches image bytes for a labels-only clone.",
+      discussion: "With an image store, --images downloads only the selected images (REV, --path, --where), checks each one's blob id on arrival and keeps what arrived when interrupted, so a retry resumes.")
     @Flag(help: "Fetch the image bytes REV needs (all images without REV).") var images = false
+    @Option(name: .customLong("path"), help: "With --images: only images under this dataset folder or file (repeatable).") var paths: [String] = []
+    @Option(name: .customLong("where"), help: "With --images: only images matching this query filter (see 'annot query').") var filter: String?
     @OptionGroup var output: QuietOption
     @Flag(help: "Machine-readable output.") var json = false
     @Argument(help: "REMOTE (default: the branch's upstream or origin); with --images: [REMOTE] [REV].") var arguments: [String] = []
@@ -100,11 +114,14 @@ extension Annot {
       o.callbacks = transferCallbacks()
       if images {
         guard args.count <= 1 else { throw ValidationError("usage: annot fetch --images [REMOTE] [REV]") }
-        let out = try repo.fetchImages(remote, revision: args.first, options: o)
+        if !paths.isEmpty && filter != nil { throw ValidationError("--path and --where cannot be combined") }
+        let sel = Repository.ImageSelection(revision: args.first, paths: paths.map { repo.datasetPath(fromUserPath: $0) }, filter: filter)
+        let out = try repo.fetchImages(remote, selection: sel, options: o)
         if json { printJSON(.object(["missing": .int(out.missing), "fetched": .int(out.fetched), "bytes": .int(out.receivedBytes)])); return }
         output.say(out.missing == 0 ? "All images present." : "Fetched \(out.fetched) image\(out.fetched == 1 ? "" : "s") (\(out.receivedBytes) bytes).")
         return
       }
+      guard paths.isEmpty, filter == nil else { throw ValidationError("--path and --where select images: use them with --images") }
       guard args.isEmpty else { throw ValidationError("unknown remote '\(args[0])' (see 'annot remote -v')") }
       let out = try repo.fetch(remote, options: o)
       for n in out.notes { Console.warn(n) }
