@@ -16,7 +16,7 @@ public struct Annot: ParsableCommand {
       Branch.self, Switch.self, Checkout.self, Tag.self, Reset.self, Merge.self, Resolve.self,
       CherryPick.self, Revert.self, Diff.self, Blame.self, Import.self, Export.self, Verify.self, Formats.self,
       Query.self, Sql.self, Stats.self, Validate.self, Reindex.self, Split.self, Review.self,
-      Remote.self, Clone.self, Fetch.self, Pull.self, Push.self, CatImage.self, Storage.self, Fsck.self,
+      Remote.self, Clone.self, Fetch.self, Pull.self, Push.self, CatImage.self, Storage.self, Fsck.self, GC.self,
     ])
   public init() {}
 

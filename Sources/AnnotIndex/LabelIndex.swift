@@ -76,7 +76,10 @@ public final class LabelIndex {
     try db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456")
     if version < IndexSchema.version {
       try db.transaction { () throws(IndexError) in
-        for v in version..<IndexSchema.version { try db.exec(IndexSchema.steps[v]) }
+        // Read again under the write lock: another process may have created the schema since.
+        let current = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
+        guard current < IndexSchema.version else { return }
+        for v in current..<IndexSchema.version { try db.exec(IndexSchema.steps[v]) }
         try db.exec("PRAGMA user_version=\(IndexSchema.version); PRAGMA application_id=\(IndexSchema.applicationID)")
       }
     }
@@ -93,13 +96,15 @@ public final class LabelIndex {
   /// all in one transaction: readers (WAL) keep seeing the index as it was, with its indexes,
   /// until the new one is complete, and a kill leaves the old one.
   public func withDeferredIndexes<T>(_ body: () throws -> T) throws -> T {
-    try db.exec("BEGIN IMMEDIATE; DROP INDEX IF EXISTS anns_doc; DROP INDEX IF EXISTS anns_label_area")
+    // Inside a rebuild's transaction this is a savepoint of it.
+    let nested = inTransaction
+    try db.exec((nested ? "SAVEPOINT bulk" : "BEGIN IMMEDIATE") + "; DROP INDEX IF EXISTS anns_doc; DROP INDEX IF EXISTS anns_label_area")
     do {
       let result = try body()
-      try db.exec(Self.annotationIndexes.joined(separator: "; ") + "; COMMIT")
+      try db.exec(Self.annotationIndexes.joined(separator: "; ") + (nested ? "; RELEASE bulk" : "; COMMIT"))
       return result
     } catch {
-      try? db.exec("ROLLBACK")
+      try? db.exec(nested ? "ROLLBACK TO bulk; RELEASE bulk" : "ROLLBACK")
       throw error
     }
   }

@@ -8,7 +8,12 @@ extension Repository {
     public var file: String
     public var annotation: String?
     public var message: String
-    public var description: String { annotation.map { "\(file): annotation \($0): \(message)" } ?? "\(file): \(message)" }
+    /// A tree rule (name, mode, canonical form: IncomingCheck.swift), not a document's content.
+    public var structural = false
+    public var description: String {
+      let f = DisplayText.quoted(file)
+      return annotation.map { "\(f): annotation \($0): \(message)" } ?? "\(f): \(message)"
+    }
   }
 
   /// Checks every document of `rev` against the schema and the image it describes. Computed
@@ -20,6 +25,10 @@ extension Repository {
     var schema = DatasetManifest()
     do { schema = try manifest(in: tree) } catch let e as StoreError {
       out.append(ValidationProblem(file: DatasetPath.manifestEntry, message: e.description))
+    }
+    // Names, modes, gitlinks, symlinks, canonical form, images that are not images.
+    for p in revisionProblems(tree: tree, documents: false) {
+      out.append(ValidationProblem(file: p.path, message: p.message, structural: true))
     }
     let all = try entries(in: tree)
     for e in all {

@@ -159,7 +159,9 @@ extension Repository {
   /// format and options give the same bytes on every machine: items go to the exporter sorted
   /// by path, exporters use fixed number formats, and nothing reads the clock.
   ///
-  /// `dir` must not exist, be empty, or hold an earlier export (whose files are replaced).
+  /// `dir` must not exist, be empty, or hold only an earlier export (which is replaced whole:
+  /// the export is written into a temporary sibling and renamed into place, so a killed or
+  /// failed export leaves `dir` as it was).
   ///
   /// `progress(done, total)` is called as the exporter reads each image's bytes (from any thread).
   public func export(_ rev: String, format: String, to dir: URL, options: [String: String] = [:],
@@ -172,7 +174,22 @@ extension Repository {
     // A labels-only clone says so before anything is written.
     if isLabelsOnly { try fetchMissingImagesOnDemand(in: tree); try requireImages(in: tree) }
     try refuseInsideGitDir(dir)
-    try prepareExportDirectory(dir)
+    try checkExportTarget(dir)
+    // Written into a temporary sibling, renamed into place at the end (Repository+ExportStaging).
+    let staging = try StagedDirectory.begin(dir, kind: "export")
+    do {
+      let outcome = try export(commit: commit, tree: tree, format: format, exporter: exporter, to: staging, options: options,
+                               include: include, strict: strict, progress: progress)
+      try StagedDirectory.finish(staging, at: dir, kind: "export")
+      return outcome
+    } catch {
+      StagedDirectory.abandon(staging)
+      throw error
+    }
+  }
+
+  private func export(commit: ObjectID, tree: ObjectID, format: String, exporter: any DatasetExporter, to dir: URL, options: [String: String],
+                      include: ((LabelDocument) -> Bool)?, strict: Bool, progress: (@Sendable (Int, Int) -> Void)?) throws -> ExportOutcome {
     let manifest = try self.manifest(in: tree)
     var items: [ExportItem] = []
     let store = git
@@ -223,7 +240,6 @@ extension Repository {
 
   public static let toolVersion = "0.1.0"
 
-  /// Refuses a file, or a non-empty directory that is not an earlier export; clears an earlier export.
   /// An export into `.annot` (say `--to .annot/refs/heads/x`) would overwrite refs and objects:
   /// refused, whichever symlinks the path goes through. The deepest existing ancestor of `dir`
   /// is resolved, so a target that does not exist yet is judged by where it would be created.
@@ -239,33 +255,6 @@ extension Repository {
     let target = ([base] + rest).joined(separator: "/")
     if target == gitReal || target.hasPrefix(gitReal + "/") || gitReal.hasPrefix(target + "/") {
       throw AnnotError.invalidPath(dir.path, reason: "export target is inside (or contains) the repository's .annot directory")
-    }
-  }
-
-  func prepareExportDirectory(_ dir: URL) throws {
-    let fm = FileManager.default
-    var isDir: ObjCBool = false
-    if fm.fileExists(atPath: dir.path, isDirectory: &isDir) {
-      guard isDir.boolValue else { throw AnnotError.invalidPath(dir.path, reason: "export target is a file") }
-      let contents = try fm.contentsOfDirectory(atPath: dir.path)
-      if contents.isEmpty { return }
-      let mpath = ExportManifest.path(in: dir)
-      guard let data = fm.contents(atPath: mpath), let m = try? JSONParser.parse(Array(data)), let files = m["files"]?.objectValue else {
-        throw AnnotError.invalidPath(dir.path, reason: "export target is a non-empty directory holding no earlier export")
-      }
-      // Remove exactly what the earlier export wrote (never anything else), then empty folders.
-      for rel in files.keys where DatasetPath.validate(rel) == nil { try? fm.removeItem(atPath: dir.appendingPathComponent(rel).path) }
-      try? fm.removeItem(atPath: mpath)
-      let left = try fm.subpathsOfDirectory(atPath: dir.path).sorted { $0.count > $1.count }
-      for rel in left {
-        let p = dir.appendingPathComponent(rel).path
-        if (try? fm.contentsOfDirectory(atPath: p))?.isEmpty == true { try? fm.removeItem(atPath: p) }
-      }
-      if !(try fm.contentsOfDirectory(atPath: dir.path)).isEmpty {
-        throw AnnotError.invalidPath(dir.path, reason: "holds files that are not part of the earlier export; move them away first")
-      }
-    } else {
-      try fm.createDirectory(at: dir, withIntermediateDirectories: true)
     }
   }
 }

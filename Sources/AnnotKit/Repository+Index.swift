@@ -114,16 +114,19 @@ extension Repository {
     _ = try? ensureIndexed(id, index: nil, upTo: Self.eagerIndexLimit)
   }
 
-  /// `annot reindex`: drops the index and indexes every branch head and HEAD again.
+  /// `annot reindex`: empties the index and indexes every branch head and HEAD again, in one
+  /// transaction, so a concurrent query sees the old index or the new one, never a half-built or
+  /// missing one (a damaged file is still dropped and recreated by `openIndex`).
   public func reindex() throws -> Int {
     let _lock = try lockForWriting("reindex")
     defer { withExtendedLifetime(_lock) {} }
-    LabelIndex.remove(at: indexPath)
     let index = try openIndex()
     var heads = try git.references(prefix: "refs/heads/").map(\.id)
     if let h = try headCommit() { heads.insert(h, at: 0) }
     var seen = Set<ObjectID>()
-    for h in heads where seen.insert(h).inserted { try ensureIndexed(h, index: index) }
+    do {
+      try index.rebuild { for h in heads where seen.insert(h).inserted { try ensureIndexed(h, index: index) } }
+    } catch let e as IndexError { throw AnnotError.other("\(e)") }
     return seen.count
   }
 

@@ -166,7 +166,12 @@ extension GitRepository {
   /// Fetches `refspecs` (each `[+]src:dst`) from a remote, updating the destination refs.
   /// Only objects the repository lacks are transferred (libgit2 negotiates with every local ref).
   /// No tags are followed beyond what the refspecs name.
-  public func fetch(_ nameOrURL: String, refspecs: [String], callbacks: TransferCallbacks = .init(), reflogMessage: String) throws -> FetchStats {
+  ///
+  /// `verify` sees every ref update the fetch would make, after the objects arrived and before
+  /// any ref moves; throwing from it leaves every ref as it was (the received objects stay
+  /// unreachable until `annot gc` prunes them).
+  public func fetch(_ nameOrURL: String, refspecs: [String], callbacks: TransferCallbacks = .init(), reflogMessage: String,
+                    verify: (([(ref: String, id: ObjectID)]) throws -> Void)? = nil) throws -> FetchStats {
     try sync {
       try withRemote(nameOrURL) { r in
         let ctx = RemoteCallbackContext(callbacks)
@@ -179,12 +184,26 @@ extension GitRepository {
         let cstrs = refspecs.map { strdup($0) }
         defer { cstrs.forEach { free($0) } }
         var ptrs: [UnsafeMutablePointer<CChar>?] = cstrs
+        // git_remote_fetch is download + disconnect + update_tips; split, so that `verify` runs
+        // between the objects arriving and the refs moving.
         let rc = ptrs.withUnsafeMutableBufferPointer { buf -> Int32 in
           var arr = git_strarray(strings: buf.baseAddress, count: refspecs.count)
-          return withExtendedLifetime(ctx) { git_remote_fetch(r, &arr, &opts, reflogMessage) }
+          return withExtendedLifetime(ctx) { git_remote_download(r, &arr, &opts) }
         }
         ctx.settleHelper(success: rc == 0)
-        try check("git_remote_fetch", rc)
+        try check("git_remote_download", rc)
+        let updates = verify == nil ? [] : try Self.refUpdates(advertised: advertisedRefs(r).map { ($0.name, $0.id) }, refspecs: refspecs)
+        git_remote_disconnect(r)
+        if let verify {
+          // `verify` reads objects through this handle, whose lock this call holds; the remote
+          // object `r` stays private to this call meanwhile.
+          lock.unlock()
+          defer { lock.lock() }
+          try verify(updates)
+        }
+        try withExtendedLifetime(ctx) {
+          try check("git_remote_update_tips", git_remote_update_tips(r, &opts.callbacks, 0, GIT_REMOTE_DOWNLOAD_TAGS_NONE, reflogMessage))
+        }
         let s = git_remote_stats(r)!.pointee
         return FetchStats(receivedObjects: Int(s.received_objects), receivedBytes: s.received_bytes, localObjects: Int(s.local_objects))
       }
@@ -239,7 +258,9 @@ extension GitRepository {
   /// objects reachable from the matching refs that are not reachable from this repository's
   /// refs, as one pack. This is what git's upload-pack does; libgit2's local transport would
   /// send every ref of the source, which a labels-only fetch must avoid.
-  public func fetchLocal(from source: String, refspecs: [String], callbacks: TransferCallbacks = .init(), reflogMessage: String) throws -> FetchStats {
+  /// `verify` runs as in `fetch`, before any ref moves.
+  public func fetchLocal(from source: String, refspecs: [String], callbacks: TransferCallbacks = .init(), reflogMessage: String,
+                         verify: (([(ref: String, id: ObjectID)]) throws -> Void)? = nil) throws -> FetchStats {
     _ = libgit2Initialised
     var src: OpaquePointer?
     try check("git_repository_open_ext", git_repository_open_ext(&src, source, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil))
@@ -319,7 +340,26 @@ extension GitRepository {
       }
       try refreshObjects()
     }
+    try verify?(updates.map { (ref: $0.dst, id: $0.id) })
     for u in updates { try updateReference(u.dst, to: u.id, message: reflogMessage) }
     return stats
+  }
+
+  /// The (destination ref, object) pairs that fetching `refspecs` from refs `advertised` moves,
+  /// as libgit2's update_tips computes them (peeled `^{}` entries are not refs).
+  static func refUpdates(advertised: [(name: String, id: ObjectID)], refspecs: [String]) throws -> [(ref: String, id: ObjectID)] {
+    var out: [(ref: String, id: ObjectID)] = []
+    for spec in refspecs {
+      var rs: OpaquePointer?
+      try check("git_refspec_parse", git_refspec_parse(&rs, spec, 1))
+      defer { git_refspec_free(rs) }
+      for a in advertised where !a.name.hasSuffix("^{}") && git_refspec_src_matches(rs, a.name) == 1 {
+        var buf = git_buf()
+        defer { git_buf_dispose(&buf) }
+        try check("git_refspec_transform", git_refspec_transform(&buf, rs, a.name))
+        out.append((String(cString: buf.ptr), a.id))
+      }
+    }
+    return out
   }
 }

@@ -44,8 +44,11 @@ extension Repository {
       throw RemoteError.destinationExists(path)
     }
     let source = normalizedURL(url)
+    // Built in a temporary sibling and renamed into place last (Repository+ExportStaging), so a
+    // killed clone leaves no repository that looks valid and empty.
+    let staging = try StagedDirectory.begin(root, kind: "clone")
     do {
-      let repo = try Repository.initialize(at: root.path)
+      let repo = try Repository.initialize(at: staging.path)
       try repo.git.addRemote(name: "origin", url: source, fetchRefspecs: fetchRefspecs(remote: "origin"))
       if options.labelsOnly { try repo.git.setConfig("annot.labelsonly", "true") }
       try repo.setUpImageStoreForClone(remote: "origin", url: source, explicit: options.imageStore, callbacks: options.callbacks)
@@ -67,10 +70,11 @@ extension Repository {
       }
       try repo.git.setHead(branch: "refs/heads/\(branch)")
       if let head = try repo.headCommit() { repo.refMoved(to: head, .other) }
-      return CloneOutcome(repository: repo, branch: branch, fetch: fetched)
+      withExtendedLifetime(_lock) {}
+      try StagedDirectory.finish(staging, at: root, kind: "clone", only: directoryName)
+      return CloneOutcome(repository: try Repository.discover(from: root.path), branch: branch, fetch: fetched)
     } catch {
-      // Leave nothing behind: the directory if we made it, else the repository inside it.
-      try? fm.removeItem(at: existed ? root.appendingPathComponent(directoryName) : root)
+      StagedDirectory.abandon(staging)
       throw error
     }
   }

@@ -60,12 +60,14 @@ extension Repository {
     out.remoteBranches = advertised.refs.map(\.name).filter { $0.hasPrefix("refs/heads/") }.map { String($0.dropFirst(11)) }
     if isLabelsOnly {
       let specs = ["+refs/annot/labels/*:refs/annot/remotes/\(r)/labels/*"]
-      let stats = try transfer(remote) { try fetchRefs(remote, git, specs, options.callbacks, "fetch (labels only)") }
+      let stats = try transfer(remote) { try fetchRefs(remote, git, specs, options.callbacks, "fetch (labels only)", verify: verifyIncoming(remote: r)) }
       (out.receivedObjects, out.receivedBytes) = (stats.receivedObjects, stats.receivedBytes)
       out.notes = try rebuildFromMirrors(remote: r, advertised: advertised.refs)
     } else {
       let specs = remote.fetchRefspecs + ["refs/tags/*:refs/tags/*"]
-      let stats = try transfer(remote) { try git.fetch(r, refspecs: specs, callbacks: options.callbacks, reflogMessage: "fetch \(r)") }
+      let stats = try transfer(remote) {
+        try git.fetch(r, refspecs: specs, callbacks: options.callbacks, reflogMessage: "fetch \(r)", verify: verifyIncoming(remote: r))
+      }
       (out.receivedObjects, out.receivedBytes) = (stats.receivedObjects, stats.receivedBytes)
       try learnMirrors(prefix: "refs/annot/remotes/\(r)/labels/", before: before)
       try unionShards(remote: r)
@@ -80,11 +82,13 @@ extension Repository {
 
   /// Fetches exactly what `specs` name: over the network through libgit2, from a local path by
   /// packing the wanted objects directly (libgit2's local transport sends every ref).
-  func fetchRefs(_ remote: RemoteConfig, _ into: GitRepository, _ specs: [String], _ callbacks: TransferCallbacks, _ message: String) throws -> FetchStats {
+  /// `verify` sees the ref updates before any ref moves (IncomingCheck.swift).
+  func fetchRefs(_ remote: RemoteConfig, _ into: GitRepository, _ specs: [String], _ callbacks: TransferCallbacks, _ message: String,
+                 verify: (([(ref: String, id: ObjectID)]) throws -> Void)? = nil) throws -> FetchStats {
     if let path = GitRepository.localPath(ofURL: remote.url) {
-      return try into.fetchLocal(from: path, refspecs: specs, callbacks: callbacks, reflogMessage: message)
+      return try into.fetchLocal(from: path, refspecs: specs, callbacks: callbacks, reflogMessage: message, verify: verify)
     }
-    return try into.fetch(remote.url, refspecs: specs, callbacks: callbacks, reflogMessage: message)
+    return try into.fetch(remote.url, refspecs: specs, callbacks: callbacks, reflogMessage: message, verify: verify)
   }
 
   // MARK: Pull

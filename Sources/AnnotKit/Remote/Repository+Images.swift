@@ -85,6 +85,7 @@ extension Repository {
       still = needed.filter { !git.exists($0) }
     }
     out.fetched = Set(needed).count - Set(still).count
+    try verifyFetchedImages(needed.filter { git.exists($0) }, remote: remote.name)
     if let first = still.first { throw RemoteError.imagesUnavailable(missing: Set(still).count, example: "blob " + first.hex) }
     if revision == nil { try git.setConfig("annot.labelsonly", "false") }
     return out

@@ -85,7 +85,7 @@ extension Repository {
     } catch let d as ShardsDiverged {
       // Someone else added images to the same shards: unite them (trees only), then push again.
       let fetchSpecs = d.names.map { "+\($0):refs/annot/remotes/\(r)/images/\($0.dropFirst(Self.shardRefPrefix.count))" }
-      _ = try transfer(remote) { try fetchRefs(remote, git, fetchSpecs, options.callbacks, "push: fetch image shards") }
+      _ = try transfer(remote) { try fetchRefs(remote, git, fetchSpecs, options.callbacks, "push: fetch image shards", verify: verifyIncoming(remote: r)) }
       try unionShards(remote: r)
       pushed = try transfer(remote) { try git.push(r, refspecs: specs, callbacks: options.callbacks) }
     }
