@@ -30,13 +30,7 @@ extension GitRepository {
   /// a `GitError` for an object that is not a tree or does not parse as one.
   public func rawTreeEntries(_ id: ObjectID) throws -> [RawTreeEntry] {
     if id == Self.emptyTreeID { return [] }
-    return try sync {
-      var oid = id.git
-      var tree: OpaquePointer?
-      let rc = git_tree_lookup(&tree, raw, &oid)
-      if rc == GIT_ENOTFOUND.rawValue { throw StoreError.notFound(id.hex) }
-      try check("git_tree_lookup", rc)
-      defer { git_tree_free(tree) }
+    return try withTree(id) { tree in
       let n = git_tree_entrycount(tree)
       var out: [RawTreeEntry] = []
       out.reserveCapacity(n)

@@ -43,16 +43,24 @@ extension GitRepository {
     }
   }
 
-  /// Entries of the tree `id` (one level).
-  public func treeEntries(_ id: ObjectID) throws -> [TreeEntry] {
-    if id == Self.emptyTreeID { return [] }
-    return try sync {
+  /// Runs `body` on the looked-up tree `id` (under the repository's lock); a missing tree throws
+  /// `StoreError.notFound`, an object that is not a tree a `GitError`.
+  func withTree<T>(_ id: ObjectID, _ body: (OpaquePointer?) throws -> T) throws -> T {
+    try sync {
       var oid = id.git
       var tree: OpaquePointer?
       let rc = git_tree_lookup(&tree, raw, &oid)
       if rc == GIT_ENOTFOUND.rawValue { throw StoreError.notFound(id.hex) }
       try check("git_tree_lookup", rc)
       defer { git_tree_free(tree) }
+      return try body(tree)
+    }
+  }
+
+  /// Entries of the tree `id` (one level).
+  public func treeEntries(_ id: ObjectID) throws -> [TreeEntry] {
+    if id == Self.emptyTreeID { return [] }
+    return try withTree(id) { tree in
       let n = git_tree_entrycount(tree)
       var out: [TreeEntry] = []
       out.reserveCapacity(n)
