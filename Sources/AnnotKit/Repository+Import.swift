@@ -35,17 +35,6 @@ extension Repository {
     return ImportOutcome(format: importer.name, imagesRead: stager.imagesRead, stage: stager.out)
   }
 
-  /// Stages a dataset already in memory (one batch), as `importDataset` does for a stream.
-  public func stageImport(_ dataset: ImportedDataset, progress: ((Int, Int) -> Void)? = nil) throws -> StageOutcome {
-    let tx = try StageTransaction(self, command: "import")
-    let stager = ImportStager(self, tx, progress: progress)
-    try stager.begin(manifest: dataset.manifest, imageCount: dataset.items.count)
-    for w in dataset.warnings { stager.warn(w) }
-    try stager.consume(dataset.items)
-    try stager.finish()
-    return stager.out
-  }
-
   /// Bump when re-attaching, validation or the canonical encoding changes what an import writes:
   /// old memo entries then no longer match.
   static let importMemoVersion = 2

@@ -217,12 +217,12 @@ public struct COCOImporter: DatasetImporter {
       out.reserveCapacity(min(8192, annCount - s))
       for k in s..<min(s + 8192, annCount) {
         let m = JSONParser.members(["id", "image_id"], of: bytes, in: ranges[k])
-        if case .number(let id)? = m?["id"], case .number(let img)? = m?["image_id"],
-           let exactID = Int(exactly: id), let exactImage = Int(exactly: img), let i = index[exactImage] {
-          out.append(Key(id: exactID, image: i))
+        // The same integer rule as the full conversion (`intValue`), so what fails here fails there.
+        if let id = m?["id"]?.intValue, let img = m?["image_id"]?.intValue, let i = index[img] {
+          out.append(Key(id: id, image: i))
         } else {
           _ = try convertOne(k, try f.parse("annotations", k))   // throws the precise error
-          preconditionFailure("annotation \(k) converts but its id or image_id could not be read")
+          throw FormatError.invalid(file: file, place: "annotations[\(k)]", message: "id or image_id cannot be read")
         }
       }
       return out
