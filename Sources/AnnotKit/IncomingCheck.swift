@@ -93,20 +93,24 @@ struct RevisionChecker {
   private mutating func walk(_ tree: ObjectID, base: ObjectID?, components: [String], role: Role) {
     let here = components.joined(separator: "/")
     guard seenTrees.insert("\(role)|\(here)|\(tree.hex)|\(manifestBlob?.hex ?? "")").inserted else { return }
-    let entries: [RawTreeEntry]
-    do { entries = try git.rawTreeEntries(tree) } catch {
-      add(here, git.exists(tree) ? "tree \(tree.short) cannot be read (\(Self.reason(error)))" : "tree \(tree.short) is missing"); return
+    // The folder's entries (a large folder's buckets read through), against the base folder's:
+    // unchanged entries, and whole unchanged buckets, were checked when they arrived.
+    let delta: RawFolderDelta
+    do {
+      do { delta = try git.rawFolderDelta(tree, base: base) } catch where base != nil { delta = try git.rawFolderDelta(tree, base: nil) }
+    } catch {
+      add(here, git.exists(tree) ? "tree \(tree.short) cannot be read (\(Self.reason(error)))" : "tree \(tree.short) (or one of its buckets) is missing"); return
     }
-    var baseEntries: [[UInt8]: RawTreeEntry] = [:]
-    if let base, let b = try? git.rawTreeEntries(base) { for e in b { baseEntries[e.name] = e } }
+    for m in delta.misplaced {
+      add(here.isEmpty ? m.bucket : here + "/" + m.bucket, "entry \(Self.display(m.name)) is in a bucket its name does not hash to (Docs/FORMAT.md, \"Large folders\")")
+    }
     var names = Set<[UInt8]>()
-    for e in entries {
+    for (e, old) in delta.changed {
       let path = components.isEmpty ? Self.display(e.name) : here + "/" + Self.display(e.name)
       if !names.insert(e.name).inserted { add(path, "entry appears twice in its tree"); continue }
-      if let b = baseEntries[e.name], b == e { continue }
       if let why = Self.nameProblem(e.name) { add(path, why); continue }
       let name = String(decoding: e.name, as: UTF8.self)
-      let sub = baseEntries[e.name].flatMap { $0.mode == RawTreeEntry.treeMode ? $0.id : nil }
+      let sub = old.flatMap { $0.mode == RawTreeEntry.treeMode ? $0.id : nil }
       switch role {
       case .shard: checkShardEntry(e, path: path, name: name)
       case .dataset, .mirror:
@@ -121,7 +125,8 @@ struct RevisionChecker {
     }
     // An image removed while its document stays (or the other way round).
     if role != .shard, let first = components.first, first == "images" || first == "labels" {
-      for (n, b) in baseEntries where !names.contains(n) && Self.nameProblem(n) == nil {
+      for b in delta.removed where Self.nameProblem(b.name) == nil {
+        let n = b.name
         let rel = (components.dropFirst() + [String(decoding: n, as: UTF8.self)]).joined(separator: "/")
         let isTree = b.mode == RawTreeEntry.treeMode
         if first == "images" {

@@ -32,6 +32,7 @@ public final class Repository: @unchecked Sendable {
     self.root = root
     self.git = git
     layout = StateLayout(gitDir: git.gitDir)
+    git.scratchDirectory = layout.tmp
   }
 
   /// Creates a repository in `path` (made if missing).

@@ -9,8 +9,8 @@ import AnnotStore
 /// once, lookups by bisection), validates every document one way (`DocumentValidation` against
 /// the schema the stage will have), and finishes once: new blobs go into two packs (images, and
 /// documents apart so reading labels never pages through image bytes), which move into the object
-/// store only when everything was read; then one `git_tree_create_updated` call writes the new
-/// tree and `STAGE` is replaced atomically. Anything thrown before `finish()` leaves the
+/// store only when everything was read; then one `updateTree` call writes the new
+/// tree (large folders split into buckets, FanOut) and `STAGE` is replaced atomically. Anything thrown before `finish()` leaves the
 /// repository exactly as it was (the temporary packs are deleted).
 final class StageTransaction {
   let repo: Repository
@@ -38,7 +38,10 @@ final class StageTransaction {
     self.base = try base ?? repo.stageTree()
     tree = try TreeReader(repo.git, root: self.base)
     if let e = try tree.blob(DatasetPath.manifestEntry) {
-      do { baseManifest = try DatasetManifest.decode(repo.git.blob(e)) } catch let error as DocumentError {
+      do {
+        let bytes = try repo.git.blob(e)
+        baseManifest = try DatasetManifest.decode(bytes)
+      } catch let error as DocumentError {
         throw AnnotError.invalidFile(file: DatasetPath.manifestEntry, place: error.place, message: error.message)
       }
       hadManifest = true
@@ -135,7 +138,11 @@ final class StageTransaction {
   @discardableResult
   func finish(record: Bool = true, keepStageFile: Bool = false) throws -> ObjectID {
     // A changed schema is written; so is a first one, when documents arrive in a tree without any.
-    if manifest != baseManifest || (!hadManifest && documentsPut && updates[DatasetPath.manifestEntry] == nil) {
+    if manifest != baseManifest || (!hadManifest && documentsPut && updates[DatasetPath.manifestEntry] == nil)
+        || (baseManifest.version < DatasetManifest.currentVersion && !updates.isEmpty && updates[DatasetPath.manifestEntry] == nil) {
+      // An older manifest (version 1 promises no large-folder buckets) is rewritten as current by
+      // the first transaction that changes anything, since the tree it writes may split a folder.
+      manifest.version = DatasetManifest.currentVersion
       set(DatasetPath.manifestEntry, .upsert(path: DatasetPath.manifestEntry, blob: try docs.add(manifest.canonicalBytes())))
     }
     try images.finish()

@@ -14,6 +14,11 @@ public enum DatasetPath {
       if comp.isEmpty { return "empty path component" }
       if comp == "." || comp == ".." { return "'\(comp)' component" }
       if comp.lowercased() == ".git" { return "'.git' component" }
+      // `@0` … `@f` name the buckets of a large folder in the git tree (FORMAT.md, "Large folders").
+      let u = Array(comp.utf8)
+      if u.count == 2, u[0] == UInt8(ascii: "@"), (0x30...0x39).contains(u[1]) || (0x61...0x66).contains(u[1]) {
+        return "'\(comp)' component (names of the form @<hex digit> are reserved for annot's large-folder buckets)"
+      }
     }
     return nil
   }

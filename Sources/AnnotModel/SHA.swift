@@ -14,6 +14,16 @@ public enum SHA256 {
   public static func hex(_ bytes: [UInt8]) -> String { Hex.encode(hash(bytes)) }
 }
 
+/// SHA-1 through libcrypto, for names and keys, not for security (git's object ids are SHA-1).
+public enum SHA1 {
+  public static func hash(_ bytes: [UInt8]) -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: 20)
+    var len: UInt32 = 0
+    bytes.withUnsafeBytes { _ = EVP_Digest($0.baseAddress, $0.count, &out, &len, EVP_sha1(), nil) }
+    return out
+  }
+}
+
 /// A streaming digest (SHA-1 for pack trailers, SHA-256 for export manifests).
 public final class Digest {
   private let ctx: OpaquePointer

@@ -33,16 +33,26 @@ public struct LabelClass: Sendable, Hashable {
 
 /// The dataset manifest stored at `annot.json`: format version and label schema.
 public struct DatasetManifest: Sendable, Hashable {
-  public static let currentVersion = 1
+  /// 2: a revision's trees may store large folders as buckets (FORMAT.md, "Large folders"), which
+  /// an annot that reads only version 1 would take for folders named `@0` … `@f`; so it refuses.
+  public static let currentVersion = 2
   /// Classes, kept sorted by id.
   public var classes: [LabelClass]
   /// Attributes every class may carry.
   public var attributes: [AttributeDefinition]
+  /// The version this manifest was read at (`currentVersion` for a new one). Written back as is,
+  /// so a manifest's canonical form is that of its version; not part of equality, since two
+  /// versions of the same schema are the same schema. Writers of new trees set it to current.
+  public var version: Int
 
-  public init(classes: [LabelClass] = [], attributes: [AttributeDefinition] = []) {
+  public init(classes: [LabelClass] = [], attributes: [AttributeDefinition] = [], version: Int = currentVersion) {
     self.classes = classes.sorted { $0.id < $1.id }
     self.attributes = attributes
+    self.version = version
   }
+
+  public static func == (a: DatasetManifest, b: DatasetManifest) -> Bool { a.classes == b.classes && a.attributes == b.attributes }
+  public func hash(into h: inout Hasher) { h.combine(classes); h.combine(attributes) }
 
   public func labelClass(named name: String) -> LabelClass? { classes.first { $0.name == name } }
   public func labelClass(id: Int) -> LabelClass? { classes.first { $0.id == id } }
@@ -98,7 +108,7 @@ extension DatasetManifest {
   public var json: JSONValue {
     .object([
       "format": .string("annot"),
-      "version": .number(Double(Self.currentVersion)),
+      "version": .number(Double(version)),
       "classes": .array(classes.sorted { $0.id < $1.id }.map { c in
         var o: [String: JSONValue] = ["id": .number(Double(c.id)), "name": .string(c.name)]
         if let v = c.color { o["color"] = .string(v) }
@@ -142,6 +152,6 @@ extension DatasetManifest {
     if case .array(let a)? = r.object["attributes"] {
       for (k, e) in a.enumerated() { attrs.append(try AttributeDefinition.decode(e, at: "attributes[\(k)]")) }
     }
-    return DatasetManifest(classes: classes, attributes: attrs)
+    return DatasetManifest(classes: classes, attributes: attrs, version: version)
   }
 }

@@ -20,6 +20,16 @@ public struct RawTreeEntry: Sendable, Hashable {
   public static let gitlinkMode: UInt32 = 0o160000
 }
 
+/// A folder's entries against a base folder's (`GitRepository.rawFolderDelta`).
+public struct RawFolderDelta: Sendable {
+  /// Entries that are new or differ from the base's entry of the same name (given with them).
+  public var changed: [(entry: RawTreeEntry, base: RawTreeEntry?)] = []
+  /// Base entries whose name is gone.
+  public var removed: [RawTreeEntry] = []
+  /// Entries stored in a bucket their name does not hash to (bucket path, name).
+  public var misplaced: [(bucket: String, name: [UInt8])] = []
+}
+
 /// Kinds of git objects.
 public enum ObjectKind: String, Sendable {
   case commit, tree, blob, tag
@@ -42,6 +52,55 @@ extension GitRepository {
       }
       return out
     }
+  }
+
+  /// How the folder stored at `id` differs from the folder stored at `base`, entry by entry, with
+  /// large folders' buckets read through (FanOut). Buckets with the same id on both sides are
+  /// skipped unread, so a folder of a million entries with ten changed costs ten entries' buckets.
+  /// `misplaced` names entries whose bucket is not the one their name's hash gives: a path lookup
+  /// would not find them, so such a tree is refused, as git refuses an unsorted one.
+  public func rawFolderDelta(_ id: ObjectID, base: ObjectID?) throws -> RawFolderDelta {
+    var delta = RawFolderDelta()
+    var newSide: [RawTreeEntry] = [], oldSide: [RawTreeEntry] = []
+    func isSplit(_ es: [RawTreeEntry], _ depth: Int) -> Bool {
+      depth < FanOut.maxDepth && !es.isEmpty && es.count <= 16 && es.allSatisfy { $0.mode == RawTreeEntry.treeMode && FanOut.isBucketName($0.name) }
+    }
+    func take(_ es: [RawTreeEntry], depth: Int, digits: [UInt8], incoming: Bool) throws {
+      if isSplit(es, depth) {
+        for b in es { try take(try rawTreeEntries(b.id), depth: depth + 1, digits: digits + [UInt8(FanOut.digitValue(b.name[1]))], incoming: incoming) }
+        return
+      }
+      if incoming, !digits.isEmpty {
+        for e in es where !FanOut.digits(of: e.name).starts(with: digits) {
+          delta.misplaced.append((bucket: digits.map { FanOut.bucketName(Int($0)) }.joined(separator: "/"), name: e.name))
+        }
+      }
+      if incoming { newSide += es } else { oldSide += es }
+    }
+    func pair(_ n: ObjectID?, _ b: ObjectID?, depth: Int, digits: [UInt8]) throws {
+      if n == b { return }
+      let ne = try n.map { try rawTreeEntries($0) } ?? [], be = try b.map { try rawTreeEntries($0) } ?? []
+      if isSplit(ne, depth), isSplit(be, depth) {
+        var nb: [UInt8: ObjectID] = [:], bb: [UInt8: ObjectID] = [:]
+        for e in ne { nb[UInt8(FanOut.digitValue(e.name[1]))] = e.id }
+        for e in be { bb[UInt8(FanOut.digitValue(e.name[1]))] = e.id }
+        for d in Set(nb.keys).union(bb.keys).sorted() { try pair(nb[d], bb[d], depth: depth + 1, digits: digits + [d]) }
+        return
+      }
+      try take(ne, depth: depth, digits: digits, incoming: true)
+      try take(be, depth: depth, digits: digits, incoming: false)
+    }
+    try pair(id, base, depth: 0, digits: [])
+    var oldByName: [[UInt8]: RawTreeEntry] = [:]
+    for e in oldSide { oldByName[e.name] = e }
+    var newNames = Set<[UInt8]>()
+    for e in newSide {
+      newNames.insert(e.name)
+      let old = oldByName[e.name]
+      if old != e { delta.changed.append((e, old)) }
+    }
+    delta.removed = oldSide.filter { !newNames.contains($0.name) }
+    return delta
   }
 
   /// The kind of object `id`, or nil when the store does not have it (reads only the header).

@@ -57,38 +57,56 @@ extension GitRepository {
     }
   }
 
-  /// Entries of the tree `id` (one level).
-  public func treeEntries(_ id: ObjectID) throws -> [TreeEntry] {
+  /// The entries of one stored tree object, as stored (a fan-out node's entries are its buckets).
+  func nodeEntries(_ id: ObjectID) throws -> [NodeEntry] {
     if id == Self.emptyTreeID { return [] }
     return try withTree(id) { tree in
       let n = git_tree_entrycount(tree)
-      var out: [TreeEntry] = []
+      var out: [NodeEntry] = []
       out.reserveCapacity(n)
       for i in 0..<n {
         let e = git_tree_entry_byindex(tree, i)
-        out.append(TreeEntry(name: String(cString: git_tree_entry_name(e)), id: ObjectID(git_tree_entry_id(e)),
-                             isTree: git_tree_entry_type(e) == GIT_OBJECT_TREE))
+        let cname = git_tree_entry_name(e)!
+        out.append(NodeEntry(name: Array(UnsafeBufferPointer(start: UnsafeRawPointer(cname).assumingMemoryBound(to: UInt8.self), count: strlen(cname))),
+                             id: ObjectID(git_tree_entry_id(e)), mode: UInt32(git_tree_entry_filemode_raw(e).rawValue)))
       }
       return out
     }
   }
 
-  /// The entry at `path` inside `tree`, or nil.
-  public func entry(tree: ObjectID, path: String) throws -> TreeEntry? {
-    if tree == Self.emptyTreeID { return nil }
-    return try sync {
-      var oid = tree.git
-      var t: OpaquePointer?
-      try check("git_tree_lookup", git_tree_lookup(&t, raw, &oid))
-      defer { git_tree_free(t) }
-      var e: OpaquePointer?
-      let rc = git_tree_entry_bypath(&e, t, path)
-      if rc == GIT_ENOTFOUND.rawValue { return nil }
-      try check("git_tree_entry_bypath", rc)
-      defer { git_tree_entry_free(e) }
-      return TreeEntry(name: String(cString: git_tree_entry_name(e)), id: ObjectID(git_tree_entry_id(e)),
-                       isTree: git_tree_entry_type(e) == GIT_OBJECT_TREE)
+  /// Whether a tree with these entries is a fan-out node: one to sixteen directories, all named
+  /// `@<hex digit>` (FanOut).
+  static func isFanOutNode(_ entries: [NodeEntry]) -> Bool {
+    !entries.isEmpty && entries.count <= 16 && entries.allSatisfy { $0.isTree && FanOut.isBucketName($0.name) }
+  }
+
+  /// The entries of the folder stored at tree `id`, its buckets read through when it is a large
+  /// folder, in git's order (the order one flat tree of them would have).
+  func folderEntries(_ id: ObjectID) throws -> [NodeEntry] {
+    let top = try nodeEntries(id)
+    guard Self.isFanOutNode(top) else { return top }
+    var out: [NodeEntry] = []
+    func collect(_ buckets: [NodeEntry], depth: Int) throws {
+      for b in buckets {
+        let sub = try nodeEntries(b.id)
+        // Bounded by the hash's 40 digits, whatever a hostile tree nests.
+        if depth + 1 < FanOut.maxDepth, Self.isFanOutNode(sub) { try collect(sub, depth: depth + 1) } else { out += sub }
+      }
     }
+    try collect(top, depth: 0)
+    out.sort(by: NodeEntry.gitOrder)
+    return out
+  }
+
+  /// Entries of the folder stored at tree `id` (one level; a large folder's buckets are read
+  /// through, FanOut).
+  public func treeEntries(_ id: ObjectID) throws -> [TreeEntry] {
+    try folderEntries(id).map { TreeEntry(name: String(decoding: $0.name, as: UTF8.self), id: $0.id, isTree: $0.isTree) }
+  }
+
+  /// The entry at `path` inside `tree`, or nil. For many lookups in one tree use a `TreeReader`.
+  public func entry(tree: ObjectID, path: String) throws -> TreeEntry? {
+    try TreeReader(self, root: tree).entry(path)
   }
 
   /// Every non-tree entry under `tree` (blobs and gitlinks), recursively, in git's order, with
@@ -96,8 +114,9 @@ extension GitRepository {
   public func leafEntries(under tree: ObjectID, prefix: String = "") throws -> [(path: String, id: ObjectID)] {
     var out: [(String, ObjectID)] = []
     func walk(_ t: ObjectID, _ p: String) throws {
-      for e in try treeEntries(t) {
-        let path = p.isEmpty ? e.name : p + "/" + e.name
+      for e in try folderEntries(t) {
+        let name = String(decoding: e.name, as: UTF8.self)
+        let path = p.isEmpty ? name : p + "/" + name
         if e.isTree { try walk(e.id, path) } else { out.append((path, e.id)) }
       }
     }
@@ -105,43 +124,139 @@ extension GitRepository {
     return out
   }
 
-  /// Writes a new tree from `base` with `updates` applied; only changed subtrees are written.
-  /// The one tree editor of the Store. Entries may name objects this repository does not hold
-  /// (a labels-only clone rebuilding the real trees): strict object creation is off for the
-  /// whole process (GitError.swift).
+  /// Writes a new tree from `base` with `updates` applied (a later update of a path wins); only
+  /// changed subtrees are written, and folders above `FanOut.limit` entries are spread over
+  /// buckets. The one tree editor of the Store. Entries may name objects this repository does not
+  /// hold (a labels-only clone rebuilding the real trees): strict object creation is off for the
+  /// whole process (GitError.swift). Many new trees go into one pack under `scratchDirectory`.
   public func updateTree(_ base: ObjectID?, _ updates: [TreeUpdate]) throws -> ObjectID {
     let baseID = base ?? Self.emptyTreeID
     if updates.isEmpty { return baseID }
-    if baseID == Self.emptyTreeID { _ = try writeEmptyTree() }
-    return try sync {
-      var oid = baseID.git
-      var baseline: OpaquePointer?
-      try check("git_tree_lookup", git_tree_lookup(&baseline, raw, &oid))
-      defer { git_tree_free(baseline) }
-      // libgit2 wants C strings that outlive the call.
-      let cpaths = updates.map { strdup($0.path)! }
-      defer { cpaths.forEach { free($0) } }
-      var raws: [git_tree_update] = updates.enumerated().map { i, u in
-        var r = git_tree_update()
-        r.path = UnsafePointer(cpaths[i])
-        switch u {
-        case .upsert(_, let blob): r.action = GIT_TREE_UPDATE_UPSERT; r.id = blob.git; r.filemode = GIT_FILEMODE_BLOB
-        case .gitlink(_, let id): r.action = GIT_TREE_UPDATE_UPSERT; r.id = id.git; r.filemode = GIT_FILEMODE_COMMIT
-        case .remove: r.action = GIT_TREE_UPDATE_REMOVE
-        }
-        return r
-      }
-      var out = git_oid()
-      try check("git_tree_create_updated", git_tree_create_updated(&out, raw, baseline, raws.count, &raws))
-      return ObjectID(out)
-    }
+    let edits = TreeEdit()
+    for u in updates { edits.insert(u) }
+    var writer = TreeWriter()
+    let root = try edit(folder: baseID == Self.emptyTreeID ? nil : baseID, edits, &writer)
+    try flush(&writer)
+    if let root { return root }
+    return try writeEmptyTree()
   }
 
-  /// Blob-level changes between two trees; identical subtrees are skipped by id.
-  /// `paths` limits the comparison to those prefixes (git pathspecs).
+  /// Applies `edits` to the folder stored at `folder` (nil: a new folder); nil when it ends empty.
+  private func edit(folder: ObjectID?, _ edits: TreeEdit, _ w: inout TreeWriter) throws -> ObjectID? {
+    var changes: [NodeChange] = []
+    changes.reserveCapacity(edits.children.count)
+    var reader: TreeReader?
+    for (name, sub) in edits.children {
+      let bytes = Array(name.utf8)
+      if let leaf = sub.leaf {
+        switch leaf {
+        case .remove: changes.append(NodeChange(name: bytes, entry: nil))
+        case let .put(id, mode): changes.append(NodeChange(name: bytes, entry: NodeEntry(name: bytes, id: id, mode: mode)))
+        }
+        continue
+      }
+      var current: ObjectID?
+      if !sub.fresh, let folder {
+        if reader == nil { reader = try TreeReader(self, root: folder) }
+        if let e = try reader!.entry(name), e.isTree { current = e.id }
+      }
+      let new = try edit(folder: current, sub, &w)
+      changes.append(NodeChange(name: bytes, entry: new.map { NodeEntry(name: bytes, id: $0, mode: NodeEntry.treeMode) }))
+    }
+    return try apply(node: folder, depth: 0, changes, &w)
+  }
+
+  /// Applies `changes` to the tree node `node` at fan-out depth `depth`; nil when it ends empty.
+  private func apply(node: ObjectID?, depth: Int, _ changes: [NodeChange], _ w: inout TreeWriter) throws -> ObjectID? {
+    let entries = try node.map { try w.entries(of: $0, in: self) } ?? []
+    if depth < FanOut.maxDepth, Self.isFanOutNode(entries) {
+      var buckets: [Int: ObjectID] = [:]
+      for e in entries { buckets[FanOut.digitValue(e.name[1])] = e.id }
+      var groups: [Int: [NodeChange]] = [:]
+      for var c in changes { let d = c.digit(depth); groups[d, default: []].append(c) }
+      for (d, group) in groups { buckets[d] = try apply(node: buckets[d], depth: depth + 1, group, &w) }
+      if buckets.isEmpty { return nil }
+      // Canonical shape: a node of `limit` entries or fewer is one tree. Only removals can bring a
+      // split node (more than `limit`) that low, and only when no bucket is split itself.
+      if changes.contains(where: { $0.entry == nil }) {
+        var all: [NodeEntry] = []
+        var small = true
+        for id in buckets.values {
+          let es = try w.entries(of: id, in: self)
+          if Self.isFanOutNode(es) { small = false; break }
+          all += es
+          if all.count > FanOut.limit { small = false; break }
+        }
+        if small { return w.write(all) }
+      }
+      return w.write(buckets.map { NodeEntry(name: Array(FanOut.bucketName($0.key).utf8), id: $0.value, mode: NodeEntry.treeMode) })
+    }
+    var byName: [[UInt8]: NodeEntry] = [:]
+    byName.reserveCapacity(entries.count + changes.count)
+    for e in entries { byName[e.name] = e }
+    for c in changes { byName[c.name] = c.entry }
+    if byName.isEmpty { return nil }
+    return write(Array(byName.values), depth: depth, &w)
+  }
+
+  /// Writes `entries` as a node at `depth`, split into buckets when there are more than `limit`.
+  private func write(_ entries: [NodeEntry], depth: Int, _ w: inout TreeWriter) -> ObjectID {
+    if entries.count <= FanOut.limit || depth >= FanOut.maxDepth { return w.write(entries) }
+    // Each name is hashed once however deep its folder splits (a first import of a 1M-image
+    // folder splits four levels deep).
+    return split(entries.map { ($0, FanOut.hashPrefix(of: $0.name)) }, depth: depth, &w)
+  }
+
+  private func split(_ items: [(entry: NodeEntry, hash: UInt64)], depth: Int, _ w: inout TreeWriter) -> ObjectID {
+    if items.count <= FanOut.limit || depth >= FanOut.maxDepth { return w.write(items.map(\.entry)) }
+    var groups = [[(entry: NodeEntry, hash: UInt64)]](repeating: [], count: 16)
+    for it in items {
+      let d = depth < 16 ? Int(it.hash >> (60 - 4 * UInt64(depth)) & 15) : NodeChange.digit(of: it.entry.name, depth: depth)
+      groups[d].append(it)
+    }
+    var buckets: [NodeEntry] = []
+    for (d, g) in groups.enumerated() where !g.isEmpty {
+      buckets.append(NodeEntry(name: Array(FanOut.bucketName(d).utf8), id: split(g, depth: depth + 1, &w), mode: NodeEntry.treeMode))
+    }
+    return w.write(buckets)
+  }
+
+  /// Stores the trees `w` made: one pack when there are many (a first import writes tens of
+  /// thousands), loose objects otherwise.
+  private func flush(_ w: inout TreeWriter) throws {
+    if w.pending.count > 64, let dir = scratchDirectory {
+      let pack = try PackWriter(repository: self, tmpDir: dir)
+      for (_, bytes) in w.pending { try pack.append(PackWriter.prepare(bytes, kind: .tree)) }
+      try pack.finish()
+    } else {
+      try sync {
+        var odb: OpaquePointer?
+        try check("git_repository_odb", git_repository_odb(&odb, raw))
+        defer { git_odb_free(odb) }
+        for (id, bytes) in w.pending {
+          var oid = git_oid()
+          try bytes.withUnsafeBytes { try check("git_odb_write", git_odb_write(&oid, odb, $0.baseAddress, $0.count, GIT_OBJECT_TREE)) }
+          guard ObjectID(oid) == id else { throw StoreIOError(path: gitDir, message: "tree \(id.hex) was stored as \(ObjectID(oid).hex)") }
+        }
+      }
+    }
+    w.pending.removeAll()
+  }
+
+  /// Blob-level changes between two trees, by dataset path (bucket components of large folders
+  /// are not part of a path); identical subtrees are skipped by id. `paths` limits the comparison
+  /// to those paths and what lies under them (git pathspec prefixes: `labels/`, `images/a.png`).
   public func diffTrees(_ a: ObjectID?, _ b: ObjectID?, paths: [String] = []) throws -> [EntryChange] {
     if a == b { return [] }
-    return try sync {
+    // git's pathspecs see stored paths, which differ from dataset paths below a large folder, so
+    // only a first component goes to git (when neither root is itself split) and the rest is
+    // matched here on the dataset paths.
+    var gitSpecs: [String] = []
+    if !paths.isEmpty {
+      let rootSplit = try [a, b].contains { id in try id.map { Self.isFanOutNode(try nodeEntries($0)) } ?? false }
+      if !rootSplit { gitSpecs = Array(Set(paths.map { String($0.split(separator: "/", maxSplits: 1).first ?? "") })).sorted() }
+    }
+    let deltas = try sync { () throws -> [(path: String, old: ObjectID?, new: ObjectID?)] in
       func lookup(_ id: ObjectID?) throws -> OpaquePointer? {
         // A NULL tree diffs as empty, so the (possibly unwritten) empty tree needs no lookup.
         guard let id, id != Self.emptyTreeID else { return nil }
@@ -157,26 +272,60 @@ extension GitRepository {
       var opts = git_diff_options()
       try check("git_diff_options_init", git_diff_options_init(&opts, UInt32(GIT_DIFF_OPTIONS_VERSION)))
       opts.flags = GIT_DIFF_SKIP_BINARY_CHECK.rawValue
-      let cpaths = paths.map { strdup($0)! }
+      let cpaths = gitSpecs.map { strdup($0)! }
       defer { cpaths.forEach { free($0) } }
       var ptrs: [UnsafeMutablePointer<CChar>?] = cpaths
       var diff: OpaquePointer?
       try ptrs.withUnsafeMutableBufferPointer { buf in
-        opts.pathspec = git_strarray(strings: buf.baseAddress, count: paths.count)
+        opts.pathspec = git_strarray(strings: buf.baseAddress, count: gitSpecs.count)
         try check("git_diff_tree_to_tree", git_diff_tree_to_tree(&diff, raw, ta, tb, &opts))
       }
       defer { git_diff_free(diff) }
       let n = git_diff_num_deltas(diff)
-      var out: [EntryChange] = []
+      var out: [(String, ObjectID?, ObjectID?)] = []
       out.reserveCapacity(n)
       for i in 0..<n {
         guard let d = git_diff_get_delta(diff, i)?.pointee else { continue }
         let path = String(cString: d.new_file.path ?? d.old_file.path)
         let old: ObjectID? = d.status == GIT_DELTA_ADDED ? nil : ObjectID(d.old_file.id)
         let new: ObjectID? = d.status == GIT_DELTA_DELETED ? nil : ObjectID(d.new_file.id)
-        out.append(EntryChange(path: path, oldBlob: old, newBlob: new))
+        out.append((path, old, new))
       }
       return out
     }
+    // Dataset paths. When a folder crosses `FanOut.limit` its entries move between stored paths
+    // (a deletion at one and an addition at the other): the two halves are joined here, and an
+    // entry whose id did not change is no change at all.
+    var joined: [String: (old: ObjectID?, new: ObjectID?)] = [:]
+    joined.reserveCapacity(deltas.count)
+    for r in deltas {
+      let path = Self.datasetPath(ofStored: r.path)
+      if let seen = joined[path] {
+        joined[path] = (seen.old ?? r.old, seen.new ?? r.new)
+      } else {
+        joined[path] = (r.old, r.new)
+      }
+    }
+    var out: [EntryChange] = []
+    out.reserveCapacity(joined.count)
+    for (path, c) in joined where c.old != c.new {
+      if !paths.isEmpty, !paths.contains(where: { Self.pathspec($0, matches: path) }) { continue }
+      out.append(EntryChange(path: path, oldBlob: c.old, newBlob: c.new))
+    }
+    // git's order: byte order of the whole paths (what a tree diff of flat folders yields).
+    out.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    return out
+  }
+
+  /// `images/@3/@a/x.png` → `images/x.png`: a stored path without its bucket components.
+  static func datasetPath(ofStored path: String) -> String {
+    guard path.utf8.contains(UInt8(ascii: "@")) else { return path }
+    return path.split(separator: "/", omittingEmptySubsequences: false).filter { !FanOut.isBucketName($0.utf8) }.joined(separator: "/")
+  }
+
+  /// git's pathspec prefix rule: `spec` names `path` itself or a folder above it.
+  static func pathspec(_ spec: String, matches path: String) -> Bool {
+    if spec.hasSuffix("/") { return path.hasPrefix(spec) }
+    return path == spec || path.hasPrefix(spec + "/")
   }
 }

@@ -11,6 +11,9 @@ public final class GitRepository: @unchecked Sendable, ObjectReading {
   let lock = NSLock()
   /// The git directory (for annot, `<root>/.annot`).
   public let gitDir: String
+  /// Where writers may put temporary packs (same file system as the objects). Set once by
+  /// the owner after opening; nil makes every tree a loose object.
+  public nonisolated(unsafe) var scratchDirectory: String?
 
   private init(raw: OpaquePointer, gitDir: String) {
     self.raw = raw

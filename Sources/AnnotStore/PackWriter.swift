@@ -61,16 +61,28 @@ public final class PackWriter {
     public let size: Int
   }
 
-  public static func prepare(_ bytes: [UInt8]) throws -> Prepared {
-    try bytes.withUnsafeBytes { try prepare($0) }
+  public static func prepare(_ bytes: [UInt8], kind: ObjectKind = .blob) throws -> Prepared {
+    try bytes.withUnsafeBytes { try prepare($0, kind: kind) }
   }
 
-  public static func prepare(_ bytes: UnsafeRawBufferPointer) throws -> Prepared {
-    let id = blobID(bytes)
-    // Object header: type (3 = blob) and size as git's little-endian base-128 varint.
+  /// `kind` is `.blob` or `.tree` (the tree editor packs the trees of a large first import).
+  public static func prepare(_ bytes: UnsafeRawBufferPointer, kind: ObjectKind = .blob) throws -> Prepared {
+    let id: ObjectID
+    let typeBits: UInt8
+    if kind == .tree {
+      let d = Digest.sha1()
+      d.update(Array("tree \(bytes.count)\u{0}".utf8))
+      d.update(bytes)
+      id = ObjectID(bytes: d.finish())
+      typeBits = 0x20
+    } else {
+      id = blobID(bytes)
+      typeBits = 0x30
+    }
+    // Object header: type (3 = blob, 2 = tree) and size as git's little-endian base-128 varint.
     var header: [UInt8] = []
     var size = bytes.count
-    var byte = UInt8(0x30) | UInt8(size & 0x0F)
+    var byte = typeBits | UInt8(size & 0x0F)
     size >>= 4
     while size > 0 {
       header.append(byte | 0x80)

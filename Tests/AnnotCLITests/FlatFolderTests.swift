@@ -91,6 +91,77 @@ import AnnotTestSupport
     #expect(status.status == 0)
     let fsck = try TestSupport.git(["--git-dir", ".annot", "fsck", "--strict", "--no-dangling"], in: repo)
     #expect(fsck.status == 0, "\(fsck.stderr)")
+
+    // The folder is stored in buckets (FORMAT.md, "Large folders"), which plain git lists as
+    // folders and annot does not show: export writes the dataset paths.
+    for dir in ["images", "labels"] {
+      let top = try TestSupport.git(["--git-dir", ".annot", "ls-tree", "--name-only", "HEAD:" + dir], in: repo).stdout
+      #expect(!top.isEmpty && top.split(separator: "\n").allSatisfy { $0.count == 2 && $0.hasPrefix("@") }, "\(top.prefix(200))")
+    }
+    let out = dir.appendingPathComponent("export")
+    let export = try TestSupport.annot(["export", "HEAD", "--format", "yolo", "--to", out.path], in: repo)
+    #expect(export.status == 0, "\(export.stderr)")
+    let exported = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("images/train").path)
+    #expect(exported.count == Self.count && exported.allSatisfy { !$0.hasPrefix("@") })
+  }
+
+  /// A repository written before large folders were split (manifest version 1, one flat tree of
+  /// 1,200 images, as plain git can make it) reads unchanged, and the next change splits the
+  /// folder and rewrites the manifest as version 2.
+  @Test func aRepositoryWrittenBeforeBucketsReadsAndUpgradesOnItsNextChange() throws {
+    let dir = try TestSupport.tempDir("flat-v1")
+    #expect(try TestSupport.annot(["init", "repo"], in: dir).status == 0)
+    let repo = dir.appendingPathComponent("repo")
+    let first = try dataset(in: dir)
+    #expect(try TestSupport.annot(["import", "coco", first.path, "--images", dir.appendingPathComponent("images").path], in: repo).status == 0)
+    #expect(try TestSupport.annot(["commit", "-m", "round 1"], in: repo).status == 0)
+    let script = #"""
+      set -e
+      G="git --git-dir .annot"
+      imgs=$($G ls-tree -r HEAD images/ | sed 's#\t.*/#\t#' | $G mktree)
+      labs=$($G ls-tree -r HEAD labels/ | sed 's#\t.*/#\t#' | $G mktree)
+      man=$($G cat-file blob HEAD:annot.json | sed 's/"version": 2/"version": 1/' | $G hash-object -w --stdin)
+      root=$(printf '100644 blob %s\tannot.json\n040000 tree %s\timages\n040000 tree %s\tlabels\n' $man $imgs $labs | $G mktree)
+      c=$(echo "as an older annot wrote it" | $G commit-tree $root -p HEAD)
+      $G update-ref refs/heads/main $c
+      $G cat-file blob HEAD:annot.json | grep -q '"version": 1'
+      test "$($G ls-tree HEAD:images | wc -l)" = 1200
+      """#
+    let made = try TestSupport.run("/bin/sh", ["-c", script], in: repo)
+    #expect(made.status == 0, "\(made.stderr)")
+    // Read as it is: the same dataset, nothing staged, fsck clean.
+    #expect(try TestSupport.annot(["status"], in: repo).stdout.contains("nothing to commit"))
+    let same = try TestSupport.annot(["diff", "--json", "HEAD~1", "HEAD"], in: repo)
+    #expect(((try JSONParser.parse(same.stdout))["images"]?.arrayValue ?? [.null]).isEmpty, "\(same.stdout.prefix(300))")
+    let fsck = try TestSupport.annot(["fsck"], in: repo)
+    #expect(fsck.status == 0, "\(fsck.stdout) \(fsck.stderr)")
+    // The next change splits images/ and labels/ and upgrades the manifest.
+    #expect(try TestSupport.annot(["rm", "5.png"], in: repo).status == 0)
+    #expect(try TestSupport.annot(["commit", "-m", "drop one"], in: repo).status == 0)
+    let manifest = try TestSupport.git(["--git-dir", ".annot", "cat-file", "blob", "HEAD:annot.json"], in: repo).stdout
+    #expect(manifest.contains(#""version": 2"#), "\(manifest)")
+    let top = try TestSupport.git(["--git-dir", ".annot", "ls-tree", "--name-only", "HEAD:images"], in: repo).stdout
+    #expect(top.split(separator: "\n").allSatisfy { $0.hasPrefix("@") }, "\(top.prefix(200))")
+    let d = try TestSupport.annot(["diff", "--json", "HEAD~1", "HEAD"], in: repo)
+    let changed = (try JSONParser.parse(d.stdout))["images"]?.arrayValue ?? []
+    #expect(changed.compactMap { $0["path"]?.stringValue } == ["5.png"], "\(d.stdout.prefix(300))")
+    #expect(try TestSupport.git(["--git-dir", ".annot", "fsck", "--strict", "--no-dangling"], in: repo).status == 0)
+    #expect(try TestSupport.annot(["fsck"], in: repo).status == 0)
+
+    // An entry in a bucket its name does not hash to would be invisible to lookups: validate names it.
+    let hostile = #"""
+      set -e
+      G="git --git-dir .annot"
+      blob=$($G ls-tree -r HEAD images | head -1 | awk '{print $3}')
+      d=$(printf %s 7.png | sha1sum | cut -c1); wrong=0; [ "$d" = 0 ] && wrong=1
+      inner=$(printf '100644 blob %s\t7.png\n' $blob | $G mktree)
+      images=$(printf '040000 tree %s\t@%s\n' $inner $wrong | $G mktree)
+      root=$(printf '100644 blob %s\tannot.json\n040000 tree %s\timages\n' $($G rev-parse HEAD:annot.json) $images | $G mktree)
+      $G update-ref refs/heads/hostile $(echo misplaced | $G commit-tree $root -p HEAD)
+      """#
+    #expect(try TestSupport.run("/bin/sh", ["-c", hostile], in: repo).status == 0)
+    let bad = try TestSupport.annot(["validate", "hostile"], in: repo)
+    #expect(bad.status != 0 && (bad.stdout + bad.stderr).contains("is in a bucket its name does not hash to"), "\(bad.stdout) \(bad.stderr)")
   }
 
   /// The caches (stat cache, import memo, conversion memo) change no answer: two repositories

@@ -1114,7 +1114,7 @@ class Schema:
         return [c.name for c in self.classes]
 
     def to_json(self):
-        return {"format": "annot", "version": 1, "classes": [c.to_json() for c in self.classes],
+        return {"format": "annot", "version": MANIFEST_VERSION, "classes": [c.to_json() for c in self.classes],
                 "attributes": [a.to_json() for a in self.attributes]}
 
     def __repr__(self):
@@ -1135,6 +1135,10 @@ def _decode_attr_def(v, place):
     return AttributeDefinition(_string(r, "name", place), t, values, d)
 
 
+# DatasetManifest.currentVersion: 2 says trees may hold large folders as buckets (FORMAT.md).
+MANIFEST_VERSION = 2
+
+
 def decode_manifest(data, file="annot.json"):
     """annot.json bytes -> Schema, with Swift's DatasetManifest.decode rules."""
     try:
@@ -1144,8 +1148,9 @@ def decode_manifest(data, file="annot.json"):
     try:
         r = _object(value, "")
         version = _int(r, "version", "")
-        if version > 1:
-            raise DocumentError("version", "manifest version %d is newer than this annot reads (1); upgrade annot" % version)
+        if version > MANIFEST_VERSION:
+            raise DocumentError("version", "manifest version %d is newer than this annot reads (%d); upgrade annot"
+                                % (version, MANIFEST_VERSION))
         items = r.get("classes")
         if type(items) is not list:
             raise DocumentError("classes", "missing or not an array")

@@ -1,9 +1,11 @@
 """Opening a revision of an annot repository and reading its examples."""
 import bisect
+import hashlib
 import io
 import json
 import os
 import pathlib
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -118,7 +120,39 @@ def _open_index(path):
         return None
 
 
-def _walk_labels(tree, prefix, out):
+_BUCKET = re.compile(r"@[0-9a-f]\Z")
+_FANOUT_DEPTH = 40  # FanOut.maxDepth: the 40 hex digits of a SHA-1
+
+
+def _is_split(tree):
+    """Whether a tree is a fan-out node of a large folder: one to sixteen subtrees named
+    @<hex digit> (Docs/FORMAT.md, "Large folders")."""
+    n = len(tree)
+    if n < 1 or n > 16:
+        return False
+    return all(e.type_str == "tree" and _BUCKET.match(e.name) for e in tree)
+
+
+def _find(repo, tree, name):
+    """Entry `name` of the folder `tree`, going down a large folder's buckets by the hex digits
+    of the SHA-1 of the name; KeyError when there is none."""
+    digits, depth = None, 0
+    while depth < _FANOUT_DEPTH and _is_split(tree):
+        if digits is None:
+            digits = hashlib.sha1(name.encode("utf-8", "surrogateescape")).hexdigest()
+        bucket = "@" + digits[depth]
+        if bucket not in tree:
+            raise KeyError(name)
+        tree = repo[tree[bucket].id]
+        depth += 1
+    return tree[name]
+
+
+def _walk_labels(tree, prefix, out, depth=0):
+    if depth < _FANOUT_DEPTH and _is_split(tree):
+        for b in tree:
+            _walk_labels(b, prefix, out, depth + 1)
+        return
     for e in tree:
         name = e.name
         t = e.type_str
@@ -191,7 +225,7 @@ class Revision:
             try:
                 t = self.repo[self.commit].peel(pygit2.Tree)
                 for part in ("images/" + d).rstrip("/").split("/"):
-                    e = t[part]
+                    e = _find(self.repo, t, part)
                     t = self.repo[e.id] if e.type_str == "tree" else None
                     if t is None:
                         break
@@ -430,7 +464,7 @@ class Revision:
         if tree is None:
             return None, None
         try:
-            e = tree[name]
+            e = _find(self.repo, tree, name)
         except KeyError:
             return None, None
         return e.id, e.filemode

@@ -110,7 +110,7 @@ def test_manifest_rules():
     with pytest.raises(annot_reader.DocumentError, match="classes\\[1\\].id: duplicate class id 1"):
         annot_reader.decode_manifest(b'{"version":1,"classes":[{"id":1,"name":"a"},{"id":1,"name":"b"}]}')
     with pytest.raises(annot_reader.DocumentError, match="upgrade annot"):
-        annot_reader.decode_manifest(b'{"version":2,"classes":[]}')
+        annot_reader.decode_manifest(b'{"version":3,"classes":[]}')
 
 
 def _both(data):

@@ -14,7 +14,8 @@ extension Repository {
       let ref = Self.shardRefPrefix + xx
       let current = try git.reference(ref)
       let tree = try current.map { try git.commit($0).tree }
-      let edits = try ids.sorted { $0.hex < $1.hex }.filter { id in try tree.map { try git.entry(tree: $0, path: id.hex) == nil } ?? true }
+      let reader = try tree.map { try TreeReader(git, root: $0) }
+      let edits = try ids.sorted { $0.hex < $1.hex }.filter { id in try reader.map { try $0.entry(id.hex) == nil } ?? true }
         .map { TreeUpdate.upsert(path: $0.hex, blob: $0) }
       if edits.isEmpty { continue }
       let newTree = try git.updateTree(tree, edits)
