@@ -22,6 +22,17 @@ public enum SHA1 {
     bytes.withUnsafeBytes { _ = EVP_Digest($0.baseAddress, $0.count, &out, &len, EVP_sha1(), nil) }
     return out
   }
+
+  /// The first 8 bytes of the digest as a big-endian number, without allocating.
+  public static func prefix64(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { out in
+      var len: UInt32 = 0
+      _ = EVP_Digest(bytes.baseAddress, bytes.count, out.baseAddress, &len, EVP_sha1(), nil)
+      var v: UInt64 = 0
+      for i in 0..<8 { v = v << 8 | UInt64(out[i]) }
+      return v
+    }
+  }
 }
 
 /// A streaming digest (SHA-1 for pack trailers, SHA-256 for export manifests).

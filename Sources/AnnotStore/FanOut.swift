@@ -39,7 +39,12 @@ public enum FanOut {
 
   /// The first 16 digits of the name's hash, as one number (digit 0 in the top four bits).
   static func hashPrefix(of name: [UInt8]) -> UInt64 {
-    SHA1.hash(name).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+    name.withUnsafeBytes { SHA1.prefix64($0) }
+  }
+
+  static func hashPrefix(of name: String) -> UInt64 {
+    var name = name
+    return name.withUTF8 { SHA1.prefix64(UnsafeRawBufferPointer($0)) }
   }
 
   /// The digit (0…15) that places `name` under a node at `depth`.

@@ -17,18 +17,30 @@ import AnnotModel
 public final class TreeReader {
   private let repo: GitRepository
   public let root: ObjectID
-  /// Open tree nodes by stored path ("" is the root; a large folder's buckets as `dir/@3/@a`);
-  /// `tree` nil marks a path that is not a directory. `split` is whether the node is a fan-out
-  /// node (FanOut).
-  private var trees: [String: (tree: OpaquePointer?, split: Bool)] = [:]
-  /// Stored path of each folder looked up, by dataset path (nil: no such folder).
-  private var folders: [String: String?] = [:]
+
+  /// One open tree object: a folder's root node or one of its buckets.
+  private final class Node {
+    let tree: OpaquePointer?
+    let split: Bool
+    /// Opened buckets by digit (split nodes only).
+    var buckets: [Node?] = []
+    init(tree: OpaquePointer?, split: Bool) {
+      self.tree = tree
+      self.split = split
+      if split { buckets = Array(repeating: nil, count: 16) }
+    }
+  }
+
+  /// The root node of each folder looked up, by dataset path ("" is the root; nil: no such
+  /// folder). Every node stays open for the reader's lifetime.
+  private var folders: [String: Node?] = [:]
+  private var opened: [OpaquePointer] = []
 
   public init(_ repo: GitRepository, root: ObjectID) throws {
     self.repo = repo
     self.root = root
     // The empty tree may be virtual (never written; see `GitRepository.emptyTree()`).
-    if root == GitRepository.emptyTreeID { trees[""] = (nil, false); return }
+    if root == GitRepository.emptyTreeID { folders[""] = Node(tree: nil, split: false); return }
     let t = try repo.sync { () throws -> OpaquePointer? in
       var oid = root.git
       var t: OpaquePointer?
@@ -37,18 +49,19 @@ public final class TreeReader {
       try check("git_tree_lookup", rc)
       return t
     }
-    trees[""] = (t, repo.sync { Self.isSplit(t) })
+    if let t { opened.append(t) }
+    folders[""] = Node(tree: t, split: repo.sync { Self.isSplit(t) })
   }
 
   deinit {
-    for case let t? in trees.values.map(\.tree) { git_tree_free(t) }
+    for t in opened { git_tree_free(t) }
   }
 
   /// The entry at dataset path `path` ("a/b/c.png"), or nil.
   public func entry(_ path: String) throws -> TreeEntry? {
     let (dir, name) = Self.split(path)
-    guard let key = try folder(at: dir) else { return nil }
-    return try lookup(name, inFolder: key)?.entry
+    guard let folder = try folder(at: dir), let (isTree, id) = try lookup(name, in: folder) else { return nil }
+    return TreeEntry(name: name, id: id, isTree: isTree)
   }
 
   /// The blob id at `path`, or nil when there is none (or it is a directory).
@@ -57,53 +70,53 @@ public final class TreeReader {
     return e.id
   }
 
-  /// The stored path of the folder at dataset path `dir`, or nil when there is no such folder.
-  private func folder(at dir: String) throws -> String? {
-    if dir.isEmpty { return "" }
+  /// The root node of the folder at dataset path `dir`, or nil when there is no such folder.
+  private func folder(at dir: String) throws -> Node? {
     if let known = folders[dir] { return known }
     let (parent, name) = Self.split(dir)
-    var key: String?
-    if let p = try folder(at: parent), let e = try lookup(name, inFolder: p), e.isTree { key = e.storedPath }
-    folders[dir] = .some(key)
-    return key
+    var node: Node?
+    if let p = try folder(at: parent), let leaf = try leafTree(for: name, from: p) {
+      node = try open(name, in: leaf)
+    }
+    folders[dir] = .some(node)
+    return node
   }
 
-  /// Looks `name` up in the folder whose root node is at stored path `key`, going down its
-  /// buckets by the digits of the name's hash.
-  private func lookup(_ name: String, inFolder key: String) throws -> (isTree: Bool, id: ObjectID, storedPath: String, entry: TreeEntry)? {
-    var key = key
-    var digits: [UInt8]?
-    var depth = 0
-    while true {
-      guard let node = trees[key], let t = node.tree else { return nil }
-      if node.split {
-        guard depth < FanOut.maxDepth else { return nil }
-        if digits == nil { digits = FanOut.digits(of: name.utf8) }
-        let bucket = FanOut.bucketName(Int(digits![depth]))
-        let child = key.isEmpty ? bucket : key + "/" + bucket
-        if trees[child] == nil { trees[child] = try open(bucket, in: t) }
-        key = child
-        depth += 1
-        continue
-      }
-      let found = repo.sync { () -> (Bool, ObjectID)? in
-        guard let e = name.withCString({ git_tree_entry_byname(t, $0) }) else { return nil }
-        return (git_tree_entry_type(e) == GIT_OBJECT_TREE, ObjectID(git_tree_entry_id(e)))
-      }
-      guard let (isTree, id) = found else { return nil }
-      let stored = key.isEmpty ? name : key + "/" + name
-      if isTree, trees[stored] == nil { trees[stored] = try open(name, in: t) }
-      return (isTree, id, stored, TreeEntry(name: name, id: id, isTree: isTree))
+  /// Looks `name` up in the folder whose root node is `folder`.
+  private func lookup(_ name: String, in folder: Node) throws -> (isTree: Bool, id: ObjectID)? {
+    guard let t = try leafTree(for: name, from: folder) else { return nil }
+    return repo.sync {
+      guard let e = name.withCString({ git_tree_entry_byname(t, $0) }) else { return nil }
+      return (git_tree_entry_type(e) == GIT_OBJECT_TREE, ObjectID(git_tree_entry_id(e)))
     }
   }
 
-  /// Opens the subtree `name` of `parent` (nil when it is not a tree).
-  private func open(_ name: String, in parent: OpaquePointer) throws -> (tree: OpaquePointer?, split: Bool) {
+  /// The node of `folder` that holds `name` if anything does: down one bucket per digit of the
+  /// name's hash (FanOut), each bucket opened once.
+  private func leafTree(for name: String, from folder: Node) throws -> OpaquePointer? {
+    var node = folder
+    var hash: UInt64 = 0
+    var depth = 0
+    while node.split {
+      guard depth < FanOut.maxDepth, let t = node.tree else { return nil }
+      if depth == 0 { hash = FanOut.hashPrefix(of: name) }
+      let d = depth < 16 ? Int(hash >> (60 - 4 * UInt64(depth)) & 15) : FanOut.digit(of: name, depth: depth)
+      if node.buckets[d] == nil { node.buckets[d] = try open(FanOut.bucketName(d), in: t) }
+      node = node.buckets[d]!
+      depth += 1
+    }
+    return node.tree
+  }
+
+  private func open(_ name: String, in parent: OpaquePointer) throws -> Node {
     try repo.sync {
-      guard let e = name.withCString({ git_tree_entry_byname(parent, $0) }), git_tree_entry_type(e) == GIT_OBJECT_TREE else { return (nil, false) }
+      guard let e = name.withCString({ git_tree_entry_byname(parent, $0) }), git_tree_entry_type(e) == GIT_OBJECT_TREE else {
+        return Node(tree: nil, split: false)
+      }
       var t: OpaquePointer?
       try check("git_tree_lookup", git_tree_lookup(&t, repo.raw, git_tree_entry_id(e)))
-      return (t, Self.isSplit(t))
+      if let t { opened.append(t) }
+      return Node(tree: t, split: Self.isSplit(t))
     }
   }
 
