@@ -226,7 +226,7 @@ extension GitRepository {
   private func flush(_ w: inout TreeWriter) throws {
     if w.pending.count > 64, let dir = scratchDirectory {
       let pack = try PackWriter(repository: self, tmpDir: dir)
-      for (_, bytes) in w.pending { try pack.append(PackWriter.prepare(bytes, kind: .tree)) }
+      for (_, bytes) in w.pending { try pack.append(PackWriter.prepare(bytes, kind: .tree, level: 1)) }
       try pack.finish()
     } else {
       try sync {

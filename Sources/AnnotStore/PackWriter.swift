@@ -4,13 +4,14 @@ import CCrypto
 import AnnotModel
 import Foundation
 
-/// Writes many blobs as one git pack plus its .idx, then hands both to libgit2.
+/// Writes many blobs (or trees) as one git pack plus its .idx, then hands both to libgit2.
 ///
 /// Why by hand: libgit2's loose objects cap near 45 MB/s on incompressible images (zlib level 1 +
-/// collision-detecting SHA-1), and its packbuilder near 8 MB/s (delta search). A pack whose objects
-/// are stored-deflate streams (zlib level 0) plus a .idx v2 written here reaches several hundred MB/s
-/// and is byte-for-byte the format git documents (Documentation/gitformat-pack.txt); `git fsck
-/// --strict` verifies every object. Images do not compress, so level 0 costs almost no space.
+/// collision-detecting SHA-1), and its packbuilder near 8 MB/s (delta search). A pack of undeltified
+/// objects, framed on all cores, plus a .idx v2 written here reaches several hundred MB/s and is
+/// byte-for-byte the format git documents (Documentation/gitformat-pack.txt); `git fsck --strict`
+/// verifies every object. Images do not compress, so they are stored-deflate streams (zlib level 0,
+/// no compression work); documents and trees are deflated at level 1.
 ///
 /// Crash safety: the pack is written under `tmpDir` (the Kit's `.annot/annot/tmp`, on the
 /// same file system as the objects), synced, and renamed into
@@ -61,12 +62,14 @@ public final class PackWriter {
     public let size: Int
   }
 
-  public static func prepare(_ bytes: [UInt8], kind: ObjectKind = .blob) throws -> Prepared {
-    try bytes.withUnsafeBytes { try prepare($0, kind: kind) }
+  public static func prepare(_ bytes: [UInt8], kind: ObjectKind = .blob, level: Int32 = 0) throws -> Prepared {
+    try bytes.withUnsafeBytes { try prepare($0, kind: kind, level: level) }
   }
 
   /// `kind` is `.blob` or `.tree` (the tree editor packs the trees of a large first import).
-  public static func prepare(_ bytes: UnsafeRawBufferPointer, kind: ObjectKind = .blob) throws -> Prepared {
+  /// `level` is zlib's: 0 (stored) for images, which do not compress; label documents and trees
+  /// are text and names and shrink three- to fourfold at level 1 for little work.
+  public static func prepare(_ bytes: UnsafeRawBufferPointer, kind: ObjectKind = .blob, level: Int32 = 0) throws -> Prepared {
     let id: ObjectID
     let typeBits: UInt8
     if kind == .tree {
@@ -90,14 +93,14 @@ public final class PackWriter {
       size >>= 7
     }
     header.append(byte)
-    // A zlib stream of stored blocks (level 0): no compression work, still valid deflate.
+    // At level 0 a zlib stream of stored blocks: no compression work, still valid deflate.
     let bound = compressBound(uLong(bytes.count))
     var packed = [UInt8](repeating: 0, count: header.count + Int(bound))
     var zlen = bound
     let rc = packed.withUnsafeMutableBufferPointer { pb -> Int32 in
       for (i, b) in header.enumerated() { pb[i] = b }
       let src = bytes.baseAddress?.assumingMemoryBound(to: Bytef.self) ?? UnsafePointer(pb.baseAddress!)
-      return compress2(pb.baseAddress! + header.count, &zlen, src, uLong(bytes.count), 0)
+      return compress2(pb.baseAddress! + header.count, &zlen, src, uLong(bytes.count), level)
     }
     guard rc == Z_OK else { throw StoreIOError(path: "<pack>", message: "zlib compress2 failed (\(rc))") }
     packed.removeLast(Int(bound - zlen))
@@ -107,8 +110,8 @@ public final class PackWriter {
 
   /// Adds a blob unless the repository or this pack already has it; returns its id.
   @discardableResult
-  public func add(_ bytes: [UInt8]) throws -> ObjectID {
-    try append(Self.prepare(bytes))
+  public func add(_ bytes: [UInt8], level: Int32 = 0) throws -> ObjectID {
+    try append(Self.prepare(bytes, level: level))
   }
 
   /// Appends a prepared blob unless the repository or this pack already has it.
