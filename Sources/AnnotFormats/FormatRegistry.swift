@@ -194,6 +194,39 @@ public protocol DatasetExporter: Sendable {
   var name: String { get }
   func export(manifest: DatasetManifest, items: [ExportItem], to sink: any ExportSink,
               options: ExportOptions) throws -> ExportReport
+  /// The same export from items handed over one at a time in path order. A format written one
+  /// image at a time (YOLO) implements it and holds one batch of documents, not the revision;
+  /// the default collects the items and calls `export(manifest:items:…)`.
+  func export(manifest: DatasetManifest, stream: ExportStream, to sink: any ExportSink,
+              options: ExportOptions) throws -> ExportReport
+}
+
+extension DatasetExporter {
+  public func export(manifest: DatasetManifest, stream: ExportStream, to sink: any ExportSink,
+                     options: ExportOptions) throws -> ExportReport {
+    var all: [ExportItem] = []
+    all.reserveCapacity(stream.count)
+    try stream.forEach { all.append($0) }
+    return try export(manifest: manifest, items: all, to: sink, options: options)
+  }
+}
+
+/// Export items produced on demand, in dataset-path byte order (the Kit reads and decodes the
+/// documents a batch at a time), so that memory holds a batch, not every document of a revision.
+public struct ExportStream: Sendable {
+  /// Items the producer will consider (an upper bound when it filters).
+  public let count: Int
+  private let produce: @Sendable ((ExportItem) throws -> Void) throws -> Void
+  public init(count: Int, produce: @escaping @Sendable ((ExportItem) throws -> Void) throws -> Void) {
+    self.count = count
+    self.produce = produce
+  }
+  /// Items already in memory, put in path order.
+  public init(_ items: [ExportItem]) {
+    let sorted = items.sorted { $0.document.image.path.utf8.lexicographicallyPrecedes($1.document.image.path.utf8) }
+    self.init(count: sorted.count) { body in for item in sorted { try body(item) } }
+  }
+  public func forEach(_ body: (ExportItem) throws -> Void) throws { try produce(body) }
 }
 
 /// Errors from importing and exporting: always the file and the place.

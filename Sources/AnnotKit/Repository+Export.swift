@@ -191,35 +191,50 @@ extension Repository {
   private func export(commit: ObjectID, tree: ObjectID, format: String, exporter: any DatasetExporter, to dir: URL, options: [String: String],
                       include: ((LabelDocument) -> Bool)?, strict: Bool, progress: (@Sendable (Int, Int) -> Void)?) throws -> ExportOutcome {
     let manifest = try self.manifest(in: tree)
-    var items: [ExportItem] = []
     let store = git
-    // Documents are read here a batch at a time and decoded on all cores.
+    // In path byte order, the order every exporter writes in.
     let all = try entries(in: tree).filter { $0.labels != nil && $0.image != nil }
-    let batch = 1024
-    for start in stride(from: 0, to: all.count, by: batch) {
-      let slice = all[start..<min(start + batch, all.count)]
-      let raw = try slice.map { (path: $0.path, bytes: try git.blob($0.labels!)) }
-      let docs = try ParallelMap.map(raw) { r -> LabelDocument in
-        do { return try LabelDocument.decode(r.bytes) } catch let error as DocumentError {
-          throw AnnotError.invalidFile(file: DatasetPath.labelEntry(r.path), place: error.place, message: error.message)
+      .sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    let exported = ExportCount()
+    // Documents are read a batch at a time and decoded on all cores; the exporter gets them one
+    // by one, so a streaming exporter never holds more than a batch.
+    @Sendable func documents(_ body: (_ image: ObjectID, _ doc: LabelDocument) throws -> Void) throws {
+      let batch = 1024
+      for start in stride(from: 0, to: all.count, by: batch) {
+        let slice = all[start..<min(start + batch, all.count)]
+        let raw = try slice.map { (path: $0.path, bytes: try store.blob($0.labels!)) }
+        let docs = try ParallelMap.map(raw) { r -> LabelDocument in
+          do { return try LabelDocument.decode(r.bytes) } catch let error as DocumentError {
+            throw AnnotError.invalidFile(file: DatasetPath.labelEntry(r.path), place: error.place, message: error.message)
+          }
         }
-      }
-      for (e, doc) in zip(slice, docs) {
-        if let include, !include(doc) { continue }
-        let image = e.image!
-        items.append(ExportItem(document: doc, imageBytes: { try store.blob(image) }))
+        for (e, doc) in zip(slice, docs) { try body(e.image!, doc) }
       }
     }
-    if let progress {
-      let counter = ExportProgressCounter(total: items.count, report: progress)
-      items = items.map { item in
-        let read = item.imageBytes
-        return ExportItem(document: item.document, imageBytes: { defer { counter.tick() }; return try read() })
+    let stream: ExportStream
+    if let include {
+      // A filtered export knows how many images it writes only once every document is read:
+      // the chosen ones are kept, and the progress counts them.
+      var chosen: [(ObjectID, LabelDocument)] = []
+      try documents { image, doc in if include(doc) { chosen.append((image, doc)) } }
+      let counter = progress.map { ExportProgressCounter(total: chosen.count, report: $0) }
+      let items = chosen.map { image, doc in
+        ExportItem(document: doc, imageBytes: { defer { counter?.tick() }; return try store.blob(image) })
+      }
+      exported.set(items.count)
+      stream = ExportStream(items)
+    } else {
+      let counter = progress.map { ExportProgressCounter(total: all.count, report: $0) }
+      stream = ExportStream(count: all.count) { body in
+        try documents { image, doc in
+          exported.add()
+          try body(ExportItem(document: doc, imageBytes: { defer { counter?.tick() }; return try store.blob(image) }))
+        }
       }
     }
     let sink = DirectorySink(root: dir)
     let report: ExportReport
-    do { report = try exporter.export(manifest: manifest, items: items, to: sink, options: ExportOptions(extra: options)) } catch {
+    do { report = try exporter.export(manifest: manifest, stream: stream, to: sink, options: ExportOptions(extra: options)) } catch {
       try? sink.finish()
       throw error
     }
@@ -230,12 +245,12 @@ extension Repository {
       "commit": .string(commit.hex),
       "format": .string(format),
       "options": .object(options.mapValues { .string($0) }),
-      "images": .number(Double(items.count)),
+      "images": .number(Double(exported.value)),
       "losses": .object(report.losses.mapValues { .number(Double($0)) }),
       "files": .object(sink.hashes.mapValues { .string($0) }),
     ])
     try Data(CanonicalJSON.writeDocumentLayout(m)).write(to: dir.appendingPathComponent(ExportManifest.fileName))
-    return ExportOutcome(commit: commit, images: items.count, files: sink.hashes.count, report: report)
+    return ExportOutcome(commit: commit, images: exported.value, files: sink.hashes.count, report: report)
   }
 
   public static let toolVersion = "0.1.0"
@@ -260,6 +275,15 @@ extension Repository {
 }
 
 /// Counts image reads of an export for its progress callback.
+/// Images handed to the exporter (a stream's items are counted as they are produced).
+final class ExportCount: @unchecked Sendable {
+  private let lock = NSLock()
+  private var n = 0
+  func add() { lock.lock(); n += 1; lock.unlock() }
+  func set(_ v: Int) { lock.lock(); n = v; lock.unlock() }
+  var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+}
+
 final class ExportProgressCounter: @unchecked Sendable {
   private let lock = NSLock()
   private var done = 0

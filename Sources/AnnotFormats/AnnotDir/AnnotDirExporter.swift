@@ -12,12 +12,19 @@ public struct AnnotDirExporter: DatasetExporter {
   /// Writes the manifest, then each image and its document.
   public func export(manifest: DatasetManifest, items: [ExportItem], to sink: any ExportSink,
                      options: ExportOptions) throws -> ExportReport {
+    try export(manifest: manifest, stream: ExportStream(items), to: sink, options: options)
+  }
+
+  public func export(manifest: DatasetManifest, stream: ExportStream, to sink: any ExportSink,
+                     options: ExportOptions) throws -> ExportReport {
     try sink.write("annot.json", manifest.canonicalBytes())
-    for item in items {
+    var n = 0
+    try stream.forEach { item in
       let path = item.document.image.path
       try sink.writeImage("images/\(path)", item: item)
       try sink.write("labels/\(path).json", item.document.canonicalBytes())
+      n += 1
     }
-    return ExportReport(losses: [:], filesWritten: 1 + 2 * items.count)
+    return ExportReport(losses: [:], filesWritten: 1 + 2 * n)
   }
 }

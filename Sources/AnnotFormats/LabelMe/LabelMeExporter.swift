@@ -15,10 +15,15 @@ public struct LabelMeExporter: DatasetExporter {
 
   public func export(manifest: DatasetManifest, items: [ExportItem], to sink: any ExportSink,
                      options: ExportOptions) throws -> ExportReport {
+    try export(manifest: manifest, stream: ExportStream(items), to: sink, options: options)
+  }
+
+  /// One image at a time (a JSON file beside each image).
+  public func export(manifest: DatasetManifest, stream: ExportStream, to sink: any ExportSink,
+                     options: ExportOptions) throws -> ExportReport {
     var report = ExportReport()
     var jsonOwners: [String: String] = [:]
-    let items = items.sorted { $0.document.image.path.utf8.lexicographicallyPrecedes($1.document.image.path.utf8) }
-    for item in items {
+    try stream.forEach { item in
       let doc = item.document
       let jsonPath = (doc.image.path as NSString).deletingPathExtension + ".json"
       if let other = jsonOwners[jsonPath] {

@@ -20,6 +20,12 @@ public struct YOLOExporter: DatasetExporter {
 
   public func export(manifest: DatasetManifest, items: [ExportItem], to sink: any ExportSink,
                      options: ExportOptions) throws -> ExportReport {
+    try export(manifest: manifest, stream: ExportStream(items), to: sink, options: options)
+  }
+
+  /// One image at a time: only the label-file owners and the split lists grow with the revision.
+  public func export(manifest: DatasetManifest, stream: ExportStream, to sink: any ExportSink,
+                     options: ExportOptions) throws -> ExportReport {
     let task = options.extra["task"] ?? "detect"
     guard task == "detect" || task == "segment" else {
       throw FormatError.invalid(file: "export options", place: "task", message: "expected detect or segment, found \"\(task)\"")
@@ -37,8 +43,7 @@ public struct YOLOExporter: DatasetExporter {
     var splitsSeen = Set<String>()
     var labelOwners: [String: String] = [:]
     var lists: [String: [String]] = [:]
-    let items = items.sorted { $0.document.image.path.utf8.lexicographicallyPrecedes($1.document.image.path.utf8) }
-    for item in items {
+    try stream.forEach { item in
       let doc = item.document
       // No recorded split: a leading train/val/test folder is the split (the usual layout), else train.
       let first = doc.image.path.split(separator: "/").first.map(String.init)
