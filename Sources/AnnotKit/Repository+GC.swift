@@ -66,20 +66,14 @@ extension Repository {
     defer { for (n, _) in keep { try? git.deleteReference(Self.gcKeepPrefix + n) } }
     var args = ["--git-dir", gitDir, "gc", "--quiet"]
     if let p = options.prune { args.append("--prune=\(p)") }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: gitPath)
-    p.arguments = args
-    p.standardOutput = FileHandle.nullDevice
-    let err = Pipe()
-    p.standardError = err
     var env = ProcessInfo.processInfo.environment
     for k in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES"] { env[k] = nil }
-    p.environment = env
-    try p.run()
-    let message = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else {
-      let text = String(decoding: message, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "exit \(p.terminationStatus)"
+    // git runs in annot's process group and holds the writer lock (ChildProcess): a kill of the
+    // group stops it too, and a kill of annot alone leaves the lock held until git has finished.
+    let run = try ChildProcess.run(gitPath, args, environment: env, holding: _lock)
+    guard run.exitStatus == 0 else {
+      let status = run.signal.map { "killed by signal \($0)" } ?? "exit \(run.exitStatus ?? -1)"
+      let text = String(decoding: run.standardError, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? status
       throw AnnotError.other("git gc failed: \(DisplayText.quoted(text))")
     }
     try git.refreshObjects()
@@ -93,8 +87,9 @@ extension Repository {
   /// command that makes them holds it too), older than `grace` seconds:
   /// `annot/tmp/*` (packs of a killed import, fetch --images scratch repositories),
   /// `annot/*.tmp-PID` (atomic-write temporaries of STAGE, CONFLICTS.json, …),
-  /// `objects/pack/tmp_*` and `pack_git2_*` (packs a killed fetch was writing), `objects/incoming-*`,
-  /// and packs without an index (a repack or fetch killed between its two renames).
+  /// `objects/pack/tmp_*` and `pack_git2_*` (packs a killed fetch was writing), `.tmp-*` (a killed
+  /// repack's packs), `objects/incoming-*`, and packs without an index (a repack or fetch
+  /// killed between its two renames).
   func removeStaleTemporaries(olderThan grace: TimeInterval) -> [String] {
     let fm = FileManager.default
     let now = Date()

@@ -8,6 +8,9 @@ import Foundation
 public final class RepositoryLock {
   private let fd: Int32
   public let path: String
+  /// The locked descriptor: a child given a copy (`ChildProcess.run(holding:)`) keeps the lock held
+  /// until it exits, since flock belongs to the open file, not to the process.
+  public var fileDescriptor: Int32 { fd }
 
   /// Waits up to `timeout` seconds for the lock, then throws naming the holder.
   public init(path: String, command: String, timeout: Double = 3) throws {

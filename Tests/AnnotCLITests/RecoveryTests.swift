@@ -129,6 +129,73 @@ import Glibc
     #expect(try TestSupport.annot(["log", "--oneline"], in: repo).stdout.split(separator: "\n").count == 2)
   }
 
+  /// `annot gc` runs `git gc` as a child. The child dies with annot's process group (a `kill -9`
+  /// of the group, Ctrl-C in a terminal), and while it lives it holds the writer lock, also
+  /// after annot alone is killed. Before, Foundation's `Process` gave git a process group of its
+  /// own: a group kill left `git gc` repacking and pruning with the lock released, beside the
+  /// next writer and the crash harness's `git fsck` (which then saw "packfile … index not
+  /// opened" as git deleted the old packs under it). A stand-in `git` that sleeps.
+  @Test func aKilledGCTakesGitWithItOrKeepsTheLockUntilGitEnds() throws {
+    let (dir, repo) = try repo("recover-gc-child", images: 2)
+    let bin = dir.appendingPathComponent("fake-bin")
+    try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+    try TestSupport.write("#!/bin/sh\necho $$ > \"$ANNOT_TEST_GIT_PID.tmp\" && mv \"$ANNOT_TEST_GIT_PID.tmp\" \"$ANNOT_TEST_GIT_PID\"\nexec sleep 60\n", to: bin.appendingPathComponent("git"))
+    chmod(bin.appendingPathComponent("git").path, 0o755)
+    var started: [pid_t] = []
+    defer { for pid in started { kill(pid, SIGKILL) } }
+    func startGC(_ label: String) throws -> (Process, pid_t) {
+      let pidFile = dir.appendingPathComponent("git-\(label).pid")
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: TestSupport.annotBinary)
+      p.arguments = ["gc"]
+      p.currentDirectoryURL = repo
+      var env = ProcessInfo.processInfo.environment
+      env["PATH"] = bin.path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
+      env["ANNOT_TEST_GIT_PID"] = pidFile.path
+      p.environment = env
+      p.standardOutput = FileHandle.nullDevice
+      p.standardError = FileHandle.nullDevice
+      try p.run()   // Foundation makes annot the leader of a process group of its own
+      var pid: pid_t?
+      for _ in 0..<3000 where pid == nil && p.isRunning {
+        pid = (try? String(contentsOf: pidFile, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        if pid == nil { usleep(10_000) }
+      }
+      let gitPid = try #require(pid, "the stand-in git did not start")
+      started.append(gitPid)
+      return (p, gitPid)
+    }
+    func alive(_ pid: pid_t) -> Bool {
+      guard kill(pid, 0) == 0 else { return false }
+      let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+      return !(stat.split(separator: ")").last.map { $0.trimmingCharacters(in: .whitespaces).hasPrefix("Z") } ?? false)
+    }
+    func waitForExit(_ pid: pid_t) -> Bool {
+      for _ in 0..<500 where alive(pid) { usleep(10_000) }
+      return !alive(pid)
+    }
+
+    // kill -9 of annot's process group: git goes with it, and the next writer gets the lock.
+    let (first, firstGit) = try startGC("group")
+    kill(-first.processIdentifier, SIGKILL)
+    first.waitUntilExit()
+    #expect(waitForExit(firstGit), "git gc outlived a kill of annot's process group")
+    let next = try TestSupport.annot(["tag", "after-group-kill"], in: repo)
+    #expect(next.status == 0, "\(next.stderr)")
+
+    // kill -9 of annot alone: git goes on, holding the writer lock until it ends.
+    let (second, secondGit) = try startGC("alone")
+    kill(second.processIdentifier, SIGKILL)
+    second.waitUntilExit()
+    #expect(alive(secondGit))
+    let blocked = try TestSupport.annot(["tag", "while-git-runs"], in: repo)
+    #expect(blocked.status != 0 && blocked.stderr.contains("another annot process"), "\(blocked.status) \(blocked.stderr)")
+    kill(secondGit, SIGKILL)
+    #expect(waitForExit(secondGit))
+    let free = try TestSupport.annot(["tag", "after-git-ended"], in: repo)
+    #expect(free.status == 0, "\(free.stderr)")
+  }
+
   @Test func gcKeepsTheStageAndPrunesWhatNothingReaches() throws {
     let (dir, repo) = try repo("recover-gc-stage")
     // A staged, uncommitted image: reachable only from annot/STAGE.
