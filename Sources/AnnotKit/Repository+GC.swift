@@ -88,8 +88,9 @@ extension Repository {
   /// `annot/tmp/*` (packs of a killed import, fetch --images scratch repositories),
   /// `annot/*.tmp-PID` (atomic-write temporaries of STAGE, CONFLICTS.json, …),
   /// `objects/pack/tmp_*` and `pack_git2_*` (packs a killed fetch was writing), `.tmp-*` (a killed
-  /// repack's packs), `objects/incoming-*`, and packs without an index (a repack or fetch
-  /// killed between its two renames).
+  /// repack's packs), `objects/incoming-*`, git's `*.lock` files (in the git directory, `refs/`,
+  /// `logs/`, `objects/info/`), and packs without an index (a repack or fetch killed between its
+  /// two renames).
   func removeStaleTemporaries(olderThan grace: TimeInterval) -> [String] {
     let fm = FileManager.default
     let now = Date()
@@ -108,6 +109,20 @@ extension Repository {
     sweep(layout.dir) { $0.contains(".tmp-") }
     sweep(gitDir + "/objects/pack") { $0.hasPrefix("tmp_") || $0.hasPrefix("pack_git2_") || $0.hasPrefix(".tmp-") }
     sweep(gitDir + "/objects") { $0.hasPrefix("incoming-") }
+    // Lock files of git and libgit2 that no live process holds: a kill inside git gc's
+    // pack-refs or reflog expiry leaves packed-refs.lock or refs/…/NAME.lock, after which every
+    // git gc fails ("Unable to create '…/packed-refs.lock': File exists") and libgit2 cannot
+    // update or delete that ref. Every annot writer holds the writer lock, and so does every git
+    // annot starts (ChildProcess), and the caller holds it now.
+    sweep(gitDir) { $0.hasSuffix(".lock") }
+    for sub in ["refs", "logs", "objects/info"] {
+      let root = gitDir + "/" + sub
+      let found = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".lock") }
+      for rel in found.sorted() {
+        let path = root + "/" + rel
+        if old(path), (try? fm.removeItem(atPath: path)) != nil { removed.append(String(path.dropFirst(gitDir.count + 1))) }
+      }
+    }
     // A pack whose index never arrived: git and libgit2 rename the .pack before the .idx, so a
     // repack or fetch killed between the two leaves one (git fsck: "index not opened"). Nothing
     // reads it (every reader goes through an .idx), and its objects are still in the old packs.

@@ -129,6 +129,37 @@ import Glibc
     #expect(try TestSupport.annot(["log", "--oneline"], in: repo).stdout.split(separator: "\n").count == 2)
   }
 
+  /// What a kill inside `git gc` leaves besides packs: git's lock files (pack-refs holds
+  /// packed-refs.lock, reflog expiry holds refs/…/NAME.lock) and an index whose pack it had just
+  /// deleted. A stale packed-refs.lock makes every later `git gc` fail and a stale ref lock blocks
+  /// commits, so gc removes the ones older than the grace period.
+  @Test func gcRemovesTheLockFilesAKilledGitGCLeaves() throws {
+    let (dir, repo) = try repo("recover-gc-locks", images: 4)
+    let git = repo.appendingPathComponent(".annot")
+    let packs = git.appendingPathComponent("objects/pack")
+    let someIndex = try #require(try FileManager.default.contentsOfDirectory(atPath: packs.path).first { $0.hasSuffix(".idx") })
+    let orphanIndex = packs.appendingPathComponent("pack-89abcdef0123456789abcdef0123456789abcdef.idx")
+    try FileManager.default.copyItem(at: packs.appendingPathComponent(someIndex), to: orphanIndex)
+    let locks = ["packed-refs.lock", "refs/heads/main.lock", "logs/refs/heads/main.lock", "objects/info/commit-graph.lock"].map { git.appendingPathComponent($0) }
+    for f in locks + [orphanIndex] {
+      try FileManager.default.createDirectory(at: f.deletingLastPathComponent(), withIntermediateDirectories: true)
+      if !FileManager.default.fileExists(atPath: f.path) { try TestSupport.write("", to: f) }
+      try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: f.path)
+    }
+    // The stale ref lock blocks a commit until gc removes it.
+    try TestSupport.write(TestSupport.png(width: 8, height: 8, seed: 21), to: repo.appendingPathComponent("images/late.png"))
+    #expect(try TestSupport.annot(["add", "images/late.png"], in: repo).status == 0)
+    #expect(try TestSupport.annot(["commit", "-m", "blocked"], in: repo).status != 0)
+    let gc = try TestSupport.annot(["gc"], in: repo)
+    #expect(gc.status == 0, "\(gc.stderr)")
+    for f in locks + [orphanIndex] { #expect(!FileManager.default.fileExists(atPath: f.path), "\(f.path)") }
+    let commit = try TestSupport.annot(["commit", "-m", "two"], in: repo)
+    #expect(commit.status == 0, "\(commit.stderr)")
+    let fsck = try TestSupport.git(["--git-dir", git.path, "fsck", "--strict"], in: dir)
+    #expect(fsck.status == 0, "\(fsck.stdout)\(fsck.stderr)")
+    #expect(try TestSupport.annot(["fsck"], in: repo).status == 0)
+  }
+
   /// `annot gc` runs `git gc` as a child. The child dies with annot's process group (a `kill -9`
   /// of the group, Ctrl-C in a terminal), and while it lives it holds the writer lock, also
   /// after annot alone is killed. Before, Foundation's `Process` gave git a process group of its
