@@ -8,6 +8,8 @@
 # prepares what it needs, starts it in its own process group together with two reader loops
 # (log, status, query, diff) and one writer loop (tag), and sends SIGKILL to the command's
 # process group after a random delay drawn from [0, the command's measured duration]. Then:
+#   - nothing the command started still runs (a child outside the killed process group would go
+#     on writing without the lock),
 #   - `git fsck --strict` on the repository and on the bare remote (an error is a fsck error),
 #   - `annot fsck` (must pass),
 #   - every commit any command reported ("[branch abc1234]", or a finished round's tip) must
@@ -17,7 +19,7 @@
 #     retry must succeed.
 # Readers must never fail; the concurrent writer may only fail by waiting too long for the lock.
 # Prints one summary line per category and exits non-zero on any fsck error, lost commit,
-# stuck lock or reader failure. Binary: $ANNOT_BIN, else .build/debug/annot (built if missing).
+# stuck lock, surviving process or reader failure. Binary: $ANNOT_BIN, else .build/debug/annot (built if missing).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-100}
@@ -116,7 +118,7 @@ writer() {    # $1: stop file, $2: round
   done
 }
 
-kills=0; finished=0; fsck_errors=0; annot_fsck_errors=0; lost=0; stuck=0; torn_targets=0; retry_failures=0
+kills=0; finished=0; survivors=0; fsck_errors=0; annot_fsck_errors=0; lost=0; stuck=0; torn_targets=0; retry_failures=0
 declare -A per_kill per_round
 for r in $(seq 1 "$ROUNDS"); do
   c=${commands[$((RANDOM % ${#commands[@]}))]}
@@ -135,6 +137,16 @@ for r in $(seq 1 "$ROUNDS"); do
     finished=$((finished + 1))
   fi
   wait "$vp" 2>/dev/null
+  # Nothing the command started may outlive the kill of its process group (the victim's bash is
+  # a session leader, so its session holds everything it started, whatever their groups). A
+  # survivor would go on writing without the lock, beside the checks below; wait for it to end.
+  alive_in_session() { ps -o pid=,stat=,args= -s "$vp" 2>/dev/null | awk '$2 !~ /^Z/'; }
+  for _ in 1 2 3 4 5 6 7 8 9 10; do [ -z "$(alive_in_session)" ] && break; sleep 0.1; done
+  left=$(alive_in_session)
+  if [ -n "$left" ]; then
+    survivors=$((survivors + 1)); echo "round $r ($c): still running after the kill: $(echo "$left" | head -2 | tr -s ' ' | tr '\n' ';')"
+    for _ in $(seq 1 600); do [ -z "$(alive_in_session)" ] && break; sleep 0.1; done
+  fi
   touch "$stop"; wait "$rp1" "$rp2" "$wp" 2>/dev/null
   # A merge that stopped (conflict or kill) is abandoned so the next round starts clean.
   [ -e .annot/annot/MERGE_HEAD ] && "$A" merge --abort >/dev/null 2>&1
@@ -188,6 +200,7 @@ echo "git fsck --strict errors: $fsck_errors"
 echo "annot fsck errors: $annot_fsck_errors"
 echo "lost commits: $lost"
 echo "stuck locks: $stuck"
+echo "processes outliving the kill: $survivors"
 echo "torn export/clone targets: $torn_targets; failed retries: $retry_failures"
 echo "reader errors: $reader_errors; concurrent writer errors: $writer_errors (lock waits: $lock_waits)"
-[ $((fsck_errors + annot_fsck_errors + lost + stuck + torn_targets + retry_failures + reader_errors + writer_errors)) = 0 ]
+[ $((fsck_errors + annot_fsck_errors + lost + stuck + survivors + torn_targets + retry_failures + reader_errors + writer_errors)) = 0 ]
