@@ -69,6 +69,13 @@ public enum DiffError: Error, Sendable, Equatable, CustomStringConvertible {
 /// - a removed and an added image with the same image blob and labels equal up to the path →
 ///   one `renamed` image (paired in path order when several share a blob);
 /// - `annot.json` changed → a `SchemaDiff`.
+/// What one path's documents came to in `DatasetDiff.compare`, decoded and compared off the
+/// calling thread.
+private struct Decoded: Sendable {
+  var old: LabelDocument?, new: LabelDocument?
+  var labels: DocumentDiff.Outcome?
+}
+
 public enum DatasetDiff {
   /// Options of a dataset diff.
   public struct Options: Sendable, Hashable {
@@ -119,48 +126,84 @@ public enum DatasetDiff {
     func read(_ e: String, _ id: ObjectID) throws(DiffError) -> [UInt8] {
       do { return try objects.blob(id) } catch { throw .unreadable(entry: e, blob: id, reason: "\(error)") }
     }
-    func document(_ e: EntryChange?, old: Bool) throws(DiffError) -> LabelDocument? {
-      guard let e, let id = old ? e.oldBlob : e.newBlob else { return nil }
-      do { return try LabelDocument.decode(try read(e.path, id)) } catch let d as DocumentError {
-        throw .invalidDocument(entry: e.path, blob: id, d)
-      } catch let d as DiffError { throw d } catch { throw .unreadable(entry: e.path, blob: id, reason: "\(error)") }
+    @Sendable func decode(_ bytes: [UInt8]?, _ e: EntryChange?, old: Bool) throws(DiffError) -> LabelDocument? {
+      guard let bytes, let e, let id = old ? e.oldBlob : e.newBlob else { return nil }
+      do { return try LabelDocument.decode(bytes) } catch {
+        throw .invalidDocument(entry: e.path, blob: id, error)
+      }
     }
 
     var images: [ImageDiff] = []
     var removedSides: [Side] = [], addedSides: [Side] = []
     let paths = Set(imageEntries.keys).union(labelEntries.keys).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-    for p in paths {
-      let img = imageEntries[p], lab = labelEntries[p]
-      let existedBefore = img.map { $0.oldBlob != nil } ?? true
-      let existsAfter = img.map { $0.newBlob != nil } ?? true
-      let oldDoc = try document(lab, old: true), newDoc = try document(lab, old: false)
-      if !existedBefore && !existsAfter { continue }
-      if existedBefore && !existsAfter, let blob = img?.oldBlob {
-        removedSides.append(Side(path: p, blob: blob, doc: lab == nil ? nil : oldDoc)); continue
+    // A batch at a time, so memory holds one batch of document bytes: the blobs are read here
+    // (the object reader is not for concurrent use), then decoded and compared on all cores,
+    // which is most of a large diff's time.
+    let batchSize = 2048
+    var start = 0
+    while start < paths.count {
+      let batch = Array(paths[start..<min(start + batchSize, paths.count)])
+      start += batch.count
+      var bytes: [(old: [UInt8]?, new: [UInt8]?, lab: EntryChange?, modified: Bool)] = []
+      bytes.reserveCapacity(batch.count)
+      for p in batch {
+        let img = imageEntries[p], lab = labelEntries[p]
+        let modified = img.map { $0.oldBlob != nil && $0.newBlob != nil } ?? true
+        bytes.append((try lab?.oldBlob.map { id throws(DiffError) in try read(lab!.path, id) },
+                      try lab?.newBlob.map { id throws(DiffError) in try read(lab!.path, id) }, lab, modified))
       }
-      if !existedBefore && existsAfter, let blob = img?.newBlob {
-        addedSides.append(Side(path: p, blob: blob, doc: lab == nil ? nil : newDoc)); continue
-      }
-      var replaced: ImageDiff.Replacement?
-      if let img, let o = img.oldBlob, let n = img.newBlob, o != n {
-        do { replaced = .init(oldSize: try imageByteSize(o), newSize: try imageByteSize(n)) } catch {
-          throw .unreadable(entry: img.path, blob: n, reason: "\(error)")
+      let documentOptions = options.document
+      nonisolated(unsafe) let input = bytes
+      // Results, not throws, so the first failure in path order is the one reported.
+      let results = (try? ParallelMap.map(Array(input.indices)) { i -> Result<Decoded, DiffError> in
+        do throws(DiffError) {
+          let b = input[i]
+          let o = try decode(b.old, b.lab, old: true), n = try decode(b.new, b.lab, old: false)
+          let labels = b.modified && b.lab != nil ? DocumentDiff.compare(old: o, new: n, options: documentOptions) : nil
+          return .success(Decoded(old: o, new: n, labels: labels))
+        } catch {
+          return .failure(error)
         }
+      }) ?? []
+      var decoded: [Decoded] = []
+      decoded.reserveCapacity(results.count)
+      for r in results { decoded.append(try r.get()) }
+
+      for (k, p) in batch.enumerated() {
+        let img = imageEntries[p], lab = labelEntries[p]
+        let existedBefore = img.map { $0.oldBlob != nil } ?? true
+        let existsAfter = img.map { $0.newBlob != nil } ?? true
+        let oldDoc = decoded[k].old, newDoc = decoded[k].new
+        if !existedBefore && !existsAfter { continue }
+        if existedBefore && !existsAfter, let blob = img?.oldBlob {
+          removedSides.append(Side(path: p, blob: blob, doc: lab == nil ? nil : oldDoc)); continue
+        }
+        if !existedBefore && existsAfter, let blob = img?.newBlob {
+          addedSides.append(Side(path: p, blob: blob, doc: lab == nil ? nil : newDoc)); continue
+        }
+        var replaced: ImageDiff.Replacement?
+        if let img, let o = img.oldBlob, let n = img.newBlob, o != n {
+          do { replaced = .init(oldSize: try imageByteSize(o), newSize: try imageByteSize(n)) } catch {
+            throw .unreadable(entry: img.path, blob: n, reason: "\(error)")
+          }
+        }
+        let labels = decoded[k].labels ?? DocumentDiff.Outcome(oldImage: nil, newImage: nil)
+        if replaced == nil && labels.isEmpty { continue }
+        images.append(ImageDiff(path: p, status: .modified, replaced: replaced, labels: labels))
       }
-      let labels = lab == nil ? DocumentDiff.Outcome(oldImage: nil, newImage: nil)
-        : DocumentDiff.compare(old: oldDoc, new: newDoc, options: options.document)
-      if replaced == nil && labels.isEmpty { continue }
-      images.append(ImageDiff(path: p, status: .modified, replaced: replaced, labels: labels))
     }
 
-    // Renames: same image blob, labels equal once the path is set aside.
+    // Renames: same image blob, labels equal once the path is set aside. Removed sides are
+    // indexed by blob, so pairing costs what was added and removed, not their product.
     var usedRemoved = Set<Int>()
     var unpairedAdded: [Side] = []
+    var removedByBlob: [ObjectID: [Int]] = [:]
+    if options.detectRenames { for (k, r) in removedSides.enumerated() { removedByBlob[r.blob, default: []].append(k) } }
     for a in addedSides {
       var found: Int?
       if options.detectRenames {
-        for (k, r) in removedSides.enumerated() where !usedRemoved.contains(k) && r.blob == a.blob {
-          if sameUpToPath(r.doc, a.doc) { found = k; break }
+        for k in removedByBlob[a.blob] ?? [] where !usedRemoved.contains(k) {
+          if sameUpToPath(removedSides[k].doc, a.doc) { found = k; break }
         }
       }
       if let k = found {

@@ -121,7 +121,7 @@ public final class TreeReader {
   }
 
   /// Whether an open tree is a fan-out node (called under the repository's lock).
-  private static func isSplit(_ t: OpaquePointer?) -> Bool {
+  static func isSplit(_ t: OpaquePointer?) -> Bool {
     guard let t else { return false }
     let n = git_tree_entrycount(t)
     guard n >= 1, n <= 16 else { return false }

@@ -104,11 +104,68 @@ import AnnotTestSupport
     #expect(try repo.diffTrees(plain, split, paths: ["images"]).count == 2)
   }
 
+  /// The tree walk of `diffTrees` (TreeDiff.swift) against the plain definition: the leaves of
+  /// both trees, flattened, compared path by path. Random rounds of edits move folders across
+  /// `FanOut.limit` in both directions (and deeper, into nested buckets), replace files by
+  /// folders and back, and drop whole folders.
+  @Test func diffTreesIsTheDifferenceOfTheFlattenedTrees() throws {
+    let (repo, _) = try repo("fanout-diff-random")
+    var rng = SplitMix(seed: 20261202)
+    let blobs = try (0..<4).map { try repo.writeBlob(Array("blob \($0)".utf8)) }
+    func randomPath() -> String {
+      let folder = ["images", "images/a", "images/a/b", "labels", "x"][Int(rng.next() % 5)]
+      return "\(folder)/\(rng.next() % 1500)"
+    }
+    func leaves(_ t: ObjectID) throws -> [String: ObjectID] {
+      Dictionary(uniqueKeysWithValues: try repo.leafEntries(under: t).map { ($0.path, $0.id) })
+    }
+    var tree = try repo.updateTree(nil, (0..<300).map { _ in .upsert(path: randomPath(), blob: blobs[0]) })
+    for round in 0..<12 {
+      var updates: [TreeUpdate] = []
+      let count = [5, 400, 1200][round % 3]
+      for _ in 0..<count {
+        let p = randomPath()
+        switch rng.next() % 4 {
+        case 0: updates.append(.remove(path: p))
+        // A file where a folder was, or a folder where a file was.
+        case 1: updates.append(.upsert(path: p.split(separator: "/").dropLast().joined(separator: "/") + "/\(rng.next() % 3)", blob: blobs[1]))
+        default: updates.append(.upsert(path: p, blob: blobs[Int(rng.next() % 4)]))
+        }
+      }
+      if round == 7 { updates.append(contentsOf: try repo.leafEntries(under: tree).filter { $0.path.hasPrefix("images/a/") }.map { .remove(path: $0.path) }) }
+      let next = try repo.updateTree(tree, updates)
+      let (old, new) = (try leaves(tree), try leaves(next))
+      let expected = Set(old.keys).union(new.keys).filter { old[$0] != new[$0] }
+        .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        .map { EntryChange(path: $0, oldBlob: old[$0], newBlob: new[$0]) }
+      #expect(try repo.diffTrees(tree, next) == expected, "round \(round)")
+      #expect(try repo.diffTrees(next, tree) == expected.map { EntryChange(path: $0.path, oldBlob: $0.newBlob, newBlob: $0.oldBlob) }, "round \(round), reversed")
+      for spec in ["images/a/", "images/a/b", "x/7", "labels"] {
+        let want = expected.filter { $0.path.hasPrefix(spec.hasSuffix("/") ? spec : spec + "/") || $0.path == spec }
+        #expect(try repo.diffTrees(tree, next, paths: [spec]) == want, "round \(round), \(spec)")
+      }
+      tree = next
+    }
+  }
+
   @Test func reservedBucketNamesAreNotDatasetPaths() {
     #expect(DatasetPath.validate("train/@3/x.png") != nil)
     #expect(DatasetPath.validate("@f") != nil)
     #expect(DatasetPath.validate("@g/x.png") == nil)
     #expect(DatasetPath.validate("@A/x.png") == nil)
     #expect(DatasetPath.validate("@12/x.png") == nil)
+  }
+}
+
+/// A seeded generator, so a failing round reproduces.
+private struct SplitMix {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
   }
 }
