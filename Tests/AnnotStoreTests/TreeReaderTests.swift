@@ -119,13 +119,17 @@ import AnnotTestSupport
     let b = ObjectMemo(path: path)
     for i in 0..<100 { #expect(b.lookup(id(i)) == id(i + 1000)) }
     #expect(b.lookup(id(500)) == nil)
-    b.record(id(3), id(7))
+    b.record(id(3), id(6))
     b.record(id(200), id(201))
+    b.record(id(3), id(7))   // a later record of a key wins, within a run and over earlier runs
     b.save()
     let c = ObjectMemo(path: path)
     #expect(c.lookup(id(3)) == id(7))
     #expect(c.lookup(id(200)) == id(201))
     #expect(c.lookup(id(99)) == id(1099))
+    // One record per key, sorted: 100 from the first run and the new key 200.
+    let file = try #require(FileManager.default.contents(atPath: path))
+    #expect(file.count == 12 + 101 * 40)
     try TestSupport.write(Array("ANNOTOM1\u{5}\u{0}\u{0}\u{0}short".utf8), to: URL(fileURLWithPath: path))
     #expect(ObjectMemo(path: path).lookup(id(3)) == nil)
   }
