@@ -56,7 +56,14 @@ public enum DiffError: Error, Sendable, Equatable, CustomStringConvertible {
   }
 }
 
-/// Semantic diff of two revisions of a dataset, from the entries git's tree diff reports.
+/// What one path's documents came to in `DatasetDiff.compare`, decoded and compared off the
+/// calling thread.
+private struct Decoded: Sendable {
+  var old: LabelDocument?, new: LabelDocument?
+  var labels: DocumentDiff.Outcome?
+}
+
+/// Semantic diff of two revisions of a dataset, from the entries the tree diff reports.
 ///
 /// ### How it works
 /// The caller tree-diffs the two commits (git skips unchanged subtrees by id) and passes the
@@ -69,13 +76,6 @@ public enum DiffError: Error, Sendable, Equatable, CustomStringConvertible {
 /// - a removed and an added image with the same image blob and labels equal up to the path →
 ///   one `renamed` image (paired in path order when several share a blob);
 /// - `annot.json` changed → a `SchemaDiff`.
-/// What one path's documents came to in `DatasetDiff.compare`, decoded and compared off the
-/// calling thread.
-private struct Decoded: Sendable {
-  var old: LabelDocument?, new: LabelDocument?
-  var labels: DocumentDiff.Outcome?
-}
-
 public enum DatasetDiff {
   /// Options of a dataset diff.
   public struct Options: Sendable, Hashable {
@@ -155,7 +155,7 @@ public enum DatasetDiff {
       let documentOptions = options.document
       nonisolated(unsafe) let input = bytes
       // Results, not throws, so the first failure in path order is the one reported.
-      let results = (try? ParallelMap.map(Array(input.indices)) { i -> Result<Decoded, DiffError> in
+      let work: @Sendable (Int) -> Result<Decoded, DiffError> = { i in
         do throws(DiffError) {
           let b = input[i]
           let o = try decode(b.old, b.lab, old: true), n = try decode(b.new, b.lab, old: false)
@@ -164,7 +164,9 @@ public enum DatasetDiff {
         } catch {
           return .failure(error)
         }
-      }) ?? []
+      }
+      // `work` does not throw, so the map cannot fail; were it to, the batch is done here.
+      let results = (try? ParallelMap.map(Array(input.indices), work)) ?? input.indices.map(work)
       var decoded: [Decoded] = []
       decoded.reserveCapacity(results.count)
       for r in results { decoded.append(try r.get()) }
