@@ -48,13 +48,10 @@ extension GitRepository {
     try sync {
       var out: [(path: String, old: ObjectID?, new: ObjectID?)] = []
       func open(_ id: ObjectID?) throws -> OpaquePointer? {
+        // The empty tree may be virtual (never written; `GitRepository.emptyTree()`).
         guard let id, id != Self.emptyTreeID else { return nil }
         var oid = id.git
-        var t: OpaquePointer?
-        let rc = git_tree_lookup(&t, raw, &oid)
-        if rc == GIT_ENOTFOUND.rawValue { throw StoreError.notFound(id.hex) }
-        try check("git_tree_lookup", rc)
-        return t
+        return try open(&oid)
       }
       func open(_ p: UnsafePointer<git_oid>) throws -> OpaquePointer? {
         var t: OpaquePointer?

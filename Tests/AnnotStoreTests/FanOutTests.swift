@@ -119,7 +119,7 @@ import AnnotTestSupport
     func leaves(_ t: ObjectID) throws -> [String: ObjectID] {
       Dictionary(uniqueKeysWithValues: try repo.leafEntries(under: t).map { ($0.path, $0.id) })
     }
-    var tree = try repo.updateTree(nil, (0..<300).map { _ in .upsert(path: randomPath(), blob: blobs[0]) })
+    var tree = try repo.updateTree(nil, (0..<300).map { _ in .upsert(path: randomPath(), blob: blobs[0]) } + [.upsert(path: "x/s/0", blob: blobs[0])])
     for round in 0..<12 {
       var updates: [TreeUpdate] = []
       let count = [5, 400, 1200][round % 3]
@@ -127,20 +127,28 @@ import AnnotTestSupport
         let p = randomPath()
         switch rng.next() % 4 {
         case 0: updates.append(.remove(path: p))
-        // A file where a folder was, or a folder where a file was.
+        // Another file of the same folder, in a name range of its own.
         case 1: updates.append(.upsert(path: p.split(separator: "/").dropLast().joined(separator: "/") + "/\(rng.next() % 3)", blob: blobs[1]))
         default: updates.append(.upsert(path: p, blob: blobs[Int(rng.next() % 4)]))
         }
       }
       if round == 7 { updates.append(contentsOf: try repo.leafEntries(under: tree).filter { $0.path.hasPrefix("images/a/") }.map { .remove(path: $0.path) }) }
-      let next = try repo.updateTree(tree, updates)
+      // `x/s` swaps between a file and a folder every round (emptied first, in a tree of its
+      // own, so the editor never sees both at once).
+      let swap = round % 2 == 0
+      let emptied = swap
+        ? try repo.updateTree(tree, try repo.leafEntries(under: tree).filter { $0.path.hasPrefix("x/s/") }.map { .remove(path: $0.path) })
+        : try repo.updateTree(tree, [.remove(path: "x/s")])
+      updates += swap ? [.upsert(path: "x/s", blob: blobs[2])] : (0..<3).map { .upsert(path: "x/s/\($0)", blob: blobs[$0]) }
+      let next = try repo.updateTree(emptied, updates)
       let (old, new) = (try leaves(tree), try leaves(next))
       let expected = Set(old.keys).union(new.keys).filter { old[$0] != new[$0] }
         .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         .map { EntryChange(path: $0, oldBlob: old[$0], newBlob: new[$0]) }
       #expect(try repo.diffTrees(tree, next) == expected, "round \(round)")
       #expect(try repo.diffTrees(next, tree) == expected.map { EntryChange(path: $0.path, oldBlob: $0.newBlob, newBlob: $0.oldBlob) }, "round \(round), reversed")
-      for spec in ["images/a/", "images/a/b", "x/7", "labels"] {
+      #expect(expected.contains { $0.path == "x/s" } && expected.contains { $0.path.hasPrefix("x/s/") }, "round \(round): the swap is in the diff")
+      for spec in ["images/a/", "images/a/b", "x/7", "x/s", "labels"] {
         let want = expected.filter { $0.path.hasPrefix(spec.hasSuffix("/") ? spec : spec + "/") || $0.path == spec }
         #expect(try repo.diffTrees(tree, next, paths: [spec]) == want, "round \(round), \(spec)")
       }
