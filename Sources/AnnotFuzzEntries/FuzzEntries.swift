@@ -22,8 +22,14 @@ public enum FuzzEntries {
   public static func run(_ name: String, _ bytes: [UInt8]) -> Bool {
     switch name {
     case "document":
-      guard let doc = try? LabelDocument.decode(bytes) else { return true }
+      // The direct reader must read what the reference (JSONValue tree) decoder reads, the same
+      // way, and refuse what it refuses; the direct writer must give the reference's bytes.
+      let reference = try? LabelDocument.decodeThroughTree(bytes)
+      let decoded = try? LabelDocument.decode(bytes)
+      precondition(decoded == reference, "document: the direct reader and the reference decoder disagree")
+      guard let doc = decoded else { return true }
       let canonical = doc.canonicalBytes()
+      precondition(canonical == doc.canonicalBytesThroughTree(), "document: the direct writer and the reference differ")
       guard let again = try? LabelDocument.decode(canonical) else {
         preconditionFailure("document: canonical bytes of a decoded document do not decode")
       }

@@ -16,7 +16,7 @@ public enum CanonicalJSON {
     switch v {
     case .null: out.append(contentsOf: "null".utf8)
     case .bool(let x): out.append(contentsOf: (x ? "true" : "false").utf8)
-    case .number(let d): out.append(contentsOf: number(d).utf8)
+    case .number(let d): writeNumber(d, into: &out)
     case .string(let s): writeString(s, into: &out)
     case .array(let a):
       out.append(UInt8(ascii: "["))
@@ -52,6 +52,13 @@ public enum CanonicalJSON {
 
   public static func writeString(_ s: String, into out: inout [UInt8]) {
     out.append(0x22)
+    // Most strings need no escape: copy them whole.
+    let plain = s.utf8.withContiguousStorageIfAvailable { buf -> Bool in
+      guard !buf.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+      out.append(contentsOf: buf)
+      return true
+    }
+    if plain == true { out.append(0x22); return }
     for c in s.utf8 {
       switch c {
       case 0x22: out.append(contentsOf: [0x5C, 0x22])

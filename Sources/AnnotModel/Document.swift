@@ -52,9 +52,10 @@ public struct DocumentError: Error, Sendable, Equatable, CustomStringConvertible
 
 extension LabelDocument {
   /// The canonical bytes: equal documents give equal bytes, and so equal blob ids.
-  public func canonicalBytes() -> [UInt8] {
-    CanonicalJSON.writeDocumentLayout(json)
-  }
+  public func canonicalBytes() -> [UInt8] { writeCanonical() }
+
+  /// The same bytes through the `JSONValue` tree: the reference `canonicalBytes()` is tested against.
+  public func canonicalBytesThroughTree() -> [UInt8] { CanonicalJSON.writeDocumentLayout(json) }
 
   public var json: JSONValue {
     var img: [String: JSONValue] = [
@@ -183,6 +184,13 @@ struct FieldReader {
 extension LabelDocument {
   /// Parses a canonical document; `file` only names it in errors.
   public static func decode(_ bytes: [UInt8]) throws(DocumentError) -> LabelDocument {
+    if let plain = decodeDirect(bytes) { return plain }
+    return try decodeThroughTree(bytes)
+  }
+
+  /// The reference decoder: parse to a `JSONValue` tree, then read it. `decode` gives the same
+  /// document for every input this accepts, and this one's error for every input it refuses.
+  public static func decodeThroughTree(_ bytes: [UInt8]) throws(DocumentError) -> LabelDocument {
     let value: JSONValue
     do { value = try JSONParser.parse(bytes) } catch { throw DocumentError("", "invalid JSON at \(error)") }
     return try decode(value)

@@ -159,7 +159,7 @@ public struct JSONParser {
     }
   }
 
-  private mutating func parseNumber() throws(JSONSyntaxError) -> Double {
+  mutating func parseNumber() throws(JSONSyntaxError) -> Double {
     let start = i
     if b[i] == UInt8(ascii: "-") { i += 1 }
     func digits(_ p: inout JSONParser) -> Int {
