@@ -1,5 +1,12 @@
 import CCrypto
 
+/// The digests, fetched from OpenSSL 3's default provider once. Naming them per call
+/// (`EVP_sha256()` passed to `EVP_Digest`) makes OpenSSL look the algorithm up again under a
+/// read lock every time: 2.5% of a first import's CPU, which hashes every annotation id.
+/// A fetched `EVP_MD` is immutable and may be shared by threads.
+private nonisolated(unsafe) let sha256MD: OpaquePointer = EVP_MD_fetch(nil, "SHA256", nil)!
+private nonisolated(unsafe) let sha1MD: OpaquePointer = EVP_MD_fetch(nil, "SHA1", nil)!
+
 /// SHA-256 through OpenSSL's libcrypto (already on every Debian machine; no build cost).
 public enum SHA256 {
   public static func hash(_ bytes: [UInt8]) -> [UInt8] {
@@ -8,7 +15,7 @@ public enum SHA256 {
   public static func hash(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
     var out = [UInt8](repeating: 0, count: 32)
     var len: UInt32 = 0
-    _ = EVP_Digest(bytes.baseAddress, bytes.count, &out, &len, EVP_sha256(), nil)
+    _ = EVP_Digest(bytes.baseAddress, bytes.count, &out, &len, sha256MD, nil)
     return out
   }
   public static func hex(_ bytes: [UInt8]) -> String { Hex.encode(hash(bytes)) }
@@ -19,7 +26,7 @@ public enum SHA1 {
   public static func hash(_ bytes: [UInt8]) -> [UInt8] {
     var out = [UInt8](repeating: 0, count: 20)
     var len: UInt32 = 0
-    bytes.withUnsafeBytes { _ = EVP_Digest($0.baseAddress, $0.count, &out, &len, EVP_sha1(), nil) }
+    bytes.withUnsafeBytes { _ = EVP_Digest($0.baseAddress, $0.count, &out, &len, sha1MD, nil) }
     return out
   }
 
@@ -27,7 +34,7 @@ public enum SHA1 {
   public static func prefix64(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
     withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { out in
       var len: UInt32 = 0
-      _ = EVP_Digest(bytes.baseAddress, bytes.count, out.baseAddress, &len, EVP_sha1(), nil)
+      _ = EVP_Digest(bytes.baseAddress, bytes.count, out.baseAddress, &len, sha1MD, nil)
       var v: UInt64 = 0
       for i in 0..<8 { v = v << 8 | UInt64(out[i]) }
       return v
@@ -38,8 +45,8 @@ public enum SHA1 {
 /// A streaming digest (SHA-1 for pack trailers, SHA-256 for export manifests).
 public final class Digest {
   private let ctx: OpaquePointer
-  public static func sha1() -> Digest { Digest(EVP_sha1()) }
-  public static func sha256() -> Digest { Digest(EVP_sha256()) }
+  public static func sha1() -> Digest { Digest(sha1MD) }
+  public static func sha256() -> Digest { Digest(sha256MD) }
   private init(_ md: OpaquePointer?) {
     ctx = EVP_MD_CTX_new()
     EVP_DigestInit_ex(ctx, md, nil)

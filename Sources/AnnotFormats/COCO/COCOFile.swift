@@ -24,7 +24,7 @@ extension COCOImporter {
     func elements(_ key: String) -> [Range<Int>] { ranges[key] ?? [] }
 
     func parse(_ key: String, _ k: Int) throws -> JSONNode {
-      do { return JSONNode(value: try JSONParser.parse(bytes, in: elements(key)[k]), file: name, place: "\(key)[\(k)]") }
+      do { return JSONNode(value: try JSONParser.parse(bytes, in: elements(key)[k]), file: name, at: JSONNode.Place(base: key, index: k)) }
       catch {
         throw FormatError.invalid(file: name, place: "line \(error.line), column \(error.column)", message: "malformed JSON: \(error.message)")
       }

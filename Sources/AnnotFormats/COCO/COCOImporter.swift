@@ -200,7 +200,7 @@ public struct COCOImporter: DatasetImporter {
     // Converting one annotation fully: the exact error for a broken one, and pass two.
     let convertOne: @Sendable (Int, JSONNode) throws -> [Annotation] = { k, a in
       let id = try a.required("id").int()
-      let n = a.renamed("\(a.place) (id \(id))")
+      let n = a.withID(id)
       let imageID = try n.required("image_id").int()
       guard let i = index[imageID] else { throw FormatError.invalid(file: file, place: n.place + ".image_id", message: "no image with id \(imageID)") }
       let catID = try n.required("category_id").int()

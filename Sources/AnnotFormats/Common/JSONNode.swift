@@ -6,7 +6,41 @@ import AnnotModel
 struct JSONNode {
   let value: JSONValue
   let file: String
-  let place: String
+  private let at: Place
+
+  /// Where the node is, as errors print it: `annotations[3] (id 7).bbox`.
+  var place: String { at.text }
+
+  init(value: JSONValue, file: String, place: String) { self.init(value: value, file: file, at: Place(base: place)) }
+  init(value: JSONValue, file: String, at: Place) { self.value = value; self.file = file; self.at = at }
+
+  /// A place kept in parts and spelled out only when an error prints it: converting a million
+  /// annotations asks for tens of millions of places and prints none of them.
+  struct Place {
+    var base: String
+    var index: Int? = nil
+    var id: Int? = nil
+    var key: String? = nil
+    var text: String {
+      var s = base
+      if let index { s += "[\(index)]" }
+      if let id { s += " (id \(id))" }
+      if let key { s = s.isEmpty ? key : s + "." + key }
+      return s
+    }
+    func child(_ k: String) -> Place {
+      if key == nil { var p = self; p.key = k; return p }
+      return Place(base: text, key: k)
+    }
+    func element(_ i: Int) -> Place {
+      if index == nil, id == nil, key == nil { var p = self; p.index = i; return p }
+      return Place(base: text, index: i)
+    }
+    func withID(_ n: Int) -> Place {
+      if id == nil, key == nil { var p = self; p.id = n; return p }
+      return Place(base: text, id: n)
+    }
+  }
 
   /// Parses `bytes`; a syntax error names the line and column.
   static func parse(_ bytes: [UInt8], file: String) throws(FormatError) -> JSONNode {
@@ -17,22 +51,24 @@ struct JSONNode {
     }
   }
 
-  func fail(_ message: String) -> FormatError { .invalid(file: file, place: place, message: message) }
+  func fail(_ message: String) -> FormatError { .invalid(file: file, place: at.text, message: message) }
 
   /// The node at `key`, nil if absent or null.
   func optional(_ key: String) -> JSONNode? {
     guard case .object(let o) = value, let v = o[key], !v.isNull else { return nil }
-    return JSONNode(value: v, file: file, place: place.isEmpty ? key : "\(place).\(key)")
+    return JSONNode(value: v, file: file, at: at.child(key))
   }
   /// The node at `key`; throws if absent.
   func required(_ key: String) throws(FormatError) -> JSONNode {
     guard let n = optional(key) else {
-      throw FormatError.invalid(file: file, place: place.isEmpty ? key : "\(place).\(key)", message: "missing")
+      throw FormatError.invalid(file: file, place: at.child(key).text, message: "missing")
     }
     return n
   }
   /// The same value under another place name (e.g. `annotations[3] (id 7)`).
   func renamed(_ newPlace: String) -> JSONNode { JSONNode(value: value, file: file, place: newPlace) }
+  /// The same value with the id it was given after its place: `annotations[3] (id 7)`.
+  func withID(_ id: Int) -> JSONNode { JSONNode(value: value, file: file, at: at.withID(id)) }
 
   func object() throws(FormatError) -> [String: JSONValue] {
     guard case .object(let o) = value else { throw fail("expected an object, found \(value.typeName)") }
@@ -40,7 +76,7 @@ struct JSONNode {
   }
   func array() throws(FormatError) -> [JSONNode] {
     guard case .array(let a) = value else { throw fail("expected an array, found \(value.typeName)") }
-    return a.enumerated().map { JSONNode(value: $1, file: file, place: "\(place)[\($0)]") }
+    return a.enumerated().map { JSONNode(value: $1, file: file, at: at.element($0)) }
   }
   func string() throws(FormatError) -> String {
     guard case .string(let s) = value else { throw fail("expected a string, found \(value.typeName)") }
@@ -61,8 +97,13 @@ struct JSONNode {
     return b
   }
   func numbers() throws(FormatError) -> [Double] {
+    guard case .array(let a) = value else { throw fail("expected an array, found \(value.typeName)") }
     var out: [Double] = []
-    for e in try array() { out.append(try e.number()) }
+    out.reserveCapacity(a.count)
+    for (i, e) in a.enumerated() {
+      // A node (and its error) only for an element that is not a finite number.
+      if case .number(let d) = e, d.isFinite { out.append(d) } else { out.append(try JSONNode(value: e, file: file, at: at.element(i)).number()) }
+    }
     return out
   }
   /// An attribute object: values must be booleans, numbers or strings.
