@@ -138,12 +138,14 @@ public final class StatCache {
       if i < offsets.count, compare(offsets[i], f.key) == 0 { i += 1 }   // replaced
       out.append(UInt8(f.key.count & 0xFF)); out.append(UInt8(f.key.count >> 8))
       out += f.key
-      for v in [f.stat.dev, f.stat.ino, f.stat.size, UInt64(bitPattern: f.stat.mtimeNs), UInt64(bitPattern: f.stat.ctimeNs)] {
-        for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(k)))) }
-      }
+      // Little-endian fields appended in place (no array per field: this runs once per image).
+      func le(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+      le(f.stat.dev); le(f.stat.ino); le(f.stat.size)
+      le(UInt64(bitPattern: f.stat.mtimeNs)); le(UInt64(bitPattern: f.stat.ctimeNs))
       out += f.id.bytes
       let h = f.header ?? Header(width: 0, height: 0, media: 0, bitDepth: 0)
-      for v in [h.width, h.height] { for k in 0..<4 { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(k)))) } }
+      withUnsafeBytes(of: h.width.littleEndian) { out.append(contentsOf: $0) }
+      withUnsafeBytes(of: h.height.littleEndian) { out.append(contentsOf: $0) }
       out.append(h.media); out.append(h.bitDepth)
       n += 1
     }
