@@ -98,6 +98,9 @@ public final class LabelIndex {
   public func withDeferredIndexes<T>(_ body: () throws -> T) throws -> T {
     // Inside a rebuild's transaction this is a savepoint of it.
     let nested = inTransaction
+    // The sorter of CREATE INDEX may use a helper thread per core (SQLite's `threads` pragma,
+    // 0 by default): the two index builds were half of a full build, on one core.
+    try db.exec("PRAGMA threads=\(max(1, min(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))))")
     try db.exec((nested ? "SAVEPOINT bulk" : "BEGIN IMMEDIATE") + "; DROP INDEX IF EXISTS anns_doc; DROP INDEX IF EXISTS anns_label_area")
     do {
       let result = try body()
