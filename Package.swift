@@ -30,6 +30,9 @@ let package = Package(
       /** libpng (Debian libpng-dev): palette PNG masks of VOC and LabelMe. */
       name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
     .systemLibrary(
+      /** Linux calls Glibc's Swift module leaves out (sync_file_range); no library of its own. */
+      name: "CSys"),
+    .systemLibrary(
       /** libxml2 (Debian libxml2-dev): the CVAT and VOC XML readers, without network or entities. */
       name: "CXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
 
@@ -48,7 +51,7 @@ let package = Package(
       name: "AnnotMedia", dependencies: ["AnnotModel", "CZlib", "CPNG"], exclude: ["README.md"]),
     .target(
       /** libgit2-backed object store: blobs, trees, commits, refs, fast pack writer, lock. */
-      name: "AnnotStore", dependencies: ["AnnotModel", "CGit2", "CZlib", "CCrypto"], exclude: ["README.md"]),
+      name: "AnnotStore", dependencies: ["AnnotModel", "CGit2", "CZlib", "CCrypto", "CSys"], exclude: ["README.md"]),
     .target(
       /** Semantic label diff between two documents or two trees of documents. */
       name: "AnnotDiff", dependencies: ["AnnotModel"], exclude: ["README.md"]),

@@ -1,5 +1,6 @@
 import CGit2
 import CZlib
+import CSys
 import CCrypto
 import AnnotModel
 import Foundation
@@ -104,8 +105,8 @@ public final class PackWriter {
   /// Level 0 writes stored blocks by hand: the images are already compressed, and zlib's
   /// `compress2` would set up (and clear) a 256 KB deflate state for every one of them. Other
   /// levels size the deflate window and hash to the input: a 1 KB label document compresses the
-  /// same in a 4 KB window, and a state of ~20 KB instead of ~270 KB is allocated and cleared
-  /// per document. Any zlib reader (git, libgit2) inflates both; the object ids do not change.
+  /// same in a window no larger than itself, and a state of a few KB instead of ~270 KB is
+  /// allocated and cleared per document. Any zlib reader (git, libgit2) inflates both; the object ids do not change.
   static func zlib(_ bytes: UnsafeRawBufferPointer, level: Int32, into out: inout [UInt8]) throws {
     if level == 0 {
       out.reserveCapacity(out.count + bytes.count + 6 + 5 * (bytes.count / 65535 + 1))
@@ -160,7 +161,21 @@ public final class PackWriter {
     try writeAll(p.packed)
     offset += UInt64(p.packed.count)
     bytesAdded += p.size
+    startWriteback()
     return p.id
+  }
+
+  /// Where writeback was last started; see `startWriteback`.
+  private var writebackFrom: UInt64 = 0
+
+  /// Asks the kernel to start writing the last 32 MB of the pack to disk now, without waiting
+  /// for it (`sync_file_range(SYNC_FILE_RANGE_WRITE)`), so that `finish`'s fsync waits for the
+  /// tail only: for 500 MB of images it had been waiting half a second for all of it. The fsync
+  /// still decides durability; this only changes when the disk starts.
+  private func startWriteback() {
+    guard offset - writebackFrom >= 32 << 20 else { return }
+    _ = csys_start_writeback(fd, Int64(writebackFrom), Int64(offset - writebackFrom))
+    writebackFrom = offset
   }
 
   public var objectCount: Int { entries.count }
@@ -196,6 +211,8 @@ public final class PackWriter {
     // Patch the object count, then hash the whole file for the trailer (it is in the page cache).
     var count = UInt32(entries.count).bigEndian
     guard pwrite(fd, &count, 4, 8) == 4 else { throw io("cannot write pack header") }
+    // The rest goes to the disk while the hash reads the pack back from the page cache.
+    _ = csys_start_writeback(fd, 0, Int64(offset))
     let packHash = try hashFile(length: offset)
     try writeAll(packHash)
     guard fsync(fd) == 0 else { throw io("fsync failed") }
