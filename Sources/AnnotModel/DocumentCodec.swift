@@ -55,6 +55,7 @@ extension LabelDocument {
     }
     out.append(contentsOf: ",\n  \"image\": ".utf8)
     var w = ObjectWriter(out: out)
+    out = []   // hand the buffer over: one owner, so the writer's appends do not copy it
     if !image.attributes.isEmpty { w.key("attributes"); writeAttributes(image.attributes, into: &w.out) }
     w.key("height"); CanonicalJSON.writeNumber(Double(image.height), into: &w.out)
     w.key("media_type"); CanonicalJSON.writeString(image.mediaType, into: &w.out)
@@ -115,7 +116,7 @@ extension Annotation {
   /// score, source_id, z_order (the keys `json` gives, sorted).
   func writeCanonical(into out: inout [UInt8]) {
     var w = ObjectWriter(out: out)
-    out = []
+    out = []   // hand the buffer over: one owner, so the writer's appends do not copy it
     if let a = sourceArea { w.key("area"); CanonicalJSON.writeNumber(a, into: &w.out) }
     if !attributes.isEmpty { w.key("attributes"); writeAttributes(attributes, into: &w.out) }
     var rotation = 0.0
