@@ -3,9 +3,10 @@ import CCrypto
 /// The digests, fetched from OpenSSL 3's default provider once. Naming them per call
 /// (`EVP_sha256()` passed to `EVP_Digest`) makes OpenSSL look the algorithm up again under a
 /// read lock every time: 2.5% of a first import's CPU, which hashes every annotation id.
-/// A fetched `EVP_MD` is immutable and may be shared by threads.
-private nonisolated(unsafe) let sha256MD: OpaquePointer = EVP_MD_fetch(nil, "SHA256", nil)!
-private nonisolated(unsafe) let sha1MD: OpaquePointer = EVP_MD_fetch(nil, "SHA1", nil)!
+/// A fetched `EVP_MD` is immutable and may be shared by threads. Should a provider set-up refuse
+/// the fetch, the implicit per-call lookup is used as before.
+private nonisolated(unsafe) let sha256MD: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil) ?? EVP_sha256()
+private nonisolated(unsafe) let sha1MD: OpaquePointer? = EVP_MD_fetch(nil, "SHA1", nil) ?? EVP_sha1()
 
 /// SHA-256 through OpenSSL's libcrypto (already on every Debian machine; no build cost).
 public enum SHA256 {
