@@ -11,6 +11,8 @@
 # committed seeds in Tests/Fuzz/Corpus/TARGET are read, never written); a crashing input is saved
 # as .build-fuzz/artifacts/TARGET/crash-* and the script exits non-zero. To keep a crash fixed,
 # copy it into Tests/Fuzz/Corpus/TARGET/: the normal test suite replays that folder.
+# Do not pause a run (SIGSTOP) to free the machine: libFuzzer's -timeout counts wall time, so the
+# input it resumes on is reported as a timeout. Run benchmarks beside it at its nice level instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets="document manifest coco cvat voc yolo yolo-yaml labelme labelstudio query image png rle brush"
