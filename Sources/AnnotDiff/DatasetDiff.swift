@@ -136,15 +136,15 @@ public enum DatasetDiff {
     var images: [ImageDiff] = []
     var removedSides: [Side] = [], addedSides: [Side] = []
     let paths = Set(imageEntries.keys).union(labelEntries.keys).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-    // A batch at a time, so memory holds one batch of document bytes: the blobs are read here
-    // (the object reader is not for concurrent use), then decoded and compared on all cores,
-    // which is most of a large diff's time.
+    // A batch at a time, so memory holds two batches of document bytes: the blobs are read on
+    // this thread (the object reader is not for concurrent use) while the previous batch is
+    // decoded and compared on all cores, which is most of a large diff's time.
+    typealias Bytes = (old: [UInt8]?, new: [UInt8]?, lab: EntryChange?, modified: Bool)
     let batchSize = 2048
-    var start = 0
-    while start < paths.count {
-      let batch = Array(paths[start..<min(start + batchSize, paths.count)])
-      start += batch.count
-      var bytes: [(old: [UInt8]?, new: [UInt8]?, lab: EntryChange?, modified: Bool)] = []
+    func readBatch(from s: Int) throws(DiffError) -> (batch: [String], bytes: [Bytes])? {
+      guard s < paths.count else { return nil }
+      let batch = Array(paths[s..<min(s + batchSize, paths.count)])
+      var bytes: [Bytes] = []
       bytes.reserveCapacity(batch.count)
       for p in batch {
         let img = imageEntries[p], lab = labelEntries[p]
@@ -152,7 +152,13 @@ public enum DatasetDiff {
         bytes.append((try lab?.oldBlob.map { id throws(DiffError) in try read(lab!.path, id) },
                       try lab?.newBlob.map { id throws(DiffError) in try read(lab!.path, id) }, lab, modified))
       }
-      let documentOptions = options.document
+      return (batch, bytes)
+    }
+    let documentOptions = options.document
+    var start = 0
+    var next = try readBatch(from: 0)
+    while let (batch, bytes) = next {
+      start += batch.count
       nonisolated(unsafe) let input = bytes
       // Results, not throws, so the first failure in path order is the one reported.
       let work: @Sendable (Int) -> Result<Decoded, DiffError> = { i in
@@ -165,12 +171,15 @@ public enum DatasetDiff {
           return .failure(error)
         }
       }
+      let pending = ParallelMap.Pending(Array(input.indices), work)
+      // The next batch is read meanwhile; its read error comes after this batch's errors.
+      var readFailure: DiffError?
+      do { next = try readBatch(from: start) } catch { readFailure = error; next = nil }
       // `work` does not throw, so the map cannot fail; were it to, the batch is done here.
-      let results = (try? ParallelMap.map(Array(input.indices), work)) ?? input.indices.map(work)
+      let results = (try? pending.wait()) ?? input.indices.map(work)
       var decoded: [Decoded] = []
       decoded.reserveCapacity(results.count)
       for r in results { decoded.append(try r.get()) }
-
       for (k, p) in batch.enumerated() {
         let img = imageEntries[p], lab = labelEntries[p]
         let existedBefore = img.map { $0.oldBlob != nil } ?? true
@@ -193,6 +202,7 @@ public enum DatasetDiff {
         if replaced == nil && labels.isEmpty { continue }
         images.append(ImageDiff(path: p, status: .modified, replaced: replaced, labels: labels))
       }
+      if let readFailure { throw readFailure }
     }
 
     // Renames: same image blob, labels equal once the path is set aside. Removed sides are

@@ -85,6 +85,45 @@ import AnnotTestSupport
     #expect(try DatasetDiff.compare([same], objects: store, imageByteSize: { _ in 0 }).schema == nil)
   }
 
+  /// Batches are read while the one before is decoded; the error reported is still the first in
+  /// path order, whichever kind it is and whichever batch it is in.
+  @Test func theFirstErrorInPathOrderWinsAcrossBatches() throws {
+    let store = MemoryObjects()
+    let good = store.put(LabelDocument(image: ImageRecord(path: "p.png", width: 4, height: 4, mediaType: "image/png")))
+    let bad = store.put(Array("{\"version\": 1}".utf8))
+    let missing = ObjectID(bytes: [UInt8](repeating: 7, count: 20))
+    func changes(badAt: Int, missingAt: Int) -> [EntryChange] {
+      (0..<5000).map { k in
+        let path = "labels/\(String(format: "%05d", k)).png.json"
+        return EntryChange(path: path, oldBlob: k == missingAt ? missing : good, newBlob: k == badAt ? bad : good)
+      }
+    }
+    // The invalid document (second batch) comes before the unreadable blob (third batch).
+    do {
+      _ = try DatasetDiff.compare(changes(badAt: 2100, missingAt: 4500), objects: store, imageByteSize: { _ in 0 })
+      Issue.record("expected an error")
+    } catch {
+      guard case .invalidDocument(let entry, _, _) = error else { Issue.record("got \(error)"); return }
+      #expect(entry == "labels/02100.png.json")
+    }
+    // And the other way round: the unreadable blob comes first.
+    do {
+      _ = try DatasetDiff.compare(changes(badAt: 4500, missingAt: 2100), objects: store, imageByteSize: { _ in 0 })
+      Issue.record("expected an error")
+    } catch {
+      guard case .unreadable(let entry, _, _) = error else { Issue.record("got \(error)"); return }
+      #expect(entry == "labels/02100.png.json")
+    }
+    // In one batch, the earlier path wins too.
+    do {
+      _ = try DatasetDiff.compare(changes(badAt: 2101, missingAt: 2100), objects: store, imageByteSize: { _ in 0 })
+      Issue.record("expected an error")
+    } catch {
+      guard case .unreadable(let entry, _, _) = error else { Issue.record("got \(error)"); return }
+      #expect(entry == "labels/02100.png.json")
+    }
+  }
+
   @Test func errorsNameTheEntry() throws {
     let store = MemoryObjects()
     let bad = store.put(Array("{\"version\": 1}".utf8))
