@@ -47,7 +47,25 @@ public enum CanonicalJSON {
 
   /// Keys in UTF-8 byte order (not Unicode collation, which differs across platforms).
   public static func sortedKeys(_ o: [String: JSONValue]) -> [String] {
-    o.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    o.keys.sorted(by: utf8Precedes)
+  }
+
+  /// `a.utf8.lexicographicallyPrecedes(b.utf8)`, over the strings' contiguous bytes: the generic
+  /// form goes through an iterator per byte, and sorting the 200,000 file names of a 100k
+  /// export manifest with it took a second and a half on one core.
+  public static func utf8Precedes(_ a: String, _ b: String) -> Bool {
+    var a = a, b = b
+    return a.withUTF8 { pa in
+      b.withUTF8 { pb in
+        let n = min(pa.count, pb.count)
+        var i = 0
+        while i < n {
+          if pa[i] != pb[i] { return pa[i] < pb[i] }
+          i += 1
+        }
+        return pa.count < pb.count
+      }
+    }
   }
 
   public static func writeString(_ s: String, into out: inout [UInt8]) {
