@@ -32,7 +32,7 @@ public struct LabelDocument: Sendable, Hashable {
 
   public init(image: ImageRecord, annotations: [Annotation] = []) {
     self.image = image
-    self.annotations = annotations.sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+    self.annotations = annotations.sorted { CanonicalJSON.utf8Precedes($0.id, $1.id) }
   }
 
   /// Annotation by id.
@@ -68,7 +68,7 @@ extension LabelDocument {
     return .object([
       "version": .number(Double(Self.currentVersion)),
       "image": .object(img),
-      "annotations": .array(annotations.sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }.map(\.json)),
+      "annotations": .array(annotations.sorted { CanonicalJSON.utf8Precedes($0.id, $1.id) }.map(\.json)),
     ])
   }
 }

@@ -39,8 +39,8 @@ extension LabelDocument {
     var out: [UInt8] = []
     out.reserveCapacity(160 + annotations.count * 120)
     out.append(contentsOf: "{\n  \"annotations\": ".utf8)
-    let inOrder = zip(annotations, annotations.dropFirst()).allSatisfy { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
-    let sorted = inOrder ? annotations : annotations.sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+    let inOrder = zip(annotations, annotations.dropFirst()).allSatisfy { CanonicalJSON.utf8Precedes($0.id, $1.id) }
+    let sorted = inOrder ? annotations : annotations.sorted { CanonicalJSON.utf8Precedes($0.id, $1.id) }
     if sorted.isEmpty {
       out.append(contentsOf: "[]".utf8)
     } else {
@@ -97,7 +97,7 @@ private func writeNumbers(_ a: [Double], into out: inout [UInt8]) {
 
 private func writeAttributes(_ attributes: [String: AttributeValue], into out: inout [UInt8]) {
   out.append(UInt8(ascii: "{"))
-  for (k, key) in attributes.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+  for (k, key) in attributes.keys.sorted(by: CanonicalJSON.utf8Precedes).enumerated() {
     if k > 0 { out.append(UInt8(ascii: ",")) }
     CanonicalJSON.writeString(key, into: &out)
     out.append(UInt8(ascii: ":"))

@@ -98,30 +98,20 @@ import AnnotTestSupport
         return EntryChange(path: path, oldBlob: k == missingAt ? missing : good, newBlob: k == badAt ? bad : good)
       }
     }
+    func firstError(badAt: Int, missingAt: Int) -> DiffError? {
+      do { _ = try DatasetDiff.compare(changes(badAt: badAt, missingAt: missingAt), objects: store, imageByteSize: { _ in 0 }) }
+      catch { return error }
+      return nil
+    }
     // The invalid document (second batch) comes before the unreadable blob (third batch).
-    do {
-      _ = try DatasetDiff.compare(changes(badAt: 2100, missingAt: 4500), objects: store, imageByteSize: { _ in 0 })
-      Issue.record("expected an error")
-    } catch {
-      guard case .invalidDocument(let entry, _, _) = error else { Issue.record("got \(error)"); return }
-      #expect(entry == "labels/02100.png.json")
-    }
+    guard case .invalidDocument(let first, _, _)? = firstError(badAt: 2100, missingAt: 4500) else { Issue.record("expected an invalid document"); return }
+    #expect(first == "labels/02100.png.json")
     // And the other way round: the unreadable blob comes first.
-    do {
-      _ = try DatasetDiff.compare(changes(badAt: 4500, missingAt: 2100), objects: store, imageByteSize: { _ in 0 })
-      Issue.record("expected an error")
-    } catch {
-      guard case .unreadable(let entry, _, _) = error else { Issue.record("got \(error)"); return }
-      #expect(entry == "labels/02100.png.json")
-    }
+    guard case .unreadable(let second, _, _)? = firstError(badAt: 4500, missingAt: 2100) else { Issue.record("expected an unreadable blob"); return }
+    #expect(second == "labels/02100.png.json")
     // In one batch, the earlier path wins too.
-    do {
-      _ = try DatasetDiff.compare(changes(badAt: 2101, missingAt: 2100), objects: store, imageByteSize: { _ in 0 })
-      Issue.record("expected an error")
-    } catch {
-      guard case .unreadable(let entry, _, _) = error else { Issue.record("got \(error)"); return }
-      #expect(entry == "labels/02100.png.json")
-    }
+    guard case .unreadable(let third, _, _)? = firstError(badAt: 2101, missingAt: 2100) else { Issue.record("expected an unreadable blob"); return }
+    #expect(third == "labels/02100.png.json")
   }
 
   @Test func errorsNameTheEntry() throws {

@@ -1,5 +1,6 @@
 import Testing
 import AnnotModel
+import AnnotTestSupport
 
 @Suite struct CanonicalJSONTests {
   @Test func numbersHaveOneFormatting() {
@@ -9,6 +10,18 @@ import AnnotModel
     #expect(CanonicalJSON.number(0.1) == "0.1")
     #expect(CanonicalJSON.number(1e20) == "1e+20")
     #expect(CanonicalJSON.number(1.0 / 3.0) == "0.3333333333333333")
+  }
+
+  /// The byte comparator all canonical ordering uses agrees with the standard library's UTF-8
+  /// lexicographic order, on prefixes, equal strings and multi-byte characters.
+  @Test func utf8PrecedesIsUTF8ByteOrder() {
+    var rng = SeededRNG(seed: 0x5EED)
+    let pieces = ["", "a", "b", "ab", "é", "e\u{301}", "日", "😀", "Z", "\u{0}", "\u{7f}", "aa"]
+    for _ in 0..<5000 {
+      let a = (0..<Int.random(in: 0...3, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+      let b = (0..<Int.random(in: 0...3, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+      #expect(CanonicalJSON.utf8Precedes(a, b) == a.utf8.lexicographicallyPrecedes(b.utf8), "\(a.debugDescription) < \(b.debugDescription)")
+    }
   }
 
   @Test func keysSortedAndStringsEscaped() throws {
