@@ -19,8 +19,17 @@ public struct ImportedItem: Sendable {
   /// The canonical document; annotation ids are the importer's deterministic ids
   /// (AnnotKit re-attaches the parent revision's ids afterwards).
   public var document: LabelDocument
-  /// The image file to store under `images/<document.image.path>`.
-  public var imageFile: URL
+  /// The path of the image file to store under `images/<document.image.path>`. A string, not a
+  /// URL: importers of 1M images build none per image.
+  public var imageFilePath: String
+  /// `imageFilePath` as a file URL.
+  public var imageFile: URL {
+    get { URL(fileURLWithPath: imageFilePath) }
+    set { imageFilePath = newValue.path }
+  }
+  /// Stat data of the image file (following a symlink) when the importer took it while probing:
+  /// the caller's stat cache uses it instead of asking again.
+  public var fileStat: FileStat?
   /// The image bytes when the format embeds them (LabelMe's `imageData` without an image
   /// file); then `imageFile` only names where they came from and is not read.
   public var imageData: [UInt8]?
@@ -45,14 +54,19 @@ public struct ImportedItem: Sendable {
     }
   }
   public init(document: LabelDocument, imageFile: URL, imageData: [UInt8]? = nil) {
-    self.document = document; self.imageFile = imageFile; self.imageData = imageData
+    self.init(document: document, imageFilePath: imageFile.path, imageData: imageData)
+  }
+  public init(document: LabelDocument, imageFilePath: String, imageData: [UInt8]? = nil) {
+    self.document = document; self.imageFilePath = imageFilePath; self.imageData = imageData
   }
 }
 
 /// Headers of image files that cannot have changed since an earlier import read them (the
 /// caller's stat cache): an importer asks before opening a file to probe it. Read from any thread.
 public protocol HeaderCache: AnyObject, Sendable {
-  func header(forFile path: String) -> ImageInfo?
+  /// The header recorded for `path` if `stat` (the importer's, following symlinks) still equals
+  /// the stat data recorded with it.
+  func header(forFile path: String, stat: FileStat) -> ImageInfo?
 }
 
 /// What earlier imports' conversions gave, by source key: the SHA-1 of the canonical document

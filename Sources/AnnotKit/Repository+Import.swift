@@ -133,12 +133,13 @@ final class ImportStager: ImportSink {
   /// The blob id of each item's image: from the stat cache when the file cannot have changed,
   /// else read, hashed and packed.
   private func imageBlobs(_ items: [ImportedItem]) throws -> [ObjectID] {
-    let files = items.map { $0.imageFile.path }
+    let files = items.map(\.imageFilePath)
     var blobs = [ObjectID?](repeating: nil, count: files.count)
     var stats = [StatCache.Stat?](repeating: nil, count: files.count)
     var toRead: [Int] = []
     for (i, f) in files.enumerated() {
-      stats[i] = StatCache.Stat.of(f)
+      // The importer's stat when it probed the file (the header it gave goes with that stat).
+      stats[i] = items[i].fileStat ?? StatCache.Stat.of(f)
       if let st = stats[i], let id = cache.lookup(f, st), repo.git.exists(id, refresh: false) {
         blobs[i] = id
         // An entry from before headers were kept learns the header the importer probed.
@@ -149,7 +150,7 @@ final class ImportStager: ImportSink {
     }
     // Bytes a format embeds (LabelMe's imageData) stand in for their missing file.
     var embedded: [String: [UInt8]] = [:]
-    for item in items { if let d = item.imageData { embedded[item.imageFile.path] = d } }
+    for item in items { if let d = item.imageData { embedded[item.imageFilePath] = d } }
     let inline = embedded
     let cache = self.cache
     let headers = items.map { HeaderStore.encode($0.header) }
@@ -283,8 +284,8 @@ final class HeaderStore: HeaderCache, @unchecked Sendable {
   private let cache: StatCache
   init(_ cache: StatCache) { self.cache = cache }
 
-  func header(forFile path: String) -> ImageInfo? {
-    guard let st = StatCache.Stat.of(path), let h = cache.header(path, st), Int(h.media) <= Self.mediaTypes.count else { return nil }
+  func header(forFile path: String, stat st: FileStat) -> ImageInfo? {
+    guard let h = cache.header(path, st), Int(h.media) <= Self.mediaTypes.count else { return nil }
     return ImageInfo(width: Int(h.width), height: Int(h.height), mediaType: Self.mediaTypes[Int(h.media) - 1], bitDepth: Int(h.bitDepth))
   }
 

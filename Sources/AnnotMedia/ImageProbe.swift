@@ -63,9 +63,11 @@ public enum ImageProbe {
   /// Probes the file at `url`, reading the first 16 KiB and, only when a JPEG's SOF or a
   /// TIFF's first IFD lies beyond that, the few bytes needed at later offsets.
   /// Errors name the file by `url.path`.
-  public static func probe(fileAt url: URL) throws(MediaError) -> ImageInfo {
+  public static func probe(fileAt url: URL) throws(MediaError) -> ImageInfo { try probe(atPath: url.path) }
+
+  /// `probe(fileAt:)` by path: importers that probe 100,000s of images build no URL for each.
+  public static func probe(atPath name: String) throws(MediaError) -> ImageInfo {
     // POSIX reads (not FileHandle/Data): an import probes every image, 100,000s of them.
-    let name = url.path
     let fd = open(name, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else {
       let exists = FileManager.default.fileExists(atPath: name)

@@ -89,6 +89,77 @@ extension JSONParser {
     }
   }
 
+  /// Parses the one JSON value that is the whole of `buf` as an element of a larger document
+  /// (nesting counted from 1, as `parse(_:in:)` does). Line and column of an error count from the
+  /// start of `buf`: callers that read the element out of a larger file ask `parse(_:in:)` over
+  /// the whole file for the error they show.
+  public static func parseElement(_ buf: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> JSONValue {
+    var p = JSONParser(buf)
+    p.skipWhitespace()
+    let v = try p.parseValue(depth: 1)
+    p.skipWhitespace()
+    if p.i < buf.count { throw p.error("unexpected data after the JSON value") }
+    return v
+  }
+
+  /// The values of two integer members of the object that is the whole of `buf` (COCO's `id` and
+  /// `image_id`), by `JSONValue.intValue`'s rule, without building anything; the other members
+  /// are skipped. nil when `buf` is not an object, either member is missing, repeated or not an
+  /// integer, or anything does not parse: callers then parse in full for the exact error.
+  public static func integerMembers(_ a: StaticString, _ b: StaticString, of buf: UnsafeBufferPointer<UInt8>) -> (Int, Int)? {
+    var p = JSONParser(buf)
+    var va: Int?, vb: Int?
+    func equals(_ s: StaticString, _ range: Range<Int>) -> Bool {
+      guard s.utf8CodeUnitCount == range.count else { return false }
+      for k in 0..<range.count where s.utf8Start[k] != buf[range.lowerBound + k] { return false }
+      return true
+    }
+    p.skipWhitespace()
+    guard p.i < buf.count, buf[p.i] == UInt8(ascii: "{") else { return nil }
+    p.i += 1
+    do {
+      while true {
+        p.skipWhitespace()
+        guard p.i < buf.count else { return nil }
+        if buf[p.i] == UInt8(ascii: "}") { break }
+        guard buf[p.i] == UInt8(ascii: "\"") else { return nil }
+        // Keys without escapes are compared as bytes; any other key cannot be `a` or `b` unless it
+        // decodes to it, so it is decoded.
+        let keyStart = p.i + 1
+        var j = keyStart
+        while j < buf.count, buf[j] != UInt8(ascii: "\""), buf[j] != UInt8(ascii: "\\") { j += 1 }
+        var which = 0
+        if j < buf.count, buf[j] == UInt8(ascii: "\"") {
+          which = equals(a, keyStart..<j) ? 1 : equals(b, keyStart..<j) ? 2 : 0
+          p.i = j + 1
+        } else {
+          let key = try p.parseString()
+          which = key == a.description ? 1 : key == b.description ? 2 : 0
+        }
+        p.skipWhitespace()
+        guard p.i < buf.count, buf[p.i] == UInt8(ascii: ":") else { return nil }
+        p.i += 1
+        p.skipWhitespace()
+        if which == 0 {
+          try p.skipValue()
+        } else {
+          guard p.i < buf.count, buf[p.i] == UInt8(ascii: "-") || (buf[p.i] >= 0x30 && buf[p.i] <= 0x39) else { return nil }
+          guard let v = JSONValue.number(try p.parseNumber()).intValue else { return nil }
+          if which == 1 { guard va == nil else { return nil }; va = v } else { guard vb == nil else { return nil }; vb = v }
+        }
+        p.skipWhitespace()
+        guard p.i < buf.count else { return nil }
+        if buf[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
+        if buf[p.i] == UInt8(ascii: "}") { break }
+        return nil
+      }
+    } catch { return nil }
+    p.i += 1
+    p.skipWhitespace()
+    guard p.i == buf.count, let va, let vb else { return nil }
+    return (va, vb)
+  }
+
   /// The byte ranges of the elements of the array that is the whole of `bytes`, each checked for
   /// syntax but not built: callers parse one element at a time (`parse(_:in:)`), so a file of a
   /// million records never becomes one tree. Returns nil when the top level is not an array.

@@ -25,20 +25,8 @@ import AnnotModel
 /// version (`ANNOTSC1` had no header fields) is ignored and rewritten.
 /// Loaded once per operation into one buffer and searched by bisection (no per-entry allocation).
 public final class StatCache {
-  public struct Stat: Equatable, Sendable {
-    public var dev: UInt64, ino: UInt64, size: UInt64, mtimeNs: Int64, ctimeNs: Int64
-    public init(dev: UInt64, ino: UInt64, size: UInt64, mtimeNs: Int64, ctimeNs: Int64) {
-      self.dev = dev; self.ino = ino; self.size = size; self.mtimeNs = mtimeNs; self.ctimeNs = ctimeNs
-    }
-    /// Stat data of `path` (following symlinks), or nil if it cannot be stat'ed.
-    public static func of(_ path: String) -> Stat? {
-      var st = stat()
-      guard stat(path, &st) == 0 else { return nil }
-      return Stat(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino), size: UInt64(st.st_size),
-                  mtimeNs: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
-                  ctimeNs: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec))
-    }
-  }
+  /// Stat data as the cache compares it (AnnotModel's `FileStat`, shared with the importers).
+  public typealias Stat = FileStat
 
   /// An image header as the cache keeps it; the media code's meaning belongs to the caller.
   public struct Header: Equatable, Sendable {

@@ -170,6 +170,51 @@ enum COCOFixture {
     #expect(report.lossSummary == "1 ellipses written as 32-point polygons, 1 group ids dropped, 1 polylines dropped, 1 tags dropped")
   }
 
+  /// The file is read by offset, an element at a time, but a syntax error inside an element
+  /// still names its line and column in the whole file, as the reference parser over the whole
+  /// file gives them (the importer parses the file again for the error).
+  @Test func syntaxErrorsInsideElementsNameTheirPlaceInTheWholeFile() throws {
+    let fx = COCOFixture.json
+    for (from, to) in [("[10, 20, 30, 40]", "[10, 20, 30 40]"), ("\"sub/b.jpg\"", "\"sub/b.jpg"), ("\"iscrowd\": 0, \"segmentation\": []", "\"iscrowd\": 0 \"segmentation\": []"),
+                       ("\"height\": 80}", "\"height\": 8x}")] {
+      let broken = fx.replacingOccurrences(of: from, with: to)
+      let bytes = Array(broken.utf8)
+      let reference: String = {
+        // The whole file held and scanned, then its images and annotations parsed in order.
+        do throws(JSONSyntaxError) {
+          let scanned = try JSONParser.scanObject(bytes, arrays: ["images", "annotations"])
+          for key in ["images", "annotations"] { for r in scanned.elements[key] ?? [] { _ = try JSONParser.parse(bytes, in: r) } }
+          return "parsed"
+        } catch { return "instances.json: line \(error.line), column \(error.column): malformed JSON: \(error.message)" }
+      }()
+      #expect(reference != "parsed")
+      let dir = makeTempDir()
+      defer { try? FileManager.default.removeItem(at: dir) }
+      let src = COCOFixture.make(dir, json: broken)
+      #expect(errorLine { _ = try COCOImporter().importDataset(from: src, options: ImportOptions()) } == reference, "\(to)")
+    }
+  }
+
+  /// A COCO file that changes between the scan and the reading of its elements is refused with
+  /// its name, never read as a mix of two versions.
+  @Test func aFileChangedWhileItIsReadIsRefused() throws {
+    final class Appending: ImportSink {
+      let file: URL
+      init(_ file: URL) { self.file = file }
+      func begin(manifest: DatasetManifest, imageCount: Int?) throws {
+        let h = try FileHandle(forWritingTo: file)
+        try h.seekToEnd(); try h.write(contentsOf: Data("\n".utf8)); try h.close()
+      }
+      func consume(_ items: [ImportedItem]) throws {}
+      func warn(_ warning: String) {}
+    }
+    let dir = makeTempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let src = COCOFixture.make(dir, json: COCOFixture.json)
+    #expect(errorLine { try COCOImporter().streamDataset(from: src, options: ImportOptions(), to: Appending(src)) }
+            == "instances.json: the file changed while it was being read; import it again once it is complete")
+  }
+
   /// Each row: a change to the fixture JSON (or files) and the exact one-line error.
   @Test func badInputGivesOneLineErrors() throws {
     func run(_ json: String, setup: (URL) -> Void = { _ in }) -> String? {

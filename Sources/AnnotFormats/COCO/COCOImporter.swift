@@ -131,7 +131,9 @@ public struct COCOImporter: DatasetImporter {
 
     // Images: each is parsed and its file probed on all cores; ids and paths are checked in order.
     guard case .array = root.optional("images")?.value else { _ = try root.required("images").array(); throw root.fail("images: expected an array") }
-    struct Img: Sendable { var id: Int; var place: String; var record: ImageRecord; var file: URL; var header: ImageInfo }
+    struct Img: Sendable { var id: Int; var place: String; var record: ImageRecord; var file: String; var header: ImageInfo; var stat: FileStat? }
+    // Paths as strings: a URL per image and candidate cost more than the checks themselves.
+    let roots = candidates.map(\.path)
     let imageCount = f.elements("images").count
     let parsedImages = try f.convert("images", Array(0..<imageCount)) { _, im -> Img in
       let id = try im.required("id").int()
@@ -155,18 +157,24 @@ public struct COCOImporter: DatasetImporter {
       }
       let width = try n.required("width").int(), height = try n.required("height").int()
       guard width > 0, height > 0 else { throw FormatError.invalid(file: file, place: n.place, message: "image size \(width)x\(height) is not positive") }
-      let root = candidates.first { FileAccess.exists($0.appendingPathComponent(path)) }
-      guard let root else {
-        throw FormatError.invalid(file: file, place: n.place + ".file_name",
-                                  message: "image file \"\(path)\" not found in \(candidates.map(\.path).joined(separator: ", "))")
+      // The first root that has the file; its lstat goes on to the probe.
+      var st = stat()
+      var found: (root: String, file: String)?
+      for r in roots {
+        let f = r.hasSuffix("/") ? r + path : r + "/" + path
+        if lstat(f, &st) == 0 { found = (r, f); break }
       }
-      let url = root.appendingPathComponent(path)
-      let info = try FileAccess.probeImage(url, root: root, errFile: file, place: n.place + ".file_name", headers: options.headers)
+      guard let found else {
+        throw FormatError.invalid(file: file, place: n.place + ".file_name",
+                                  message: "image file \"\(path)\" not found in \(roots.joined(separator: ", "))")
+      }
+      let (info, fileStat) = try FileAccess.probeImage(atPath: found.file, root: found.root, errFile: file, place: n.place + ".file_name",
+                                                       headers: options.headers, lstat: st)
       guard info.width == width, info.height == height else {
         throw FormatError.invalid(file: file, place: n.place, message: "JSON says \(width)x\(height) but \(path) is \(info.width)x\(info.height)")
       }
       return Img(id: id, place: n.place, record: ImageRecord(path: path, width: width, height: height, mediaType: info.mediaType,
-                                                             sourceID: String(id), split: split), file: url, header: info)
+                                                             sourceID: String(id), split: split), file: found.file, header: info, stat: fileStat)
     }
     // The position of each image id in `parsedImages`.
     var imageIndex: [Int: Int32] = [:]
@@ -211,21 +219,16 @@ public struct COCOImporter: DatasetImporter {
     // Pass one: each annotation's id and image, without building it.
     struct Key: Sendable { var id: Int; var image: Int32 }
     let annCount = f.elements("annotations").count
-    let bytes = f.bytes, ranges = f.elements("annotations")
     let keys = try ParallelMap.map(Array(stride(from: 0, to: annCount, by: 8192))) { s -> [Key] in
-      var out: [Key] = []
-      out.reserveCapacity(min(8192, annCount - s))
-      for k in s..<min(s + 8192, annCount) {
-        let m = JSONParser.members(["id", "image_id"], of: bytes, in: ranges[k])
+      try f.withElements("annotations", Array(s..<min(s + 8192, annCount))) { j, buf -> Key in
         // The same integer rule as the full conversion (`intValue`), so what fails here fails there.
-        if let id = m?["id"]?.intValue, let img = m?["image_id"]?.intValue, let i = index[img] {
-          out.append(Key(id: id, image: i))
-        } else {
-          _ = try convertOne(k, try f.parse("annotations", k))   // throws the precise error
-          throw FormatError.invalid(file: file, place: "annotations[\(k)]", message: "id or image_id cannot be read")
+        if let (id, img) = JSONParser.integerMembers("id", "image_id", of: buf), let i = index[img] {
+          return Key(id: id, image: i)
         }
+        let k = s + j
+        _ = try convertOne(k, try f.node("annotations", k, buf))   // throws the precise error
+        throw FormatError.invalid(file: file, place: "annotations[\(k)]", message: "id or image_id cannot be read")
       }
-      return out
     }.flatMap { $0 }
     // Duplicate ids: the first repeat in file order is reported, as a reader going through the
     // file would find it.
@@ -265,19 +268,30 @@ public struct COCOImporter: DatasetImporter {
     for b in stride(from: 0, to: parsedImages.count, by: batchSize) {
       let e = min(b + batchSize, parsedImages.count)
       struct Known: Sendable { var key: ObjectID?; var hit: (digest: ObjectID, annotations: Int)? }
-      let known: [Known] = memo == nil ? Array(repeating: Known(), count: e - b) : try ParallelMap.map(Array(b..<e)) { i -> Known in
-        let d = Digest.sha1()
-        d.update(classTag)
-        d.update(LabelDocument(image: records[i]).canonicalBytes())
-        for j in starts[i]..<starts[i + 1] {
-          let r = ranges[order[j]]
-          var n = UInt32(r.count).littleEndian
-          withUnsafeBytes(of: &n) { d.update(Array($0)) }
-          bytes.withUnsafeBufferPointer { d.update(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer($0)[r])) }
-        }
-        let key = ObjectID(bytes: d.finish())
-        return Known(key: key, hit: memo!.converted(key))
-      }
+      // Keys a few hundred images at a time, so their annotations are read in one or a few spans.
+      let known: [Known] = memo == nil ? Array(repeating: Known(), count: e - b)
+        : try ParallelMap.map(Array(stride(from: b, to: e, by: 256))) { c -> [Known] in
+          let images = c..<min(c + 256, e)
+          let digests = images.map { i -> Digest in
+            let d = Digest.sha1()
+            d.update(classTag)
+            d.update(LabelDocument(image: records[i]).canonicalBytes())
+            return d
+          }
+          // The annotations of these images in image order, each hashed into its image's digest.
+          var owner: [Int] = []
+          for i in images { owner += Array(repeating: i - c, count: starts[i + 1] - starts[i]) }
+          _ = try f.withElements("annotations", Array(order[starts[c]..<starts[images.upperBound]])) { j, buf in
+            let d = digests[owner[j]]
+            var n = UInt32(buf.count).littleEndian
+            withUnsafeBytes(of: &n) { d.update(Array($0)) }
+            d.update(UnsafeRawBufferPointer(buf))
+          }
+          return digests.map { d in
+            let key = ObjectID(bytes: d.finish())
+            return Known(key: key, hit: memo!.converted(key))
+          }
+        }.flatMap { $0 }
       var anns: [Int] = []
       for i in b..<e where known[i - b].hit == nil { anns += grouped[start[i]..<start[i + 1]] }
       let converted = try f.convert("annotations", anns, convertOne)
@@ -289,8 +303,9 @@ public struct COCOImporter: DatasetImporter {
         if let hit = k.hit {
           let mine = Array(grouped[start[i]..<start[i + 1]])
           let record = records[i]
-          var item = ImportedItem(document: LabelDocument(image: record), imageFile: parsedImages[i].file)
+          var item = ImportedItem(document: LabelDocument(image: record), imageFilePath: parsedImages[i].file)
           item.header = parsedImages[i].header
+          item.fileStat = parsedImages[i].stat
           item.sourceKey = k.key
           item.skipped = .init(digest: hit.digest, annotations: hit.annotations) {
             LabelDocument(image: record, annotations: try f.convert("annotations", mine, convertOne).flatMap { $0 })
@@ -301,8 +316,9 @@ public struct COCOImporter: DatasetImporter {
         var list: [Annotation] = []
         list.reserveCapacity(start[i + 1] - start[i])
         for _ in start[i]..<start[i + 1] { list += converted[j]; j += 1 }
-        var item = ImportedItem(document: LabelDocument(image: parsedImages[i].record, annotations: list), imageFile: parsedImages[i].file)
+        var item = ImportedItem(document: LabelDocument(image: parsedImages[i].record, annotations: list), imageFilePath: parsedImages[i].file)
         item.header = parsedImages[i].header
+        item.fileStat = parsedImages[i].stat
         item.sourceKey = k.key
         items.append(item)
       }

@@ -18,28 +18,9 @@ enum FileAccess {
   /// linked to `/etc/passwd` is refused before a byte of it is read.
   static func read(_ url: URL, display: String, inside root: URL? = nil,
                    limit: Int = Limits.maxInputBytes) throws(FormatError) -> [UInt8] {
-    if let root {
-      guard let real = resolved(url) else {
-        throw FormatError.invalid(file: display, place: "", message: exists(url) ? "dangling symlink" : "no such file")
-      }
-      guard let realRoot = realRoot(root), real.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") else {
-        throw FormatError.invalid(file: display, place: "", message: "symlink resolves outside \(DisplayText.quoted(root.path)); refused")
-      }
-    }
-    let fd = open(url.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-    guard fd >= 0 else {
-      throw FormatError.invalid(file: display, place: "", message: exists(url) ? "cannot read the file" : "no such file")
-    }
+    let (fd, st) = try openInput(url, display: display, inside: root, limit: limit)
     defer { close(fd) }
-    var st = stat()
-    guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-      throw FormatError.invalid(file: display, place: "", message: "not a regular file")
-    }
     let size = Int(st.st_size)
-    guard size <= limit else {
-      throw FormatError.invalid(file: display, place: "",
-                                message: "file is \(size) bytes, over the input limit of \(limit) (raise it with ANNOT_MAX_INPUT_BYTES)")
-    }
     var out = [UInt8](repeating: 0, count: size)
     var done = 0
     while done < size {
@@ -52,6 +33,36 @@ enum FileAccess {
     // the size it had, so the limit holds.
     if done < size { out.removeSubrange(done...) }
     return out
+  }
+
+  /// Opens an input file with `read`'s checks (inside `root`, a regular file, within `limit`)
+  /// and returns the descriptor, which the caller closes, and its stat data.
+  static func openInput(_ url: URL, display: String, inside root: URL? = nil,
+                        limit: Int = Limits.maxInputBytes) throws(FormatError) -> (Int32, stat) {
+    if let root {
+      guard let real = resolved(url) else {
+        throw FormatError.invalid(file: display, place: "", message: exists(url) ? "dangling symlink" : "no such file")
+      }
+      guard let realRoot = realRoot(root), real.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") else {
+        throw FormatError.invalid(file: display, place: "", message: "symlink resolves outside \(DisplayText.quoted(root.path)); refused")
+      }
+    }
+    let fd = open(url.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    guard fd >= 0 else {
+      throw FormatError.invalid(file: display, place: "", message: exists(url) ? "cannot read the file" : "no such file")
+    }
+    var st = stat()
+    guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+      close(fd)
+      throw FormatError.invalid(file: display, place: "", message: "not a regular file")
+    }
+    let size = Int(st.st_size)
+    guard size <= limit else {
+      close(fd)
+      throw FormatError.invalid(file: display, place: "",
+                                message: "file is \(size) bytes, over the input limit of \(limit) (raise it with ANNOT_MAX_INPUT_BYTES)")
+    }
+    return (fd, st)
   }
 
   /// True for a regular file, following symlinks.
@@ -106,11 +117,22 @@ enum FileAccess {
   /// `realPath` of a file, cheaply for the common case: one lstat tells a plain file, whose real
   /// path is its folder's (resolved once per folder) plus its name; anything else (a symlink) is
   /// resolved in full. `lstat` is the caller's, when it has one.
-  static func resolved(_ file: URL, lstat given: stat? = nil) -> String? {
+  static func resolved(_ file: URL, lstat given: stat? = nil) -> String? { resolved(atPath: file.path, lstat: given) }
+
+  static func resolved(atPath file: String, lstat given: stat? = nil) -> String? {
     var st = stat()
-    if let given { st = given } else if lstat(file.path, &st) != 0 { return nil }
-    guard (st.st_mode & S_IFMT) == S_IFREG else { return realPath(file) }
-    return realRoot(file.deletingLastPathComponent()).map { ($0.hasSuffix("/") ? $0 : $0 + "/") + file.lastPathComponent }
+    if let given { st = given } else if lstat(file, &st) != 0 { return nil }
+    guard (st.st_mode & S_IFMT) == S_IFREG else { return realPath(URL(fileURLWithPath: file)) }
+    let (folder, name) = split(file)
+    return realRoot(atPath: folder).map { ($0.hasSuffix("/") ? $0 : $0 + "/") + name }
+  }
+
+  /// `a/b/c.png` → (`a/b`, `c.png`); `/c.png` → (`/`, `c.png`); `c.png` → (`.`, `c.png`).
+  static func split(_ path: String) -> (folder: String, name: String) {
+    let u = path.utf8
+    guard let slash = u.lastIndex(of: UInt8(ascii: "/")) else { return (".", path) }
+    let folder = slash == u.startIndex ? "/" : String(path[..<slash])
+    return (folder, String(path[path.index(after: slash)...]))
   }
 
   /// The canonical absolute path (symlinks resolved), nil if it does not exist.
@@ -129,45 +151,64 @@ enum FileAccess {
   private final class RootCache: @unchecked Sendable {
     let lock = NSLock()
     var paths: [String: (real: String, dev: UInt64, ino: UInt64)] = [:]
-    func real(_ url: URL) -> String? {
+    func real(_ path: String) -> String? {
       var st = stat()
-      guard lstat(url.path, &st) == 0 else { return nil }
+      guard lstat(path, &st) == 0 else { return nil }
       let dev = UInt64(st.st_dev), ino = UInt64(st.st_ino)
       lock.lock()
-      if let e = paths[url.path], e.dev == dev, e.ino == ino { lock.unlock(); return e.real }
+      if let e = paths[path], e.dev == dev, e.ino == ino { lock.unlock(); return e.real }
       lock.unlock()
-      guard let p = FileAccess.realPath(url) else { return nil }
-      lock.lock(); if paths.count < 4096 || paths[url.path] != nil { paths[url.path] = (p, dev, ino) }; lock.unlock()
+      guard let p = FileAccess.realPath(URL(fileURLWithPath: path)) else { return nil }
+      lock.lock(); if paths.count < 4096 || paths[path] != nil { paths[path] = (p, dev, ino) }; lock.unlock()
       return p
     }
   }
-  static func realRoot(_ url: URL) -> String? { rootCache.real(url) }
+  static func realRoot(_ url: URL) -> String? { rootCache.real(url.path) }
+  static func realRoot(atPath path: String) -> String? { rootCache.real(path) }
 
   /// Checks that `file` exists, resolves (through symlinks) inside `root`, and has a readable
   /// image header; returns what the header says. Errors name `errFile` and `place`.
   static func probeImage(_ file: URL, root: URL, errFile: String, place: String,
                          headers: (any HeaderCache)? = nil) throws(FormatError) -> ImageInfo {
+    try probeImage(atPath: file.path, root: root.path, errFile: errFile, place: place, headers: headers).info
+  }
+
+  /// `probeImage` by path, for importers that probe every image of a large dataset: it also
+  /// returns the file's stat data (following a symlink), taken once and handed on, so the header
+  /// cache here and the stat cache of the caller do not stat the file again. `lstat` is the
+  /// caller's, when it already has one for `file`.
+  static func probeImage(atPath file: String, root: String, errFile: String, place: String,
+                         headers: (any HeaderCache)? = nil, lstat given: stat? = nil) throws(FormatError) -> (info: ImageInfo, stat: FileStat?) {
     // One lstat answers "exists", "symlink?" and "regular file?" for a plain file, and its real
     // path costs no realpath(3) (a system call per path component) per image.
     var st = stat()
-    guard lstat(file.path, &st) == 0 else {
-      throw FormatError.invalid(file: errFile, place: place, message: "image file not found: \(file.path)")
+    if let given { st = given } else {
+      guard lstat(file, &st) == 0 else {
+        throw FormatError.invalid(file: errFile, place: place, message: "image file not found: \(file)")
+      }
     }
-    guard let real = resolved(file, lstat: st), let realRoot = realRoot(root) else {
-      throw FormatError.invalid(file: errFile, place: place, message: "image file is a dangling symlink: \(file.path)")
+    // In a flat folder the file's folder is the root: resolved once, not twice, per image.
+    let isPlain = (st.st_mode & S_IFMT) == S_IFREG
+    let (folder, name) = split(file)
+    guard let realRoot = realRoot(atPath: root),
+          let real = isPlain && folder == root ? (realRoot.hasSuffix("/") ? realRoot : realRoot + "/") + name : resolved(atPath: file, lstat: st) else {
+      throw FormatError.invalid(file: errFile, place: place, message: "image file is a dangling symlink: \(file)")
     }
     guard real.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") else {
-      throw FormatError.invalid(file: errFile, place: place, message: "image file \(file.path) resolves to \(real), outside \(realRoot)")
+      throw FormatError.invalid(file: errFile, place: place, message: "image file \(file) resolves to \(real), outside \(realRoot)")
     }
-    guard (st.st_mode & S_IFMT) == S_IFREG || isRegularFile(file) else {
-      throw FormatError.invalid(file: errFile, place: place, message: "image path is not a regular file: \(file.path)")
+    // What the bytes are: lstat's answer for a plain file, stat's through a symlink.
+    let fileStat: FileStat? = isPlain ? FileStat(st) : FileStat.of(file)
+    guard isPlain || isRegularFile(URL(fileURLWithPath: file)) else {
+      throw FormatError.invalid(file: errFile, place: place, message: "image path is not a regular file: \(file)")
     }
     // A header the caller remembers for this unchanged file; the limits may have been lowered
     // since, so a remembered size over them is probed again (and refused with the file's name).
-    if let known = headers?.header(forFile: file.path), Limits.imageSizeProblem(width: known.width, height: known.height) == nil {
-      return known
+    if let fileStat, let known = headers?.header(forFile: file, stat: fileStat),
+       Limits.imageSizeProblem(width: known.width, height: known.height) == nil {
+      return (known, fileStat)
     }
-    do { return try ImageProbe.probe(fileAt: file) } catch {
+    do { return (try ImageProbe.probe(atPath: file), fileStat) } catch {
       throw FormatError.invalid(file: errFile, place: place, message: error.description)
     }
   }

@@ -309,7 +309,7 @@ public struct YOLOImporter: DatasetImporter {
       throw FormatError.invalid(file: imageRel, place: "", message: "invalid image path: \(why)")
     }
     let imageURL = root.appendingPathComponent(imageRel)
-    let info = try FileAccess.probeImage(imageURL, root: root, errFile: imageRel, place: "", headers: headers)
+    let (info, fileStat) = try FileAccess.probeImage(atPath: imageURL.path, root: root.path, errFile: imageRel, place: "", headers: headers)
     var record = ImageRecord(path: datasetPath, width: info.width, height: info.height, mediaType: info.mediaType, split: split)
     record.split = split
     var annotations: [Annotation] = []
@@ -320,8 +320,9 @@ public struct YOLOImporter: DatasetImporter {
       }
       annotations = try Self.parseLabels(text, file: labelRel, image: record, names: names)
     }
-    var out = ImportedItem(document: LabelDocument(image: record, annotations: annotations), imageFile: imageURL)
+    var out = ImportedItem(document: LabelDocument(image: record, annotations: annotations), imageFilePath: imageURL.path)
     out.header = info
+    out.fileStat = fileStat
     return out
   }
 
