@@ -152,12 +152,16 @@ final class StageTransaction {
     try images.finish()
     try docs.finish()
     // Removals of paths that an earlier edit of this transaction added are dropped with them.
-    let edits = order.compactMap { p -> TreeUpdate? in
+    var edits = order.compactMap { p -> TreeUpdate? in
       guard let u = updates[p] else { return nil }
       if case .remove = u, (try? tree.entry(p)) == nil { return nil }
       return u
     }
+    // The table of edits by path is not needed past this point; at 1M images it is hundreds of
+    // megabytes that writing the tree would otherwise hold on top of its own.
+    updates = [:]; order = []
     let newTree = try repo.git.updateTree(base, edits)
+    edits = []
     if record { keepStageFile ? try repo.setStageKeepingFile(newTree) : try repo.setStage(newTree) }
     withExtendedLifetime(lock) {}
     return newTree

@@ -56,44 +56,46 @@ public final class ObjectMemo: @unchecked Sendable {
     added += v
   }
 
-  /// Writes old and new records merged, atomically; a failure only costs the next run time.
+  /// Writes old and new records merged, atomically, streamed to the file (saving 4M records
+  /// holds no second copy of them); a failure only costs the next run time.
   public func save() {
     guard !added.isEmpty else { return }
-    let out: [UInt8] = added.withUnsafeBytes { new in
+    let latest: [Int] = added.withUnsafeBytes { new in
+      func key(_ r: Int) -> UnsafeRawPointer { new.baseAddress! + r * 40 }
+      // New records by key; of several with one key the last recorded, as a dictionary keeps.
+      var order = Array(0..<(new.count / 40))
+      order.sort { a, b in
+        let c = memcmp(key(a), key(b), 20)
+        return c != 0 ? c < 0 : a < b
+      }
+      var latest: [Int] = []
+      latest.reserveCapacity(order.count)
+      for r in order {
+        if let last = latest.last, memcmp(key(last), key(r), 20) == 0 { latest[latest.count - 1] = r } else { latest.append(r) }
+      }
+      return latest
+    }
+    guard var out = CacheFileWriter(path: path) else { return }
+    out.append(Self.magic); out.append([0, 0, 0, 0])
+    // Merged with the sorted old records; a new record replaces an old one with its key.
+    var n = 0
+    added.withUnsafeBytes { new in
       data.withUnsafeBytes { old in
         func key(_ base: UnsafeRawBufferPointer, _ r: Int) -> UnsafeRawPointer { base.baseAddress! + r * 40 }
-        // New records by key; of several with one key the last recorded, as a dictionary keeps.
-        var order = Array(0..<(new.count / 40))
-        order.sort { a, b in
-          let c = memcmp(key(new, a), key(new, b), 20)
-          return c != 0 ? c < 0 : a < b
-        }
-        var latest: [Int] = []
-        latest.reserveCapacity(order.count)
-        for r in order {
-          if let last = latest.last, memcmp(key(new, last), key(new, r), 20) == 0 { latest[latest.count - 1] = r } else { latest.append(r) }
-        }
-        // Merged with the sorted old records; a new record replaces an old one with its key.
-        var out = Self.magic
-        out.reserveCapacity(12 + (count + latest.count) * 40)
-        out += [0, 0, 0, 0]
-        var i = 0, j = 0, n = 0
+        var i = 0, j = 0
         while i < count || j < latest.count {
           let c: Int32 = i == count ? 1 : j == latest.count ? -1 : memcmp(key(old, i), key(new, latest[j]), 20)
           if c < 0 {
-            out.append(contentsOf: UnsafeRawBufferPointer(start: key(old, i), count: 40)); i += 1
+            out.append(UnsafeRawBufferPointer(start: key(old, i), count: 40)); i += 1
           } else {
-            out.append(contentsOf: UnsafeRawBufferPointer(start: key(new, latest[j]), count: 40)); j += 1
+            out.append(UnsafeRawBufferPointer(start: key(new, latest[j]), count: 40)); j += 1
             if c == 0 { i += 1 }
           }
           n += 1
         }
-        for b in 0..<4 { out[8 + b] = UInt8(truncatingIfNeeded: n >> (8 * b)) }
-        return out
       }
     }
-    let tmp = path + ".tmp-\(getpid())"
-    if FileManager.default.createFile(atPath: tmp, contents: Data(out)), rename(tmp, path) == 0 { return }
-    unlink(tmp)
+    out.patch((0..<4).map { UInt8(truncatingIfNeeded: n >> (8 * $0)) }, at: 8)
+    _ = out.commit()
   }
 }

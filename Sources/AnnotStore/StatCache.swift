@@ -42,7 +42,12 @@ public final class StatCache {
   private var data: [UInt8] = []
   /// Offsets of the records in `data`, in path order.
   private var offsets: [Int] = []
-  private var added: [String: (Stat, ObjectID, Header?)] = [:]
+  /// Records of this run, encoded as on disk one after another (a later one for a path wins),
+  /// and where each starts. Flat bytes, not a dictionary: an import of 1M images records 1M of
+  /// them, and a dictionary of strings and ids came to ~220 bytes an entry, more while saving.
+  /// A path recorded in this run is not looked up again in it (a cache may miss; it never lies).
+  private var added: [UInt8] = []
+  private var addedAt: [Int] = []
   /// Files changed at or after this moment (minus the racy margin) are not recorded.
   private let startedNs: Int64
 
@@ -80,7 +85,6 @@ public final class StatCache {
   public func header(_ file: String, _ st: Stat) -> Header? { entry(file, st)?.header }
 
   private func entry(_ file: String, _ st: Stat) -> (id: ObjectID, header: Header?)? {
-    if let (s, id, h) = added[file] { return s == st ? (id, h) : nil }
     let key = Array(file.utf8)
     var lo = 0, hi = offsets.count
     while lo < hi {
@@ -105,44 +109,62 @@ public final class StatCache {
   public func record(_ file: String, _ st: Stat, _ id: ObjectID, header: Header? = nil) {
     let margin: Int64 = 2_000_000_000
     guard max(st.mtimeNs, st.ctimeNs) < startedNs - margin, file.utf8.count <= 0xFFFF else { return }
-    added[file] = (st, id, header.flatMap { $0.media == 0 ? nil : $0 })
+    addedAt.append(added.count)
+    let n = file.utf8.count
+    added.append(UInt8(n & 0xFF)); added.append(UInt8(n >> 8))
+    added.append(contentsOf: file.utf8)
+    // Little-endian fields appended in place (no array per field: this runs once per image).
+    func le<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { added.append(contentsOf: $0) } }
+    le(st.dev); le(st.ino); le(st.size); le(UInt64(bitPattern: st.mtimeNs)); le(UInt64(bitPattern: st.ctimeNs))
+    added.append(contentsOf: id.bytes)
+    let h = header.flatMap { $0.media == 0 ? nil : $0 } ?? Header(width: 0, height: 0, media: 0, bitDepth: 0)
+    le(h.width); le(h.height); added.append(h.media); added.append(h.bitDepth)
   }
 
   /// Writes the cache if anything was recorded: old entries merged with new ones, atomically.
   public func save() {
-    guard !added.isEmpty else { return }
-    // One merge of two sorted runs straight into the output buffer: old records are copied as
-    // byte ranges, so saving a million entries makes no per-entry allocation.
-    let fresh = added.map { (key: Array($0.key.utf8), stat: $0.value.0, id: $0.value.1, header: $0.value.2) }
-      .sorted { $0.key.lexicographicallyPrecedes($1.key) }
-    var out = Self.magic + [0, 0, 0, 0]
-    out.reserveCapacity(data.count + fresh.reduce(0) { $0 + 2 + $1.key.count + Self.fixed })
-    var n = 0, i = 0
-    func recordEnd(_ at: Int) -> Int { at + 2 + (Int(data[at]) | Int(data[at + 1]) << 8) + Self.fixed }
-    for f in fresh {
-      while i < offsets.count, compare(offsets[i], f.key) < 0 {
-        out += data[offsets[i]..<recordEnd(offsets[i])]; n += 1; i += 1
+    guard !addedAt.isEmpty else { return }
+    // New records sorted by path (of several for one path, the last recorded); then one merge of
+    // two sorted runs, both copied as byte ranges, streamed to the file.
+    func path(_ buf: [UInt8], _ at: Int) -> ArraySlice<UInt8> {
+      buf[(at + 2)..<(at + 2 + (Int(buf[at]) | Int(buf[at + 1]) << 8))]
+    }
+    func end(_ buf: [UInt8], _ at: Int) -> Int { at + 2 + (Int(buf[at]) | Int(buf[at + 1]) << 8) + Self.fixed }
+    let addedAt = self.addedAt
+    let fresh: [Int] = added.withUnsafeBytes { buf in
+      // Path bytes compared with memcmp: generic slice comparison made sorting 1M paths slow.
+      func cmp(_ a: Int, _ b: Int) -> Int32 {
+        let x = addedAt[a], y = addedAt[b]
+        let la = Int(buf[x]) | Int(buf[x + 1]) << 8, lb = Int(buf[y]) | Int(buf[y + 1]) << 8
+        let c = memcmp(buf.baseAddress! + x + 2, buf.baseAddress! + y + 2, min(la, lb))
+        return c != 0 ? c : la == lb ? 0 : la < lb ? -1 : 1
       }
-      if i < offsets.count, compare(offsets[i], f.key) == 0 { i += 1 }   // replaced
-      out.append(UInt8(f.key.count & 0xFF)); out.append(UInt8(f.key.count >> 8))
-      out += f.key
-      // Little-endian fields appended in place (no array per field: this runs once per image).
-      func le(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
-      le(f.stat.dev); le(f.stat.ino); le(f.stat.size)
-      le(UInt64(bitPattern: f.stat.mtimeNs)); le(UInt64(bitPattern: f.stat.ctimeNs))
-      out += f.id.bytes
-      let h = f.header ?? Header(width: 0, height: 0, media: 0, bitDepth: 0)
-      withUnsafeBytes(of: h.width.littleEndian) { out.append(contentsOf: $0) }
-      withUnsafeBytes(of: h.height.littleEndian) { out.append(contentsOf: $0) }
-      out.append(h.media); out.append(h.bitDepth)
+      var order = Array(addedAt.indices)
+      order.sort { a, b in let c = cmp(a, b); return c != 0 ? c < 0 : a < b }
+      var fresh: [Int] = []
+      fresh.reserveCapacity(order.count)
+      for k in order {
+        if let last = fresh.last, cmp(last, k) == 0 { fresh[fresh.count - 1] = k } else { fresh.append(k) }
+      }
+      return fresh
+    }
+    guard var out = CacheFileWriter(path: self.path) else { return }
+    out.append(Self.magic); out.append([0, 0, 0, 0])
+    var n = 0, i = 0
+    for k in fresh {
+      let at = addedAt[k]
+      let key = Array(path(added, at))
+      while i < offsets.count, compare(offsets[i], key) < 0 {
+        out.append(data[offsets[i]..<end(data, offsets[i])]); n += 1; i += 1
+      }
+      if i < offsets.count, compare(offsets[i], key) == 0 { i += 1 }   // replaced
+      out.append(added[at..<end(added, at)])
       n += 1
     }
-    while i < offsets.count { out += data[offsets[i]..<recordEnd(offsets[i])]; n += 1; i += 1 }
-    for k in 0..<4 { out[8 + k] = UInt8(truncatingIfNeeded: n >> (8 * k)) }
+    while i < offsets.count { out.append(data[offsets[i]..<end(data, offsets[i])]); n += 1; i += 1 }
+    out.patch((0..<4).map { UInt8(truncatingIfNeeded: n >> (8 * $0)) }, at: 8)
     // A failure to write a cache is not an error of the operation: the next one hashes again.
-    let tmp = path + ".tmp-\(getpid())"
-    if FileManager.default.createFile(atPath: tmp, contents: Data(out)), rename(tmp, path) == 0 { return }
-    unlink(tmp)
+    _ = out.commit()
   }
 
   private func compare(_ at: Int, _ key: [UInt8]) -> Int {

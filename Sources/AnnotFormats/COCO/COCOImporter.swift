@@ -131,7 +131,14 @@ public struct COCOImporter: DatasetImporter {
 
     // Images: each is parsed and its file probed on all cores; ids and paths are checked in order.
     guard case .array = root.optional("images")?.value else { _ = try root.required("images").array(); throw root.fail("images: expected an array") }
-    struct Img: Sendable { var id: Int; var place: String; var record: ImageRecord; var file: String; var header: ImageInfo; var stat: FileStat? }
+    // Kept for every image until the end, so only what cannot be derived: the file's path is
+    // its root's plus the record's path, the header is the record's size and type plus a depth,
+    // and the place in the file is the element's index.
+    struct Img: Sendable {
+      var id: Int; var record: ImageRecord; var root: UInt8; var bitDepth: UInt8; var stat: FileStat?
+      var header: ImageInfo { ImageInfo(width: record.width, height: record.height, mediaType: record.mediaType, bitDepth: Int(bitDepth)) }
+    }
+    func place(_ k: Int, _ im: Img) -> String { "images[\(k)] (id \(im.id))" }
     // Paths as strings: a URL per image and candidate cost more than the checks themselves.
     let roots = candidates.map(\.path)
     let imageCount = f.elements("images").count
@@ -159,10 +166,10 @@ public struct COCOImporter: DatasetImporter {
       guard width > 0, height > 0 else { throw FormatError.invalid(file: file, place: n.place, message: "image size \(width)x\(height) is not positive") }
       // The first root that has the file; its lstat goes on to the probe.
       var st = stat()
-      var found: (root: String, file: String)?
-      for r in roots {
+      var found: (root: String, file: String, index: Int)?
+      for (k, r) in roots.enumerated() {
         let f = r.hasSuffix("/") ? r + path : r + "/" + path
-        if lstat(f, &st) == 0 { found = (r, f); break }
+        if lstat(f, &st) == 0 { found = (r, f, k); break }
       }
       guard let found else {
         throw FormatError.invalid(file: file, place: n.place + ".file_name",
@@ -173,8 +180,8 @@ public struct COCOImporter: DatasetImporter {
       guard info.width == width, info.height == height else {
         throw FormatError.invalid(file: file, place: n.place, message: "JSON says \(width)x\(height) but \(path) is \(info.width)x\(info.height)")
       }
-      return Img(id: id, place: n.place, record: ImageRecord(path: path, width: width, height: height, mediaType: info.mediaType,
-                                                             sourceID: String(id), split: split), file: found.file, header: info, stat: fileStat)
+      return Img(id: id, record: ImageRecord(path: path, width: width, height: height, mediaType: info.mediaType, sourceID: String(id), split: split),
+                 root: UInt8(found.index), bitDepth: UInt8(clamping: info.bitDepth), stat: fileStat)
     }
     // The position of each image id in `parsedImages`.
     var imageIndex: [Int: Int32] = [:]
@@ -183,10 +190,10 @@ public struct COCOImporter: DatasetImporter {
     paths.reserveCapacity(parsedImages.count)
     for (k, im) in parsedImages.enumerated() {
       guard imageIndex.updateValue(Int32(k), forKey: im.id) == nil else {
-        throw FormatError.invalid(file: file, place: im.place + ".id", message: "duplicate image id \(im.id)")
+        throw FormatError.invalid(file: file, place: place(k, im) + ".id", message: "duplicate image id \(im.id)")
       }
       guard paths.insert(im.record.path).inserted else {
-        throw FormatError.invalid(file: file, place: im.place + ".file_name", message: "duplicate file_name \"\(im.record.path)\"")
+        throw FormatError.invalid(file: file, place: place(k, im) + ".file_name", message: "duplicate file_name \"\(im.record.path)\"")
       }
       if owner != nil {
         if let o = owner![im.record.path] {
@@ -202,7 +209,8 @@ public struct COCOImporter: DatasetImporter {
     if case .object(let o) = root.value, o["annotations"]?.isNull == true {
       throw FormatError.invalid(file: file, place: "annotations", message: "expected an array, found null")
     }
-    let records = parsedImages.map(\.record)
+    let images = parsedImages
+    func filePath(_ im: Img) -> String { let r = roots[Int(im.root)]; return r.hasSuffix("/") ? r + im.record.path : r + "/" + im.record.path }
     let classesByID = classByID
     let index = imageIndex
     // Converting one annotation fully: the exact error for a broken one, and pass two.
@@ -213,13 +221,13 @@ public struct COCOImporter: DatasetImporter {
       guard let i = index[imageID] else { throw FormatError.invalid(file: file, place: n.place + ".image_id", message: "no image with id \(imageID)") }
       let catID = try n.required("category_id").int()
       guard let lc = classesByID[catID] else { throw FormatError.invalid(file: file, place: n.place + ".category_id", message: "no category with id \(catID)") }
-      return try self.annotations(n, id: id, label: lc, image: records[Int(i)])
+      return try self.annotations(n, id: id, label: lc, image: images[Int(i)].record)
     }
 
     // Pass one: each annotation's id and image, without building it.
     struct Key: Sendable { var id: Int; var image: Int32 }
     let annCount = f.elements("annotations").count
-    let keys = try ParallelMap.map(Array(stride(from: 0, to: annCount, by: 8192))) { s -> [Key] in
+    var keys = try ParallelMap.map(Array(stride(from: 0, to: annCount, by: 8192))) { s -> [Key] in
       try f.withElements("annotations", Array(s..<min(s + 8192, annCount))) { j, buf -> Key in
         // The same integer rule as the full conversion (`intValue`), so what fails here fails there.
         if let (id, img) = JSONParser.integerMembers("id", "image_id", of: buf), let i = index[img] {
@@ -232,24 +240,27 @@ public struct COCOImporter: DatasetImporter {
     }.flatMap { $0 }
     // Duplicate ids: the first repeat in file order is reported, as a reader going through the
     // file would find it.
-    var byID = Array(0..<annCount)
-    byID.sort { keys[$0].id != keys[$1].id ? keys[$0].id < keys[$1].id : $0 < $1 }
-    var firstRepeat: Int?
-    for j in byID.indices.dropFirst() where keys[byID[j]].id == keys[byID[j - 1]].id {
-      firstRepeat = min(firstRepeat ?? Int.max, byID[j])
-    }
-    byID = []
-    if let r = firstRepeat {
+    // Sorting the bare ids finds whether there is one; only then is the first found.
+    var sortedIDs = keys.map(\.id)
+    sortedIDs.sort()
+    let anyRepeat = sortedIDs.indices.dropFirst().contains { sortedIDs[$0] == sortedIDs[$0 - 1] }
+    sortedIDs = []
+    if anyRepeat {
+      var byID = Array(0..<annCount)
+      byID.sort { keys[$0].id != keys[$1].id ? keys[$0].id < keys[$1].id : $0 < $1 }
+      var r = Int.max
+      for j in byID.indices.dropFirst() where keys[byID[j]].id == keys[byID[j - 1]].id { r = min(r, byID[j]) }
       throw FormatError.invalid(file: file, place: "annotations[\(r)] (id \(keys[r].id)).id", message: "duplicate annotation id \(keys[r].id)")
     }
     // Annotations grouped by image, in file order within each image (a stable counting sort).
     var start = [Int](repeating: 0, count: parsedImages.count + 1)
     for key in keys { start[Int(key.image) + 1] += 1 }
     for i in 0..<parsedImages.count { start[i + 1] += start[i] }
-    var grouped = [Int](repeating: 0, count: annCount)
+    var grouped = [Int32](repeating: 0, count: annCount)
     var fill = start
-    for (k, key) in keys.enumerated() { grouped[fill[Int(key.image)]] = k; fill[Int(key.image)] += 1 }
+    for (k, key) in keys.enumerated() { grouped[fill[Int(key.image)]] = Int32(k); fill[Int(key.image)] += 1 }
     fill = []
+    keys = []   // 16 bytes an annotation, 160 MB at 10M, not needed past this point
 
     // Pass two: a batch of images at a time. With a conversion memo, each image's source key
     // hashes everything its conversion reads: this code's version, the categories, the image
@@ -271,17 +282,17 @@ public struct COCOImporter: DatasetImporter {
       // Keys a few hundred images at a time, so their annotations are read in one or a few spans.
       let known: [Known] = memo == nil ? Array(repeating: Known(), count: e - b)
         : try ParallelMap.map(Array(stride(from: b, to: e, by: 256))) { c -> [Known] in
-          let images = c..<min(c + 256, e)
-          let digests = images.map { i -> Digest in
+          let chunk = c..<min(c + 256, e)
+          let digests = chunk.map { i -> Digest in
             let d = Digest.sha1()
             d.update(classTag)
-            d.update(LabelDocument(image: records[i]).canonicalBytes())
+            d.update(LabelDocument(image: images[i].record).canonicalBytes())
             return d
           }
           // The annotations of these images in image order, each hashed into its image's digest.
           var owner: [Int] = []
-          for i in images { owner += Array(repeating: i - c, count: starts[i + 1] - starts[i]) }
-          _ = try f.withElements("annotations", Array(order[starts[c]..<starts[images.upperBound]])) { j, buf in
+          for i in chunk { owner += Array(repeating: i - c, count: starts[i + 1] - starts[i]) }
+          _ = try f.withElements("annotations", order[starts[c]..<starts[chunk.upperBound]].map(Int.init)) { j, buf in
             let d = digests[owner[j]]
             var n = UInt32(buf.count).littleEndian
             withUnsafeBytes(of: &n) { d.update(Array($0)) }
@@ -293,7 +304,7 @@ public struct COCOImporter: DatasetImporter {
           }
         }.flatMap { $0 }
       var anns: [Int] = []
-      for i in b..<e where known[i - b].hit == nil { anns += grouped[start[i]..<start[i + 1]] }
+      for i in b..<e where known[i - b].hit == nil { anns += grouped[start[i]..<start[i + 1]].map(Int.init) }
       let converted = try f.convert("annotations", anns, convertOne)
       var items: [ImportedItem] = []
       items.reserveCapacity(e - b)
@@ -301,9 +312,9 @@ public struct COCOImporter: DatasetImporter {
       for i in b..<e {
         let k = known[i - b]
         if let hit = k.hit {
-          let mine = Array(grouped[start[i]..<start[i + 1]])
-          let record = records[i]
-          var item = ImportedItem(document: LabelDocument(image: record), imageFilePath: parsedImages[i].file)
+          let mine = grouped[start[i]..<start[i + 1]].map(Int.init)
+          let record = images[i].record
+          var item = ImportedItem(document: LabelDocument(image: record), imageFilePath: filePath(images[i]))
           item.header = parsedImages[i].header
           item.fileStat = parsedImages[i].stat
           item.sourceKey = k.key
@@ -316,7 +327,7 @@ public struct COCOImporter: DatasetImporter {
         var list: [Annotation] = []
         list.reserveCapacity(start[i + 1] - start[i])
         for _ in start[i]..<start[i + 1] { list += converted[j]; j += 1 }
-        var item = ImportedItem(document: LabelDocument(image: parsedImages[i].record, annotations: list), imageFilePath: parsedImages[i].file)
+        var item = ImportedItem(document: LabelDocument(image: images[i].record, annotations: list), imageFilePath: filePath(images[i]))
         item.header = parsedImages[i].header
         item.fileStat = parsedImages[i].stat
         item.sourceKey = k.key
