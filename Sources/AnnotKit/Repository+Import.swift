@@ -166,10 +166,13 @@ final class ImportStager: ImportSink {
     struct Work: Sendable { var item: ImportedItem; var parent: [UInt8]?; var parentBlob: ObjectID? }
     struct Done: Sendable { var prepared: PackWriter.Prepared; var annotations: Int; var kept: Bool }
     let schema = tx.manifest, schemaTag = self.schemaTag
-    let parents = try batch.map { item -> ObjectID? in
+    // The base stage's entries of each image, read once (each read is a path lookup in a tree
+    // of up to millions of entries) and handed to the transaction below.
+    let base = try batch.map { item -> (image: ObjectID?, labels: ObjectID?) in
       let p = item.document.image.path
-      return try tx.image(p) == nil ? nil : try tx.labels(p)
+      return (try tx.image(p), try tx.labels(p))
     }
+    let parents = base.map { $0.image == nil ? nil : $0.labels }
     // The SHA-1 of each imported document's canonical bytes: recorded by the importer for the
     // images whose conversion it skipped, computed for the others.
     let digests = try ParallelMap.map(Array(batch.indices)) { k -> ObjectID in
@@ -196,15 +199,14 @@ final class ImportStager: ImportSink {
     for (k, item) in batch.enumerated() {
       let p = item.document.image.path
       let imageBlob = imageBlobs[k]
-      let oldImage = try tx.image(p)
-      let oldDoc = try tx.labels(p)
+      let (oldImage, oldDoc) = base[k]
       let docBlob: ObjectID
       if let hit = hits[k] {
-        docBlob = try tx.putDocumentBlob(p, hit)
+        docBlob = try tx.putDocumentBlob(p, hit, base: .some(oldDoc))
         // Re-attaching keeps the count.
         out.annotations += item.skipped?.annotations ?? item.document.annotations.count
       } else {
-        docBlob = try tx.putPrepared(p, doneAt[k]!.prepared)
+        docBlob = try tx.putPrepared(p, doneAt[k]!.prepared, base: .some(oldDoc))
         memo.record(keys[k], docBlob)
         // When re-attaching kept the imported document as it was (a first import, or ids that
         // already matched), the same document imported again onto the result gives the result:
@@ -218,7 +220,7 @@ final class ImportStager: ImportSink {
       if let source = item.sourceKey, item.skipped == nil {
         conversions.record(source, digest: digests[k], annotations: item.document.annotations.count)
       }
-      try tx.putImage(p, imageBlob)
+      try tx.putImage(p, imageBlob, base: .some(oldImage))
       if oldImage == imageBlob && oldDoc == docBlob {
         out.imagesUnchanged += 1
       } else {

@@ -70,9 +70,10 @@ final class StageTransaction {
   }
 
   /// Stages `blob` as the bytes of image `p` (a no-op if the stage already has them).
-  func putImage(_ p: String, _ blob: ObjectID) throws {
+  /// `base` is the base stage's blob for the image when the caller already read it (`image(p)`).
+  func putImage(_ p: String, _ blob: ObjectID, base: ObjectID?? = nil) throws {
     let path = DatasetPath.imageEntry(p)
-    if updates[path] == nil, try tree.blob(path) == blob { return }
+    if updates[path] == nil, try (base ?? tree.blob(path)) == blob { return }
     set(path, .upsert(path: path, blob: blob))
   }
 
@@ -95,20 +96,27 @@ final class StageTransaction {
 
   /// Stages a document made ready by `prepare` as the labels of image `p`; returns its blob id.
   @discardableResult
-  func putPrepared(_ p: String, _ prepared: PackWriter.Prepared) throws -> ObjectID {
+  func putPrepared(_ p: String, _ prepared: PackWriter.Prepared, base: ObjectID?? = nil) throws -> ObjectID {
     let path = DatasetPath.labelEntry(p)
     let id = try docs.append(prepared)
     documentsPut = true
-    if updates[path] == nil, try tree.blob(path) == id { return id }
+    if updates[path] == nil, try (base ?? tree.blob(path)) == id { return id }
     set(path, .upsert(path: path, blob: id))
     return id
   }
 
   /// Stages a document blob already in the store (one `prepare` made before) as image `p`'s labels.
   @discardableResult
-  func putDocumentBlob(_ p: String, _ id: ObjectID) throws -> ObjectID {
+  /// `base` is the base stage's blob for the labels when the caller already read it (`labels(p)`).
+  func putDocumentBlob(_ p: String, _ id: ObjectID, base: ObjectID?? = nil) throws -> ObjectID {
     documentsPut = true
-    try put(DatasetPath.labelEntry(p), id)
+    let path = DatasetPath.labelEntry(p)
+    if let base {
+      if updates[path] == nil, base == id { return id }
+      set(path, .upsert(path: path, blob: id))
+      return id
+    }
+    try put(path, id)
     return id
   }
 

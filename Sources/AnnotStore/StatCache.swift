@@ -170,10 +170,8 @@ public final class StatCache {
   private func compare(_ at: Int, _ key: [UInt8]) -> Int {
     let len = Int(data[at]) | Int(data[at + 1]) << 8
     let n = min(len, key.count)
-    for k in 0..<n {
-      let a = data[at + 2 + k], b = key[k]
-      if a != b { return a < b ? -1 : 1 }
-    }
+    let c = n == 0 ? 0 : data.withUnsafeBytes { d in key.withUnsafeBytes { k in memcmp(d.baseAddress! + at + 2, k.baseAddress!, n) } }
+    if c != 0 { return c < 0 ? -1 : 1 }
     return len == key.count ? 0 : (len < key.count ? -1 : 1)
   }
 
