@@ -117,10 +117,14 @@ extension LabelIndex {
                d.annotation_count AS annotations
         FROM temp.rev_docs r JOIN main.docs d ON d.id = r.doc;
       CREATE TEMP VIEW annotations AS
-        SELECT r.path AS path, a.ann_id AS ann_id, a.label AS label, a.kind AS kind, a.x AS x, a.y AS y,
-               a.w AS w, a.h AS h, a.area AS area, a.score AS score, a.aspect AS aspect, a.attrs AS attrs,
+        SELECT r.path AS path, a.ann_id AS ann_id, l.name AS label, k.name AS kind, a.x AS x, a.y AS y,
+               a.w AS w, a.h AS h, a.area AS area, a.score AS score,
+               CASE WHEN a.h != 0 THEN a.w / a.h END AS aspect, s.json AS attrs,
                a.grp AS group_id, a.z_order AS z_order, a.crowd AS crowd
-        FROM temp.rev_docs r JOIN main.anns a ON a.doc = r.doc;
+        FROM temp.rev_docs r JOIN main.docs d ON d.id = r.doc
+          JOIN main.anns a ON a.doc = d.id AND a.id >= d.first_ann AND a.id < d.first_ann + d.annotation_count
+          JOIN main.labels l ON l.id = a.label JOIN main.kinds k ON k.id = a.kind
+          LEFT JOIN main.attr_sets s ON s.id = a.attrs;
       CREATE TEMP VIEW classes AS
         SELECT j.value ->> '$.id' AS id, j.value ->> '$.name' AS name, j.value ->> '$.color' AS color,
                j.value ->> '$.supercategory' AS supercategory, j.value -> '$.keypoints' AS keypoints,
