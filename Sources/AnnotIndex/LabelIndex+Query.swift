@@ -151,7 +151,7 @@ extension LabelIndex {
   private func imagesSQL(_ filter: AnnotQuery, select: String) -> (String, [SQLValue]) {
     let (cond, params) = compile(filter)
     if filter.isAnnotationLevel {
-      // Drive from the annotations so label/area indexes can pick the few candidates.
+      // Drive from the annotations so the label index can pick the few candidates.
       return ("""
         SELECT \(select) FROM \(Self.annotationJoin(filter, withImage: true))
         WHERE \(Self.memberTest(filter)) AND \(cond) GROUP BY a.doc

@@ -92,7 +92,7 @@ public final class LabelIndex {
   /// The secondary index of `anns` (IndexSchema). Bulk builds drop it and build it once at the
   /// end (a sorted build instead of a b-tree insert per row), inside the build's one transaction.
   static let annotationIndexes = [
-    "CREATE INDEX IF NOT EXISTS anns_label_area ON anns(label, area, doc, attrs)",
+    "CREATE INDEX IF NOT EXISTS anns_label ON anns(label, doc, area, attrs)",
   ]
 
   /// Runs `body` (which inserts many documents) with the `anns` index dropped, then builds it,
@@ -104,7 +104,7 @@ public final class LabelIndex {
     // The sorter of CREATE INDEX may use a helper thread per core (SQLite's `threads` pragma,
     // 0 by default): the two index builds were half of a full build, on one core.
     try db.exec("PRAGMA threads=\(max(1, min(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))))")
-    try db.exec((nested ? "SAVEPOINT bulk" : "BEGIN IMMEDIATE") + "; DROP INDEX IF EXISTS anns_label_area")
+    try db.exec((nested ? "SAVEPOINT bulk" : "BEGIN IMMEDIATE") + "; DROP INDEX IF EXISTS anns_label")
     do {
       let result = try body()
       try db.exec(Self.annotationIndexes.joined(separator: "; ") + (nested ? "; RELEASE bulk" : "; COMMIT"))
