@@ -127,6 +127,16 @@ indirect enum QueryExpr: Sendable, Equatable {
     }
   }
 
+  /// True if every match needs `label == …` (a conjunct of the filter, outside `count(…)`), so
+  /// the label index can find the matches of one image by (label, doc).
+  var requiresLabelEquality: Bool {
+    switch self {
+    case .and(let a, let b): a.requiresLabelEquality || b.requiresLabelEquality
+    case .compare(.label, .eq, _): true
+    default: false
+    }
+  }
+
   var readsImage: Bool {
     switch self {
     case .and(let a, let b), .or(let a, let b): a.readsImage || b.readsImage

@@ -6,9 +6,10 @@
 // is decided over the few distinct values, `a.label IN (SELECT id FROM labels WHERE name = ?)`,
 // which SQLite evaluates once per statement; on `label` it also drives the label index.
 //
-// Per-image subqueries read the image's annotations by row id range (`first_ann`), with NOT
-// INDEXED: without statistics the planner may otherwise scan the label index once per image,
-// which on 100k images never finishes.
+// Per-image subqueries name their access path: the label index by (label, doc) when they
+// require a label, else the image's annotations by row id range (`first_ann`, NOT INDEXED).
+// Without statistics the planner may otherwise scan the label index once per image, which on
+// 100k images never finishes.
 
 struct QueryCompiler {
   /// Parameters ?1…?firstParameter-1 belong to the caller (the revision ids).
@@ -37,7 +38,12 @@ struct QueryCompiler {
       let c = "c\(aliases)"
       let cond = inner.map { compile($0, Scope(ann: c, doc: s.doc)) } ?? "1"
       let v = bind(.real(n))
-      return "((SELECT count(*) FROM anns \(c) NOT INDEXED WHERE \(Self.annotationsOf(c, s.doc)) AND \(cond)) \(op.sql) \(v))"
+      // With `label == …` among its conditions, the label index finds the image's entries of that
+      // label directly (label, doc); otherwise read all of the image's annotations by id range.
+      let from = inner?.requiresLabelEquality == true
+        ? "anns \(c) INDEXED BY anns_label WHERE \(c).doc = \(s.doc).id"
+        : "anns \(c) NOT INDEXED WHERE \(Self.annotationsOf(c, s.doc))"
+      return "((SELECT count(*) FROM \(from) AND \(cond)) \(op.sql) \(v))"
     case .compare(let f, let op, let lit):
       return compare(f, op, lit, s)
     }
@@ -57,9 +63,10 @@ struct QueryCompiler {
       aliases += 1
       let t = "t\(aliases)"
       let label = code("\(t).label", "labels", op == .glob ? .glob : .eq, lit)
+      // The label index finds the image's annotations with the tag's label(s) directly.
       let exists = """
-        EXISTS (SELECT 1 FROM anns \(t) NOT INDEXED WHERE \(Self.annotationsOf(t, s.doc)) \
-        AND \(t).kind IN (SELECT id FROM kinds WHERE name = 'tag') AND \(label))
+        EXISTS (SELECT 1 FROM anns \(t) INDEXED BY anns_label WHERE \(label) AND \(t).doc = \(s.doc).id \
+        AND \(t).kind IN (SELECT id FROM kinds WHERE name = 'tag'))
         """
       return op == .ne ? "(NOT \(exists))" : exists
     case .crowd:
