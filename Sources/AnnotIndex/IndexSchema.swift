@@ -106,7 +106,7 @@ enum IndexSchema {
     -- Label filters, attribute and area tests on them, and GROUP BY label read this index only.
     -- doc before area: the table is in doc order, so each label's entries arrive sorted and
     -- building the index (once, after a bulk load) costs ~40% less than with (label, area, …);
-    -- a label-and-area filter then scans the label's entries instead of a range (~5 ms per 100k).
+    -- a label-and-area filter then scans the label's entries instead of a range (~9 ms per 100k).
     CREATE INDEX anns_label ON anns(label, doc, area, attrs);
     CREATE TABLE revs(
       id INTEGER PRIMARY KEY,

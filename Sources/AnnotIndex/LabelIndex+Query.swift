@@ -71,6 +71,12 @@ extension LabelIndex {
   /// Runs a parsed filter over one indexed revision; see `query(_:revision:mode:limit:)`.
   public func query(_ filter: AnnotQuery, revision: ObjectID, mode: QueryMode = .annotations,
                     limit: Int? = nil) throws(IndexError) -> QueryOutcome {
+    // One snapshot for the revision row, its member bitmap and the statements that use both: a
+    // concurrent `annot reindex` renumbers documents.
+    try db.readTransaction { () throws(IndexError) -> QueryOutcome in try run(filter, revision: revision, mode: mode, limit: limit) }
+  }
+
+  private func run(_ filter: AnnotQuery, revision: ObjectID, mode: QueryMode, limit: Int?) throws(IndexError) -> QueryOutcome {
     let r = try requireRevision(revision)
     try loadMembers(r)
     var out = QueryOutcome(mode: mode, annotations: [], images: [], annotationCount: 0, imageCount: 0)
