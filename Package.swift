@@ -8,6 +8,7 @@ let package = Package(
   name: "annot",
   products: [
     .executable(name: "annot", targets: ["annot"]),
+    .executable(name: "annot-bench", targets: ["AnnotBench"]),
     .library(name: "AnnotKit", targets: ["AnnotKit"]),
   ],
   dependencies: [
@@ -88,6 +89,9 @@ let package = Package(
     .executableTarget(
       /** The `annot` executable: calls AnnotCLI. */
       name: "annot", dependencies: ["AnnotCLI"]),
+    .executableTarget(
+      /** `annot-bench`: query latency inside one process (Scripts/bench-index.sh). */
+      name: "AnnotBench", dependencies: ["AnnotKit"]),
     .target(
       /** One entry point per fuzz target (every parser), shared by the fuzz harness and the corpus replay test. */
       name: "AnnotFuzzEntries", dependencies: ["AnnotModel", "AnnotMedia", "AnnotFormats", "AnnotIndex"]),

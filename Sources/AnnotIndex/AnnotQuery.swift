@@ -43,6 +43,10 @@ public struct AnnotQuery: Sendable, Equatable, CustomStringConvertible {
   /// True if the filter looks at single annotations (outside `count(…)`), so an image matches
   /// through its annotations; false if it only looks at image-level fields and counts.
   public var isAnnotationLevel: Bool { root.mentionsAnnotationFields }
+
+  /// True if the filter reads the image's row (an image field, `tags` or `count(…)`); a filter
+  /// that does not is answered from the annotations alone.
+  var readsImage: Bool { root.readsImage }
 }
 
 // MARK: - Tree
@@ -120,6 +124,26 @@ indirect enum QueryExpr: Sendable, Equatable {
     case .not(let a): a.mentionsAnnotationFields
     case .constant, .count: false
     case .compare(let f, _, _): f.isAnnotationField
+    }
+  }
+
+  /// True if every match needs `label == …` (a conjunct of the filter, outside `count(…)`), so
+  /// the label index can find the matches of one image by (label, doc).
+  var requiresLabelEquality: Bool {
+    switch self {
+    case .and(let a, let b): a.requiresLabelEquality || b.requiresLabelEquality
+    case .compare(.label, .eq, _): true
+    default: false
+    }
+  }
+
+  var readsImage: Bool {
+    switch self {
+    case .and(let a, let b), .or(let a, let b): a.readsImage || b.readsImage
+    case .not(let a): a.readsImage
+    case .constant: false
+    case .count: true
+    case .compare(let f, _, _): !f.isAnnotationField
     }
   }
 }

@@ -71,48 +71,57 @@ extension LabelIndex {
   /// Runs a parsed filter over one indexed revision; see `query(_:revision:mode:limit:)`.
   public func query(_ filter: AnnotQuery, revision: ObjectID, mode: QueryMode = .annotations,
                     limit: Int? = nil) throws(IndexError) -> QueryOutcome {
+    // One snapshot for the revision row, its member bitmap and the statements that use both: a
+    // concurrent `annot reindex` renumbers documents.
+    try db.readTransaction { () throws(IndexError) -> QueryOutcome in try run(filter, revision: revision, mode: mode, limit: limit) }
+  }
+
+  private func run(_ filter: AnnotQuery, revision: ObjectID, mode: QueryMode, limit: Int?) throws(IndexError) -> QueryOutcome {
     let r = try requireRevision(revision)
+    try loadMembers(r)
     var out = QueryOutcome(mode: mode, annotations: [], images: [], annotationCount: 0, imageCount: 0)
     let limitSQL = limit.map { " LIMIT \(max(0, $0))" } ?? ""
     switch mode {
     case .annotations:
       let (cond, params) = compile(filter)
       let s = try db.prepare("""
-        SELECT m.path, a.ann_id, a.label, a.kind, a.x, a.y, a.w, a.h, a.area, a.score, a.attrs
-        FROM \(Self.annotationJoin(filter))
-        WHERE \(Self.membership("m")) AND \(cond)
-        ORDER BY m.path, a.ann_id\(limitSQL)
+        SELECT d.path, a.ann_id, a.label, a.kind, a.x, a.y, a.w, a.h, a.area, a.score, a.attrs
+        FROM \(Self.annotationJoin(filter, withImage: true))
+        WHERE \(Self.memberTest(filter)) AND \(cond)
+        ORDER BY d.path, a.ann_id\(limitSQL)
         """)
-      try s.bind(Self.membershipParams(r) + params)
+      try s.bind(params)
+      var names = try CodeNames(db)
       while try s.step() {
         let box: Box? = s.isNull(4) ? nil : Box(x: s.double(4), y: s.double(5), w: s.double(6), h: s.double(7))
         out.annotations.append(AnnotationHit(
-          imagePath: s.text(0), annotationID: s.text(1), label: s.text(2), kind: s.text(3), box: box,
-          area: s.double(8), score: s.optionalDouble(9), attributes: Self.attributes(fromJSON: s.optionalText(10))))
+          imagePath: s.text(0), annotationID: s.text(1), label: names.label(s.int(2)), kind: names.kind(s.int(3)), box: box,
+          area: s.double(8), score: s.optionalDouble(9), attributes: try names.attributes(s.isNull(10) ? nil : s.int(10))))
       }
-      out.annotationCount = limit == nil ? out.annotations.count : try countAnnotations(filter, r)
+      out.annotationCount = limit == nil ? out.annotations.count : try countAnnotations(filter)
     case .images:
-      let (sql, params) = imagesSQL(filter, select: "m.path, d.width, d.height, d.media_type, d.split, d.annotation_count, d.attrs")
-      let s = try db.prepare(sql + " ORDER BY m.path" + limitSQL)
-      try s.bind(Self.membershipParams(r) + params)
+      let (sql, params) = imagesSQL(filter, select: "d.path, d.width, d.height, d.media_type, d.split, d.annotation_count, d.attrs")
+      let s = try db.prepare(sql + " ORDER BY d.path" + limitSQL)
+      try s.bind(params)
       while try s.step() {
         out.images.append(ImageHit(
           path: s.text(0), width: Int(s.int(1)), height: Int(s.int(2)), mediaType: s.text(3), split: s.optionalText(4),
           annotationCount: Int(s.int(5)), attributes: Self.attributes(fromJSON: s.optionalText(6))))
       }
-      out.imageCount = limit == nil ? out.images.count : try countImages(filter, r)
+      out.imageCount = limit == nil ? out.images.count : try countImages(filter)
     case .count where filter.isAnnotationLevel:
-      // One pass gives both numbers: images are the distinct paths of matching annotations.
+      // One pass gives both numbers: images are the distinct documents of matching annotations
+      // (documents and paths of a revision correspond one to one).
       let (cond, params) = compile(filter)
       let s = try db.prepare("""
-        SELECT count(*), count(DISTINCT m.path) FROM \(Self.annotationJoin(filter))
-        WHERE \(Self.membership("m")) AND \(cond)
+        SELECT count(*), annot_count_docs(a.doc) FROM \(Self.annotationJoin(filter, withImage: filter.readsImage))
+        WHERE \(Self.memberTest(filter)) AND \(cond)
         """)
-      try s.bind(Self.membershipParams(r) + params)
+      try s.bind(params)
       if try s.step() { out.annotationCount = Int(s.int(0)); out.imageCount = Int(s.int(1)) }
     case .count:
-      out.annotationCount = try countAnnotations(filter, r)
-      out.imageCount = try countImages(filter, r)
+      out.annotationCount = try countAnnotations(filter)
+      out.imageCount = try countImages(filter)
     }
     return out
   }
@@ -123,48 +132,54 @@ extension LabelIndex {
   }
 
   private func compile(_ filter: AnnotQuery) -> (String, [SQLValue]) {
-    var c = QueryCompiler(firstParameter: 3)  // ?1, ?2: revision and snapshot ids
-    let cond = c.compile(filter.root, .init(ann: "a", doc: "d", path: "m"))
+    var c = QueryCompiler(firstParameter: 1)
+    let cond = c.compile(filter.root, .init(ann: "a", doc: "d"))
     return (cond, c.params)
   }
 
-  /// The join of annotations, revision paths and documents, in a fixed order (CROSS JOIN):
-  /// annotation-level filters start from the annotations, so the label/area index picks the
-  /// candidates and each is checked for membership by one index probe; image-level filters
-  /// start from the revision's paths. A fixed order keeps the planner, which has no statistics
-  /// here, from choosing a nested scan.
-  static func annotationJoin(_ filter: AnnotQuery) -> String {
-    filter.isAnnotationLevel
-      ? "anns a CROSS JOIN rev_paths m ON m.doc = a.doc CROSS JOIN docs d ON d.id = a.doc"
-      : "rev_paths m CROSS JOIN docs d ON d.id = m.doc CROSS JOIN anns a INDEXED BY anns_doc ON a.doc = m.doc"
+  /// The join of annotations and documents, in a fixed order (CROSS JOIN): annotation-level
+  /// filters start from the annotations, so the label index picks the candidates (and, when the
+  /// filter reads nothing of the image, answers a count alone); image-level filters start from
+  /// the documents, each reading its annotations by row id range. A fixed order keeps the
+  /// planner, which has no statistics here, from choosing a nested scan.
+  static func annotationJoin(_ filter: AnnotQuery, withImage: Bool) -> String {
+    guard filter.isAnnotationLevel else {
+      return "docs d CROSS JOIN anns a NOT INDEXED ON \(QueryCompiler.annotationsOf("a", "d"))"
+    }
+    return withImage ? "anns a CROSS JOIN docs d ON d.id = a.doc" : "anns a"
+  }
+
+  /// The revision's rows: a bit test on the document (`annot_member`, LabelIndex+Membership.swift).
+  static func memberTest(_ filter: AnnotQuery) -> String {
+    filter.isAnnotationLevel ? "annot_member(a.doc)" : "annot_member(d.id)"
   }
 
   private func imagesSQL(_ filter: AnnotQuery, select: String) -> (String, [SQLValue]) {
     let (cond, params) = compile(filter)
     if filter.isAnnotationLevel {
-      // Drive from the annotations so label/area indexes can pick the few candidates.
+      // Drive from the annotations so the label index can pick the few candidates.
       return ("""
-        SELECT \(select) FROM \(Self.annotationJoin(filter))
-        WHERE \(Self.membership("m")) AND \(cond) GROUP BY m.path
+        SELECT \(select) FROM \(Self.annotationJoin(filter, withImage: true))
+        WHERE \(Self.memberTest(filter)) AND \(cond) GROUP BY a.doc
         """, params)
     }
     return ("""
-      SELECT \(select) FROM rev_paths m CROSS JOIN docs d ON d.id = m.doc
-      WHERE \(Self.membership("m")) AND \(cond)
+      SELECT \(select) FROM docs d
+      WHERE \(Self.memberTest(filter)) AND \(cond)
       """, params)
   }
 
-  private func countAnnotations(_ filter: AnnotQuery, _ r: RevisionRow) throws(IndexError) -> Int {
+  private func countAnnotations(_ filter: AnnotQuery) throws(IndexError) -> Int {
     let (cond, params) = compile(filter)
     let n = try db.scalarInt("""
-      SELECT count(*) FROM \(Self.annotationJoin(filter))
-      WHERE \(Self.membership("m")) AND \(cond)
-      """, Self.membershipParams(r) + params)
+      SELECT count(*) FROM \(Self.annotationJoin(filter, withImage: filter.readsImage))
+      WHERE \(Self.memberTest(filter)) AND \(cond)
+      """, params)
     return Int(n ?? 0)
   }
 
-  private func countImages(_ filter: AnnotQuery, _ r: RevisionRow) throws(IndexError) -> Int {
+  private func countImages(_ filter: AnnotQuery) throws(IndexError) -> Int {
     let (sql, params) = imagesSQL(filter, select: "1")
-    return Int(try db.scalarInt("SELECT count(*) FROM (\(sql))", Self.membershipParams(r) + params) ?? 0)
+    return Int(try db.scalarInt("SELECT count(*) FROM (\(sql))", params) ?? 0)
   }
 }

@@ -3,7 +3,7 @@ import GRDBSQLite
 
 extension LabelIndex {
   /// The tables a rebuild empties (every table of IndexSchema; add new ones here).
-  static let rebuiltTables = ["rev_paths", "revs", "anns", "docs"]
+  static let rebuiltTables = ["rev_paths", "revs", "anns", "docs", "labels", "kinds", "attr_sets"]
 
   /// Empties the index and runs `body` (which indexes everything again) in one write
   /// transaction. Readers in other processes (WAL) keep seeing the old index, complete, until

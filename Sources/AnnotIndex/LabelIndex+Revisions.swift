@@ -68,16 +68,17 @@ extension LabelIndex {
     return try db.transaction { () throws(IndexError) -> RevisionInfo in
       let id = try insertRevisionRow(commit: commit, parent: nil, manifest: manifest.map(Self.manifestJSON))
       let upsert = try db.prepare("INSERT OR REPLACE INTO rev_paths(rev, path, doc) VALUES (?, ?, ?)")
-      var docIDs: [ObjectID: Int64] = [:]
-      let docLookup = try db.prepare("SELECT id FROM docs WHERE blob = ?")
+      var rows = try DocumentRows(db)
       for (path, blob) in entries {
-        let doc = try cachedDocumentRowID(blob, cache: &docIDs, lookup: docLookup)
+        let doc = try rows.id(blob, at: path)
         upsert.bind(1, int: id)
         upsert.bind(2, text: path)
         upsert.bind(3, int: doc)
         try upsert.run()
       }
       let count = Int(try db.scalarInt("SELECT count(*) FROM rev_paths WHERE rev = ?", [.integer(id)]) ?? 0)
+      // From the table, not from `entries`: a path listed twice keeps its last document.
+      try storeMembers(revision: id, try docs(ofRevisionRows: id))
       try finishRevisionRow(id: id, base: id, images: count, storedRows: count)
       return try requireRevision(commit).info
     }
@@ -108,11 +109,10 @@ extension LabelIndex {
       }
       let upsert = try db.prepare("INSERT OR REPLACE INTO rev_paths(rev, path, doc) VALUES (?, ?, ?)")
       var images = p.images
-      var docIDs: [ObjectID: Int64] = [:]
-      let docLookup = try db.prepare("SELECT id FROM docs WHERE blob = ?")
+      var docRows = try DocumentRows(db)
       for (path, blob) in changes {
         var doc: Int64? = nil
-        if let blob { doc = try cachedDocumentRowID(blob, cache: &docIDs, lookup: docLookup) }
+        if let blob { doc = try docRows.id(blob, at: path) }
         // Current state of the new revision: its own delta first, then the snapshot.
         var was = false
         if let own = try present(id, path) { was = own } else if let base = try present(snapshot, path) { was = base }
@@ -134,6 +134,7 @@ extension LabelIndex {
           WHERE e.rev = ?2 AND NOT EXISTS (SELECT 1 FROM rev_paths o WHERE o.rev = ?1 AND o.path = e.path)
           """, [.integer(id), .integer(snapshot)])
         try exec("DELETE FROM rev_paths WHERE rev = ? AND doc IS NULL", [.integer(id)])
+        try storeMembers(revision: id, try docs(ofRevisionRows: id))
         base = id
         rows = images
       }
@@ -192,14 +193,59 @@ extension LabelIndex {
              [.integer(base), .integer(Int64(images)), .integer(Int64(storedRows)), .integer(id)])
   }
 
-  private func cachedDocumentRowID(_ blob: ObjectID, cache: inout [ObjectID: Int64],
-                                   lookup: Statement) throws(IndexError) -> Int64 {
-    if let id = cache[blob] { return id }
-    lookup.bind(1, blob: blob.bytes)
-    defer { lookup.reset() }
-    guard try lookup.step() else { throw .missingDocument(blob) }
-    let id = lookup.int(0)
-    cache[blob] = id
+  /// The `doc` of every `rev_paths` row of revision `id` (for a snapshot: its documents).
+  private func docs(ofRevisionRows id: Int64) throws(IndexError) -> [Int64] {
+    let s = try db.prepare("SELECT doc FROM rev_paths WHERE rev = ? AND doc IS NOT NULL")
+    s.bind(1, int: id)
+    var out: [Int64] = []
+    while try s.step() { out.append(s.int(0)) }
+    return out
+  }
+}
+
+/// Finds the `docs` row of a blob listed at a path. A document is indexed at its own image.path
+/// (`indexDocuments`); listed at another path (a copy or move made with plain git, which annot's
+/// own commands refuse), it gets a row of its own there, with a copy of its annotations. So each
+/// `docs` row has one path, a revision's documents and paths correspond one to one, and
+/// membership is a set of document ids (LabelIndex+Membership.swift).
+struct DocumentRows {
+  private let db: Connection
+  private let atPath: Statement
+  private let anyPath: Statement
+
+  init(_ db: Connection) throws(IndexError) {
+    self.db = db
+    atPath = try db.prepare("SELECT id FROM docs WHERE blob = ? AND path = ?")
+    anyPath = try db.prepare("SELECT id, first_ann, annotation_count FROM docs WHERE blob = ? ORDER BY id LIMIT 1")
+  }
+
+  mutating func id(_ blob: ObjectID, at path: String) throws(IndexError) -> Int64 {
+    atPath.bind(1, blob: blob.bytes)
+    atPath.bind(2, text: path)
+    defer { atPath.reset() }
+    if try atPath.step() { return atPath.int(0) }
+    anyPath.bind(1, blob: blob.bytes)
+    defer { anyPath.reset() }
+    guard try anyPath.step() else { throw .missingDocument(blob) }
+    return try copy(anyPath.int(0), firstAnnotation: anyPath.int(1), count: anyPath.int(2), to: path)
+  }
+
+  private func copy(_ source: Int64, firstAnnotation first: Int64, count: Int64, to path: String) throws(IndexError) -> Int64 {
+    let next = (try db.scalarInt("SELECT max(id) FROM anns") ?? 0) + 1
+    let doc = try db.prepare("""
+      INSERT INTO docs(blob, path, width, height, media_type, split, source_id, attrs, annotation_count, first_ann)
+      SELECT blob, ?1, width, height, media_type, split, source_id, attrs, annotation_count, ?2 FROM docs WHERE id = ?3
+      """)
+    try doc.bind([.text(path), .integer(next), .integer(source)])
+    try doc.run()
+    let id = db.lastInsertRowID
+    let anns = try db.prepare("""
+      INSERT INTO anns(id, doc, ann_id, label, kind, x, y, w, h, area, score, attrs, grp, z_order, crowd)
+      SELECT id - ?1 + ?2, ?3, ann_id, label, kind, x, y, w, h, area, score, attrs, grp, z_order, crowd
+      FROM anns WHERE id >= ?1 AND id < ?1 + ?4 ORDER BY id
+      """)
+    try anns.bind([.integer(first), .integer(next), .integer(id), .integer(count)])
+    try anns.run()
     return id
   }
 }

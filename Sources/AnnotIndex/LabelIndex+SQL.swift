@@ -104,23 +104,33 @@ extension LabelIndex {
       DROP VIEW IF EXISTS temp.images; DROP VIEW IF EXISTS temp.annotations;
       DROP VIEW IF EXISTS temp.classes; DROP VIEW IF EXISTS temp.commits;
       DROP TABLE IF EXISTS temp.rev_docs;
-      CREATE TEMP TABLE rev_docs(path TEXT PRIMARY KEY, doc INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TEMP TABLE rev_docs(path TEXT PRIMARY KEY, doc INTEGER NOT NULL, first INTEGER NOT NULL, n INTEGER NOT NULL) WITHOUT ROWID;
       """)
-    try exec("INSERT INTO temp.rev_docs SELECT m.path, m.doc FROM main.rev_paths m WHERE \(Self.membership("m"))",
-             Self.membershipParams(r))
+    // With each document's annotation id range (first, n) at hand, the `annotations` view joins
+    // no `docs` row; an index on (doc, first, n) serves plans that start from the annotations.
+    try exec("""
+      INSERT INTO temp.rev_docs SELECT m.path, m.doc, d.first_ann, d.annotation_count
+      FROM main.rev_paths m JOIN main.docs d ON d.id = m.doc WHERE \(Self.membership("m"))
+      """, Self.membershipParams(r))
     // r.id is our own integer (views cannot hold parameters); nothing user-supplied is spliced.
     try db.exec("""
-      CREATE INDEX temp.rev_docs_doc ON rev_docs(doc);
+      CREATE INDEX temp.rev_docs_doc ON rev_docs(doc, first, n);
       CREATE TEMP VIEW images AS
         SELECT r.path AS path, lower(hex(d.blob)) AS blob, d.width AS width, d.height AS height,
                d.media_type AS media_type, d.split AS split, d.source_id AS source_id, d.attrs AS attrs,
                d.annotation_count AS annotations
         FROM temp.rev_docs r JOIN main.docs d ON d.id = r.doc;
       CREATE TEMP VIEW annotations AS
-        SELECT r.path AS path, a.ann_id AS ann_id, a.label AS label, a.kind AS kind, a.x AS x, a.y AS y,
-               a.w AS w, a.h AS h, a.area AS area, a.score AS score, a.aspect AS aspect, a.attrs AS attrs,
+        SELECT r.path AS path, a.ann_id AS ann_id, l.name AS label,
+               (SELECT name FROM main.kinds WHERE id = a.kind) AS kind, a.x AS x, a.y AS y,
+               a.w AS w, a.h AS h, a.area AS area, a.score AS score,
+               CASE WHEN a.h != 0 THEN a.w / a.h END AS aspect,
+               (SELECT json FROM main.attr_sets WHERE id = a.attrs) AS attrs,
                a.grp AS group_id, a.z_order AS z_order, a.crowd AS crowd
-        FROM temp.rev_docs r JOIN main.anns a ON a.doc = r.doc;
+        -- kind and attrs are looked up only by statements that use them; the label is a join so
+        -- that GROUP BY label can walk the labels in name order through the label index.
+        FROM temp.rev_docs r JOIN main.anns a ON a.doc = r.doc AND a.id >= r.first AND a.id < r.first + r.n
+          JOIN main.labels l ON l.id = a.label;
       CREATE TEMP VIEW classes AS
         SELECT j.value ->> '$.id' AS id, j.value ->> '$.name' AS name, j.value ->> '$.color' AS color,
                j.value ->> '$.supercategory' AS supercategory, j.value -> '$.keypoints' AS keypoints,

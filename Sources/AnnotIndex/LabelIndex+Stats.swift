@@ -70,47 +70,51 @@ extension LabelIndex {
     var st = IndexStats(images: 0, annotations: 0, imagesWithoutAnnotations: 0, classes: [], kinds: [:],
                         sizes: .init(small: 0, medium: 0, large: 0), attributes: [:], splits: [])
     st.images = Int(try db.scalarInt("SELECT count(*) FROM temp.images") ?? 0)
-    st.annotations = Int(try db.scalarInt("SELECT count(*) FROM temp.annotations") ?? 0)
     st.imagesWithoutAnnotations = Int(try db.scalarInt("SELECT count(*) FROM temp.images WHERE annotations = 0") ?? 0)
 
-    // One pass over the revision's annotations, grouped by image (the covering doc index on
-    // temp.rev_docs yields each image's annotations together, in storage order). A GROUP BY per
-    // statistic would scan a million rows once per statistic; this scans them once.
-    let s0 = try db.prepare("""
-      SELECT a.id, a.doc, a.label, a.kind, a.area, a.attrs
-      FROM temp.rev_docs r CROSS JOIN main.anns a ON a.doc = r.doc
-      """)
-    var labelCounts: [String: Int] = [:], labelImages: [String: Int] = [:], attrTexts: [String: Int] = [:]
-    var groupLabels: Set<String> = []
-    var lastDoc: Int64 = -1, lastAnn: Int64 = -1
+    // One pass over the revision's annotations in row id order, which groups them by image (a
+    // document's annotations have consecutive ids, and each document is at one path). A GROUP BY
+    // per statistic would scan a million rows once per statistic; this scans them once, and
+    // counts labels and attribute objects by code.
+    try loadMembers(r)
+    let s0 = try db.prepare("SELECT a.doc, a.label, a.kind, a.area, a.attrs FROM anns a WHERE annot_member(a.doc)")
+    var names = try CodeNames(db)
+    var labelCounts: [Int64: Int] = [:], labelImages: [Int64: Int] = [:], kindCounts: [Int64: Int] = [:]
+    var attrCounts: [Int64: Int] = [:]
+    var groupLabels: Set<Int64> = []
+    var lastDoc: Int64 = -1
+    let tag = try db.scalarInt("SELECT id FROM kinds WHERE name = 'tag'")
     func closeGroup() {
       for l in groupLabels { labelImages[l, default: 0] += 1 }
       groupLabels.removeAll(keepingCapacity: true)
     }
     while try s0.step() {
-      let ann = s0.int(0), doc = s0.int(1)
-      if doc != lastDoc || ann <= lastAnn { closeGroup() }  // a new image (or the same blob at another path)
+      let doc = s0.int(0)
+      st.annotations += 1
+      if doc != lastDoc { closeGroup() }
       lastDoc = doc
-      lastAnn = ann
-      let label = s0.text(2), kind = s0.text(3)
+      let label = s0.int(1), kind = s0.int(2)
       labelCounts[label, default: 0] += 1
       groupLabels.insert(label)
-      st.kinds[kind, default: 0] += 1
-      if kind != "tag" {
-        let area = s0.double(4)
+      kindCounts[kind, default: 0] += 1
+      if kind != tag {
+        let area = s0.double(3)
         if area < 32 * 32 { st.sizes.small += 1 } else if area < 96 * 96 { st.sizes.medium += 1 } else { st.sizes.large += 1 }
       }
-      if let attrs = s0.optionalText(5) { attrTexts[attrs, default: 0] += 1 }
+      if !s0.isNull(4) { attrCounts[s0.int(4), default: 0] += 1 }
     }
     closeGroup()
+    for (k, n) in kindCounts { st.kinds[names.kind(k), default: 0] += n }
+    var byName: [String: Int] = [:], imagesByName: [String: Int] = [:]
+    for (l, n) in labelCounts { byName[names.label(l), default: 0] += n }
+    for (l, n) in labelImages { imagesByName[names.label(l), default: 0] += n }
 
     let schema = Set((try self.schema(revision: revision))?.classes.map(\.name) ?? [])
-    st.classes = schema.union(labelCounts.keys).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map {
-      .init(label: $0, annotations: labelCounts[$0] ?? 0, images: labelImages[$0] ?? 0, inSchema: schema.contains($0))
+    st.classes = schema.union(byName.keys).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map {
+      .init(label: $0, annotations: byName[$0] ?? 0, images: imagesByName[$0] ?? 0, inSchema: schema.contains($0))
     }
-    // Few distinct attribute objects exist in practice; parse each once.
-    for (text, n) in attrTexts {
-      for (key, value) in Self.attributes(fromJSON: text) {
+    for (code, n) in attrCounts {
+      for (key, value) in try names.attributes(code) {
         let v: String = switch value {
         case .bool(let b): b ? "true" : "false"
         case .number(let d): CanonicalNumber.format(d)

@@ -55,6 +55,9 @@ public final class LabelIndex {
   let options: Options
   /// The revision the temp views (`images`, `annotations`, …) currently describe.
   var viewRevision: Int64?
+  /// The documents `annot_member(doc)` answers for (the revision of the running query); owned
+  /// by the connection, which frees it on close.
+  let members: UnsafeMutablePointer<MemberBits>
 
   /// Opens (creating or migrating as needed) the index at `path`.
   ///
@@ -74,6 +77,7 @@ public final class LabelIndex {
       throw .corrupt(path: path, message: "not an annot index (unknown tables)")
     }
     try db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456")
+    members = try Self.registerFunctions(db)
     if version < IndexSchema.version {
       try db.transaction { () throws(IndexError) in
         // Read again under the write lock: another process may have created the schema since.
@@ -85,14 +89,13 @@ public final class LabelIndex {
     }
   }
 
-  /// The secondary indexes of `anns`. Bulk builds drop them and build them once at the end
-  /// (a sorted build instead of a b-tree insert per row), inside the build's one transaction.
+  /// The secondary index of `anns` (IndexSchema). Bulk builds drop it and build it once at the
+  /// end (a sorted build instead of a b-tree insert per row), inside the build's one transaction.
   static let annotationIndexes = [
-    "CREATE INDEX IF NOT EXISTS anns_doc ON anns(doc)",
-    "CREATE INDEX IF NOT EXISTS anns_label_area ON anns(label, area, doc)",
+    "CREATE INDEX IF NOT EXISTS anns_label ON anns(label, doc, area, attrs)",
   ]
 
-  /// Runs `body` (which inserts many documents) with the `anns` indexes dropped, then builds them,
+  /// Runs `body` (which inserts many documents) with the `anns` index dropped, then builds it,
   /// all in one transaction: readers (WAL) keep seeing the index as it was, with its indexes,
   /// until the new one is complete, and a kill leaves the old one.
   public func withDeferredIndexes<T>(_ body: () throws -> T) throws -> T {
@@ -101,7 +104,7 @@ public final class LabelIndex {
     // The sorter of CREATE INDEX may use a helper thread per core (SQLite's `threads` pragma,
     // 0 by default): the two index builds were half of a full build, on one core.
     try db.exec("PRAGMA threads=\(max(1, min(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))))")
-    try db.exec((nested ? "SAVEPOINT bulk" : "BEGIN IMMEDIATE") + "; DROP INDEX IF EXISTS anns_doc; DROP INDEX IF EXISTS anns_label_area")
+    try db.exec((nested ? "SAVEPOINT bulk" : "BEGIN IMMEDIATE") + "; DROP INDEX IF EXISTS anns_label")
     do {
       let result = try body()
       try db.exec(Self.annotationIndexes.joined(separator: "; ") + (nested ? "; RELEASE bulk" : "; COMMIT"))
@@ -144,19 +147,28 @@ public final class LabelIndex {
   /// Indexes documents in one transaction. Blobs already indexed (or repeated in `docs`) are
   /// skipped without looking at their document.
   ///
+  /// A document's annotations get consecutive row ids (`docs.first_ann` …), which is how its
+  /// annotations are found without an `anns(doc)` index.
+  ///
   /// - Returns: the number of documents newly inserted.
   @discardableResult
   public func indexDocuments(_ docs: [(blob: ObjectID, doc: LabelDocument)]) throws(IndexError) -> Int {
     try db.transaction { () throws(IndexError) -> Int in
       let exists = try db.prepare("SELECT 1 FROM docs WHERE blob = ?")
       let insertDoc = try db.prepare("""
-        INSERT INTO docs(blob, path, width, height, media_type, split, source_id, attrs, annotation_count)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO docs(blob, path, width, height, media_type, split, source_id, attrs, annotation_count, first_ann)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """)
       let insertAnn = try db.prepare("""
-        INSERT INTO anns(doc, ann_id, label, kind, x, y, w, h, area, score, aspect, attrs, grp, z_order, crowd)
+        INSERT INTO anns(id, doc, ann_id, label, kind, x, y, w, h, area, score, attrs, grp, z_order, crowd)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """)
+      var labels = try CodeTable<String>(db, table: "labels", column: "name") { $0 }
+      var kinds = try CodeTable<String>(db, table: "kinds", column: "name") { $0 }
+      var attrSets = try CodeTable<[String: AttributeValue]>(db, table: "attr_sets", column: "json") {
+        Self.attributesJSON($0) ?? "{}"
+      }
+      var nextAnn = (try db.scalarInt("SELECT max(id) FROM anns") ?? 0) + 1
       var inserted = 0
       for (blob, doc) in docs {
         exists.bind(1, blob: blob.bytes)
@@ -173,27 +185,29 @@ public final class LabelIndex {
         insertDoc.bind(7, text: img.sourceID)
         insertDoc.bind(8, text: Self.attributesJSON(img.attributes))
         insertDoc.bind(9, int: Int64(doc.annotations.count))
+        insertDoc.bind(10, int: nextAnn)
         try insertDoc.run()
         let docID = db.lastInsertRowID
         for a in doc.annotations {
           let box = a.boundingBox
-          insertAnn.bind(1, int: docID)
-          insertAnn.bind(2, text: a.id)
-          insertAnn.bind(3, text: a.label)
-          insertAnn.bind(4, text: a.shape.kind)
-          insertAnn.bind(5, double: box?.x)
-          insertAnn.bind(6, double: box?.y)
-          insertAnn.bind(7, double: box?.w)
-          insertAnn.bind(8, double: box?.h)
+          insertAnn.bind(1, int: nextAnn)
+          insertAnn.bind(2, int: docID)
+          insertAnn.bind(3, text: a.id)
+          insertAnn.bind(4, int: try labels.code(a.label))
+          insertAnn.bind(5, int: try kinds.code(a.shape.kind))
+          insertAnn.bind(6, double: box?.x)
+          insertAnn.bind(7, double: box?.y)
+          insertAnn.bind(8, double: box?.w)
+          insertAnn.bind(9, double: box?.h)
           let area = a.area
-          insertAnn.bind(9, double: area.isFinite ? area : 0)
-          insertAnn.bind(10, double: a.score)
-          insertAnn.bind(11, double: box.flatMap { $0.h != 0 ? $0.w / $0.h : nil })
-          insertAnn.bind(12, text: Self.attributesJSON(a.attributes))
+          insertAnn.bind(10, double: area.isFinite ? area : 0)
+          insertAnn.bind(11, double: a.score)
+          insertAnn.bind(12, int: a.attributes.isEmpty ? nil : try attrSets.code(a.attributes))
           insertAnn.bind(13, int: a.group.map(Int64.init))
           insertAnn.bind(14, int: a.zOrder.map(Int64.init))
           insertAnn.bind(15, int: a.crowd ? 1 : 0)
           try insertAnn.run()
+          nextAnn += 1
         }
         inserted += 1
       }

@@ -96,6 +96,22 @@ final class Connection {
     }
   }
 
+  /// Runs `body` in one read transaction (inside another transaction: in that one), so that
+  /// several statements see one snapshot of the file even if another process commits meanwhile
+  /// (WAL readers keep the snapshot their transaction started with).
+  func readTransaction<T>(_ body: () throws(IndexError) -> T) throws(IndexError) -> T {
+    guard sqlite3_get_autocommit(handle) != 0 else { return try body() }
+    try exec("BEGIN")
+    do {
+      let value = try body()
+      try exec("COMMIT")
+      return value
+    } catch {
+      try? exec("ROLLBACK")
+      throw error
+    }
+  }
+
   /// First column of the first row as an integer (nil for no row or NULL).
   func scalarInt(_ sql: String, _ params: [SQLValue] = []) throws(IndexError) -> Int64? {
     let s = try prepare(sql)

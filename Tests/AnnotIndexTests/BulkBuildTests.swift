@@ -36,7 +36,7 @@ import AnnotTestSupport
       #expect(try reader.query(#"label == "car""#, revision: Fixture.commitID(1), mode: .count).annotationCount == before)
       #expect(try reader.isRevisionIndexed(Fixture.commitID(2)) == false)
     }
-    #expect(try indexNames(bulk) == ["anns_doc", "anns_label_area"])
+    #expect(try indexNames(bulk) == ["anns_label"])
     let rowByRow = try Fixture.index(second)
     for filter in [#"label == "car""#, "area < 100", #"count(label == "person") >= 2"#] {
       #expect(try bulk.query(filter, revision: Fixture.commitID(2), mode: .count).annotationCount
@@ -51,7 +51,7 @@ import AnnotTestSupport
         throw Stop()
       }
     }
-    #expect(try indexNames(bulk) == ["anns_doc", "anns_label_area"])
+    #expect(try indexNames(bulk) == ["anns_label"])
     #expect(try bulk.missingBlobs(Self.docs(20, seed: 3).map { Fixture.blobID($0.doc) }).count == 20)
   }
 }

@@ -140,10 +140,10 @@ import AnnotTestSupport
     let idx = try LabelIndex(path: newer)
     try idx.db.exec("PRAGMA user_version = 99")
   }
-  #expect(throws: IndexError.newerSchema(found: 99, supported: 1)) { try LabelIndex(path: newer) }
+  #expect(throws: IndexError.newerSchema(found: 99, supported: IndexSchema.version)) { try LabelIndex(path: newer) }
   // The caller's remedy: delete and rebuild.
   LabelIndex.remove(at: newer)
-  #expect(try LabelIndex(path: newer).schemaVersion() == 1)
+  #expect(try LabelIndex(path: newer).schemaVersion() == IndexSchema.version)
 
   let foreign = Fixture.temporaryPath("foreign")
   do {

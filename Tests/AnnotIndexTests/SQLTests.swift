@@ -70,7 +70,7 @@ func sqlRefusesWrites(_ statement: String) throws {
     if case .notReadOnly = e {} else { Issue.record("unexpected error kind \(e)") }
   }
   #expect(try idx.sql("SELECT count(*) FROM annotations", revision: rev).rows == before)
-  #expect(try idx.schemaVersion() == 1)
+  #expect(try idx.schemaVersion() == IndexSchema.version)
   // The connection still writes normally afterwards (query_only was reset).
   #expect(try idx.indexDocuments([(Fixture.blobID(queryDocs[25].doc), queryDocs[25].doc)]) == 1)
 }

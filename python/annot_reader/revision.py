@@ -101,7 +101,7 @@ def open(path=".", rev="HEAD", annot=None):
 
 
 _INDEX_APPLICATION_ID = 0x616E6E74  # 'annt': IndexSchema.applicationID
-_INDEX_VERSIONS = (1,)  # IndexSchema versions whose docs table this reader knows
+_INDEX_VERSIONS = (1, 2)  # IndexSchema versions whose docs(id, blob) this reader knows
 
 
 def _open_index(path):
