@@ -83,6 +83,8 @@ for LAYOUT in $LAYOUTS; do
   rm -rf "$R/export" "$R/archive" "$R/cp" && sync && sleep 5
   row "export --format yolo (git: archive \\| tar -x)" "$(measure "$A" "$ANNOT export HEAD --format yolo --to $R/export")" \
       "$(measure "$G" "mkdir -p $R/archive && git archive HEAD | tar -x -C $R/archive")"
+  # The same for cp: export's files are still being written back, and cp would pay for them.
+  sync && sleep 5
   row "cp -r of the images" "$(measure "$R" "cp -r $IMG $R/cp")"
   (cd "$A" && git --git-dir .annot fsck --strict --no-dangling) && echo "git fsck --strict: ok" | tee -a "$OUT"
   { du -sm "$A/.annot" 2>/dev/null || true; } | awk '{print "annot store: " $1 " MB"}' | tee -a "$OUT"
