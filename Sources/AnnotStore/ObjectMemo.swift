@@ -79,7 +79,7 @@ public final class ObjectMemo: @unchecked Sendable {
       }
       return latest
     }
-    guard var out = CacheFileWriter(path: path) else { return }
+    guard var out = BufferedFileWriter(path: path) else { return }
     out.append(Self.magic); out.append([0, 0, 0, 0])
     // Merged with the sorted old records; a new record replaces an old one with its key.
     var n = 0

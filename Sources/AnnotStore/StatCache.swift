@@ -148,7 +148,7 @@ public final class StatCache {
       }
       return fresh
     }
-    guard var out = CacheFileWriter(path: self.path) else { return }
+    guard var out = BufferedFileWriter(path: self.path) else { return }
     out.append(Self.magic); out.append([0, 0, 0, 0])
     var n = 0, i = 0
     for k in fresh {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import AnnotModel
 import AnnotTestSupport
 
 /// `annot export` and `annot verify` through the built binary.
@@ -82,6 +83,17 @@ import AnnotTestSupport
     #expect(lossy.stdout.contains("polygons written as boxes"), "\(lossy.stdout)")
     let manifest = try String(contentsOf: dir.appendingPathComponent("y/annot-export.manifest"), encoding: .utf8)
     #expect(manifest.contains("\"losses\""))
+    // The manifest is streamed (its `files` object spliced into the layout), and must be exactly
+    // what the canonical layout writer gives for its content; its hashes are those of the files.
+    let bytes = Array(manifest.utf8)
+    let parsed = try JSONParser.parse(bytes)
+    #expect(CanonicalJSON.writeDocumentLayout(parsed) == bytes)
+    let files = try #require(parsed["files"]?.objectValue)
+    #expect(files.count > 2)
+    for (rel, hash) in files {
+      let data = try Data(contentsOf: dir.appendingPathComponent("y").appendingPathComponent(rel))
+      #expect(SHA256.hex(Array(data)) == hash.stringValue, "\(rel)")
+    }
     let strict = try TestSupport.annot(["export", "HEAD", "--format", "yolo", "--strict", "--to", dir.appendingPathComponent("y2").path], in: repo)
     #expect(strict.status != 0 && strict.stderr.contains("cannot hold everything"))
   }
