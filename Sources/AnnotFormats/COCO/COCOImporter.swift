@@ -227,6 +227,10 @@ public struct COCOImporter: DatasetImporter {
     // Pass one: each annotation's id and image, without building it.
     struct Key: Sendable { var id: Int; var image: Int32 }
     let annCount = f.elements("annotations").count
+    // Positions are kept as Int32 (4 bytes an annotation); only a raised input limit could pass this.
+    guard annCount < Int(Int32.max), imageCount < Int(Int32.max) else {
+      throw FormatError.invalid(file: file, place: "annotations", message: "more than \(Int32.max) elements")
+    }
     var keys = try ParallelMap.map(Array(stride(from: 0, to: annCount, by: 8192))) { s -> [Key] in
       try f.withElements("annotations", Array(s..<min(s + 8192, annCount))) { j, buf -> Key in
         // The same integer rule as the full conversion (`intValue`), so what fails here fails there.
