@@ -72,9 +72,7 @@ final class StageTransaction {
   /// Stages `blob` as the bytes of image `p` (a no-op if the stage already has them).
   /// `base` is the base stage's blob for the image when the caller already read it (`image(p)`).
   func putImage(_ p: String, _ blob: ObjectID, base: ObjectID?? = nil) throws {
-    let path = DatasetPath.imageEntry(p)
-    if updates[path] == nil, try (base ?? tree.blob(path)) == blob { return }
-    set(path, .upsert(path: path, blob: blob))
+    try put(DatasetPath.imageEntry(p), blob, base: base)
   }
 
   /// Validates `doc` against the schema and stages it as image `doc.image.path`'s labels;
@@ -110,20 +108,15 @@ final class StageTransaction {
   /// `base` is the base stage's blob for the labels when the caller already read it (`labels(p)`).
   func putDocumentBlob(_ p: String, _ id: ObjectID, base: ObjectID?? = nil) throws -> ObjectID {
     documentsPut = true
-    let path = DatasetPath.labelEntry(p)
-    if let base {
-      if updates[path] == nil, base == id { return id }
-      set(path, .upsert(path: path, blob: id))
-      return id
-    }
-    try put(path, id)
+    try put(DatasetPath.labelEntry(p), id, base: base)
     return id
   }
 
   /// Stages a raw edit at a tree path (merge, resolve); removals of absent paths are dropped.
-  func put(_ path: String, _ blob: ObjectID?) throws {
+  /// `base` is the base stage's blob at `path` when the caller already read it.
+  func put(_ path: String, _ blob: ObjectID?, base: ObjectID?? = nil) throws {
     if let blob {
-      if updates[path] == nil, try tree.blob(path) == blob { return }
+      if updates[path] == nil, try (base ?? tree.blob(path)) == blob { return }
       set(path, .upsert(path: path, blob: blob))
     } else if try updates[path] != nil || tree.entry(path) != nil {
       set(path, .remove(path: path))

@@ -57,12 +57,17 @@ public struct JSONParser {
   public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
     try bytes.withUnsafeBufferPointer { buf throws(JSONSyntaxError) in
       var p = JSONParser(buf)
-      p.skipWhitespace()
-      let v = try p.parseValue(depth: 0)
-      p.skipWhitespace()
-      if p.i < buf.count { throw p.error("unexpected data after the JSON value") }
-      return v
+      return try p.parseToEnd(depth: 0)
     }
+  }
+
+  /// The one value from here to the end of the buffer, whitespace around it allowed.
+  mutating func parseToEnd(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+    skipWhitespace()
+    let v = try parseValue(depth: depth)
+    skipWhitespace()
+    if i < b.count { throw error("unexpected data after the JSON value") }
+    return v
   }
 
   public static func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue {

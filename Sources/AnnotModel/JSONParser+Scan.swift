@@ -81,11 +81,7 @@ extension JSONParser {
       let buf = UnsafeBufferPointer(rebasing: whole[..<range.upperBound])
       var p = JSONParser(buf)
       p.i = range.lowerBound
-      p.skipWhitespace()
-      let v = try p.parseValue(depth: 1)
-      p.skipWhitespace()
-      if p.i < buf.count { throw p.error("unexpected data after the JSON value") }
-      return v
+      return try p.parseToEnd(depth: 1)
     }
   }
 
@@ -95,11 +91,7 @@ extension JSONParser {
   /// the whole file for the error they show.
   public static func parseElement(_ buf: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> JSONValue {
     var p = JSONParser(buf)
-    p.skipWhitespace()
-    let v = try p.parseValue(depth: 1)
-    p.skipWhitespace()
-    if p.i < buf.count { throw p.error("unexpected data after the JSON value") }
-    return v
+    return try p.parseToEnd(depth: 1)
   }
 
   /// The values of two integer members of the object that is the whole of `buf` (COCO's `id` and
